@@ -1,0 +1,2 @@
+"""Supervision data platform: ingestion, rules glue, review application."""
+__version__ = "0.1.0"

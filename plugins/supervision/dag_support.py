@@ -1,0 +1,42 @@
+"""What every DAG file shares: default arguments, tags, Assets, and failure callbacks.
+
+DAG files import only this module and ``airflow`` at the top level; everything heavy is imported
+inside tasks, so parsing a DAG file does no I/O.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import Asset
+
+RAW_TRAINING = Asset("supervision://warehouse/raw_training", group="raw")
+RAW_VIDEO = Asset("supervision://warehouse/raw_video", group="raw")
+RAW_ASSESSMENT = Asset("supervision://warehouse/raw_assessment", group="raw")
+MARTS = Asset("supervision://warehouse/marts", group="marts")
+SUPERVISION_ALERTS = Asset("supervision://warehouse/marts/supervision_alerts", group="marts")
+
+WAREHOUSE_CONN_ID = "supervision_warehouse"
+TRAINING_DB_CONN_ID = "supervision_training_db"
+
+DEFAULT_ARGS = {
+    "owner": "supervision",
+    "retries": 3,
+    "retry_delay": timedelta(seconds=20),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+}
+
+
+def local_day(context) -> str:
+    """The business day (Asia/Shanghai, YYYY-MM-DD) a DAG run is for: its logical date's local date.
+
+    ``supervision run`` and the scheduler both give a run the local midnight of its day (UTC-stamped)
+    as logical date, so this is stable under retries and backfills."""
+    import pendulum
+
+    logical = context.get("logical_date") or context["dag_run"].logical_date
+    return pendulum.instance(logical).in_timezone("Asia/Shanghai").to_date_string()
+
+
+def run_id_of(context) -> str:
+    return str(context["run_id"])

@@ -1,0 +1,275 @@
+-- Schemas and tables written by the loaders (raw_*), the pipeline's bookkeeping (ops),
+-- restricted personal data (pii) and the alert table (marts.supervision_alerts).
+-- Idempotent: run by `supervision warehouse start` and at the start of every DAG run.
+-- dbt owns staging, intermediate, core, rules and the other marts; the review app owns review.*.
+
+create schema if not exists raw_training;
+create schema if not exists raw_video;
+create schema if not exists raw_assessment;
+create schema if not exists ops;
+create schema if not exists pii;
+create schema if not exists marts;
+create schema if not exists review;
+
+-- ===================================================================================
+-- raw_training: the latest version of every row of the training platform database.
+-- Same names and types as training_platform.sql, merged on the primary key (the row with
+-- the largest updated_at wins). Plain ID numbers, names and phones are NOT here (see pii).
+-- _loaded_at: when this version was written; _run_id: the Airflow run that wrote it.
+-- ===================================================================================
+create table if not exists raw_training.occupations (
+    occupation_code text primary key, name text not null, category text not null,
+    is_urgent boolean not null, updated_at timestamptz not null,
+    _loaded_at timestamptz not null default now(), _run_id text);
+
+create table if not exists raw_training.institutions (
+    institution_id text primary key, name text not null, credit_code text not null, kind text not null,
+    district_code text not null, license_valid_from date not null, license_valid_to date not null,
+    updated_at timestamptz not null, _loaded_at timestamptz not null default now(), _run_id text);
+
+create table if not exists raw_training.institution_occupations (
+    institution_id text not null, occupation_code text not null, approved_from date not null,
+    approved_to date not null, updated_at timestamptz not null,
+    _loaded_at timestamptz not null default now(), _run_id text,
+    primary key (institution_id, occupation_code, approved_from));
+
+create table if not exists raw_training.sites (
+    site_id text primary key, institution_id text not null, district_code text not null,
+    address text not null, registered boolean not null, updated_at timestamptz not null,
+    _loaded_at timestamptz not null default now(), _run_id text);
+
+create table if not exists raw_training.cameras (
+    camera_id text primary key, site_id text not null, installed_on date not null,
+    updated_at timestamptz not null, _loaded_at timestamptz not null default now(), _run_id text);
+
+create table if not exists raw_training.classes (
+    class_id text primary key, institution_id text not null, occupation_code text not null,
+    skill_level smallint not null, programme text not null, subsidised boolean not null,
+    planned_hours numeric(6,1) not null, start_date date not null, end_date date not null,
+    status text not null, updated_at timestamptz not null,
+    _loaded_at timestamptz not null default now(), _run_id text);
+
+create table if not exists raw_training.sessions (
+    session_id text primary key, class_id text not null, site_id text not null,
+    starts_at timestamptz not null, ends_at timestamptz not null, delivery text not null,
+    status text not null, updated_at timestamptz not null,
+    _loaded_at timestamptz not null default now(), _run_id text);
+
+-- trainees: id_number is replaced by its keyed pseudonym and masked form, plus the
+-- GB 11643-1999 checks computed at load time (the plain number lives in pii.trainees).
+create table if not exists raw_training.trainees (
+    trainee_id text primary key,
+    person_key text not null,          -- HMAC-SHA256(SUPERVISION_PII_KEY, id_number), hex
+    id_masked text not null,           -- first 6 + '********' + last 4 characters
+    id_format_ok boolean not null,     -- 17 digits and a check character (digit or upper-case X)
+    id_birth_date date,                -- characters 7-14 as a date; null when not a real date
+    id_check_ok boolean not null,      -- check character right under GB 11643-1999 (false if format wrong)
+    gender text not null, birth_date date not null, has_phone boolean not null,
+    updated_at timestamptz not null, _loaded_at timestamptz not null default now(), _run_id text);
+
+create table if not exists raw_training.enrollments (
+    enrollment_id text primary key, class_id text not null, trainee_id text not null,
+    enrolled_at timestamptz not null, status text not null, completed_on date,
+    updated_at timestamptz not null, _loaded_at timestamptz not null default now(), _run_id text);
+
+create table if not exists raw_training.attendance (
+    attendance_id bigint primary key, session_id text not null, trainee_id text not null,
+    event text not null, method text not null, device_id text not null,
+    captured_at timestamptz not null, face_score numeric(4,3), updated_at timestamptz not null,
+    _loaded_at timestamptz not null default now(), _run_id text);
+create index if not exists attendance_session_idx on raw_training.attendance (session_id);
+create index if not exists attendance_trainee_idx on raw_training.attendance (trainee_id);
+
+create table if not exists raw_training.subsidy_claims (
+    claim_id text primary key, enrollment_id text not null, trainee_id text not null,
+    certificate_no text, amount_cny numeric(10,2) not null, claimed_at timestamptz not null,
+    status text not null, updated_at timestamptz not null,
+    _loaded_at timestamptz not null default now(), _run_id text);
+
+-- History where supervision needs it: every version of institutions, approved scopes and sites
+-- as pulled (valid_from = the version's updated_at; the dbt snapshot/dim derives valid_to).
+create table if not exists raw_training.institutions_history (
+    like raw_training.institutions, primary key (institution_id, updated_at));
+create table if not exists raw_training.institution_occupations_history (
+    like raw_training.institution_occupations,
+    primary key (institution_id, occupation_code, approved_from, updated_at));
+create table if not exists raw_training.sites_history (
+    like raw_training.sites, primary key (site_id, updated_at));
+
+-- ===================================================================================
+-- raw_video: well-formed events of the three known types, each event_id once.
+-- ===================================================================================
+create table if not exists raw_video.events (
+    event_id uuid primary key,
+    camera_id text not null,
+    ts timestamptz not null,
+    type text not null check (type in ('status', 'headcount', 'face')),
+    state text check (state in ('online', 'offline', 'occluded', 'tampered')),  -- status only
+    count integer check (count >= 0),                                           -- headcount only
+    trainee_id text,                                                            -- face only
+    score numeric check (score between 0 and 1),                                -- face only
+    local_date date not null,          -- the date= folder it came from
+    file_id bigint not null,           -- ops.file_manifest
+    line_no integer not null,
+    _loaded_at timestamptz not null default now());
+create index if not exists events_camera_ts_idx on raw_video.events (camera_id, ts);
+create index if not exists events_local_date_idx on raw_video.events (local_date);
+
+-- ===================================================================================
+-- raw_assessment: the latest delivery of every row (by key), delivery order =
+-- (date= folder, file load order, line). Chinese headers mapped to the contract's field names.
+-- ===================================================================================
+create table if not exists raw_assessment.evaluation_orgs (
+    org_id text primary key, name text not null, kind text not null, district_code text not null,
+    occupation_codes text[] not null, registered_on date, valid_to date,
+    delivery_date date not null, file_id bigint not null, line_no integer not null,
+    _loaded_at timestamptz not null default now());
+
+create table if not exists raw_assessment.exam_sessions (
+    exam_id text primary key, org_id text not null, occupation_code text not null,
+    skill_level smallint, starts_at timestamptz, ends_at timestamptz,
+    assessor_ids text[] not null, registered integer,
+    delivery_date date not null, file_id bigint not null, line_no integer not null,
+    _loaded_at timestamptz not null default now());
+
+create table if not exists raw_assessment.exam_results (
+    result_id text primary key, exam_id text not null,
+    person_key text not null, id_masked text not null,
+    id_format_ok boolean not null, id_birth_date date, id_check_ok boolean not null,
+    theory_score numeric, practical_score numeric,   -- null when missing; range NOT enforced (a rule checks it)
+    passed text not null,                            -- as delivered: '合格' | '不合格'
+    recorded_at timestamptz,
+    delivery_date date not null, file_id bigint not null, line_no integer not null,
+    _loaded_at timestamptz not null default now());
+create index if not exists exam_results_exam_idx on raw_assessment.exam_results (exam_id);
+
+create table if not exists raw_assessment.certificates (
+    certificate_no text primary key, result_id text,   -- null when empty
+    person_key text not null, id_masked text not null,
+    occupation_code text not null, skill_level smallint, issued_on date, org_id text not null,
+    delivery_date date not null, file_id bigint not null, line_no integer not null,
+    _loaded_at timestamptz not null default now());
+
+-- ===================================================================================
+-- pii: restricted. Plain ID numbers, names and phones, keyed like raw. No analyst or BI role
+-- is ever granted this schema.
+-- ===================================================================================
+create table if not exists pii.trainees (
+    trainee_id text primary key, id_number text not null, name text not null, phone text,
+    updated_at timestamptz not null);
+create table if not exists pii.exam_candidates (
+    result_id text primary key, id_number text not null, name text not null);
+create table if not exists pii.certificate_holders (
+    certificate_no text primary key, id_number text not null, name text not null);
+
+-- ===================================================================================
+-- ops: the pipeline's own bookkeeping.
+-- ===================================================================================
+create table if not exists ops.file_manifest (
+    file_id bigserial primary key,
+    source text not null,              -- 'video' | 'assessment'
+    path text not null unique,         -- relative to the landing folder
+    local_date date not null,          -- from date=YYYY-MM-DD
+    size_bytes bigint not null,
+    sha256 text not null,
+    status text not null,              -- 'loaded' | 'failed'
+    received integer, loaded integer, duplicates integer, quarantined integer,
+    message text,
+    run_id text,
+    loaded_at timestamptz not null default now());
+
+create table if not exists ops.watermarks (
+    source_table text primary key,     -- e.g. 'training.sessions'
+    high_water timestamptz not null,   -- largest updated_at seen
+    updated_at timestamptz not null default now());
+
+-- Every record that could not be loaded, with why and where it came from.
+create table if not exists ops.quarantine (
+    quarantine_id bigserial primary key,
+    source text not null,              -- 'training' | 'video' | 'assessment'
+    object text not null,              -- file path (landing-relative) or table name
+    locator text not null,             -- line number, or the row's key
+    reason text not null,              -- short machine-readable reason, e.g. 'not_json', 'enum:status'
+    detail text,                       -- human-readable detail
+    raw_text text,                     -- the record as received (restricted: may hold personal data)
+    run_id text,
+    quarantined_at timestamptz not null default now(),
+    unique (source, object, locator, reason));
+
+-- One row per file or table pull: what arrived and what became of it.
+create table if not exists ops.load_audit (
+    audit_id bigserial primary key,
+    run_id text,
+    source text not null,
+    object text not null,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    received bigint not null default 0,
+    loaded bigint not null default 0,
+    duplicates bigint not null default 0,
+    quarantined bigint not null default 0,
+    status text not null,              -- 'ok' | 'failed' | 'skipped'
+    message text);
+
+-- Findings of the record-level rules checked by Great Expectations, for the latest run
+-- (replaced whole by each validation); same shape as dbt's rule findings.
+create table if not exists ops.gx_rule_findings (
+    rule_code text not null,
+    entity_type text not null,
+    entity_key text not null,
+    district_code text not null,
+    occurred_on date not null,
+    evidence jsonb not null,
+    run_id text,
+    found_at timestamptz not null default now(),
+    primary key (rule_code, entity_key));
+
+-- Outcome of every GX validation (gates and record-level suites).
+create table if not exists ops.gx_validation_results (
+    validation_id bigserial primary key,
+    run_id text,
+    suite text not null,
+    asset text not null,
+    kind text not null,                -- 'gate' | 'flags'
+    success boolean not null,
+    evaluated integer not null,
+    failed integer not null,
+    summary jsonb not null,
+    data_docs_path text,
+    validated_at timestamptz not null default now());
+
+-- ===================================================================================
+-- marts.supervision_alerts: the contract's alert table. Written by alert upkeep
+-- (supervision.alerts.upkeep) only; `status` is written by the review application only.
+-- ===================================================================================
+create table if not exists marts.supervision_alerts (
+    alert_id text primary key,
+    rule_code text not null,
+    severity text not null check (severity in ('high', 'medium', 'low')),
+    entity_type text not null,
+    entity_key text not null,
+    district_code text not null,
+    occurred_on date not null,
+    evidence jsonb not null,
+    first_detected_at timestamptz not null,
+    last_detected_at timestamptz not null,
+    is_active boolean not null default true,
+    status text not null default 'open' check (status in ('open', 'confirmed', 'dismissed', 'resolved')),
+    unique (rule_code, entity_key));
+create index if not exists supervision_alerts_district_idx on marts.supervision_alerts (district_code, status);
+create index if not exists supervision_alerts_rule_idx on marts.supervision_alerts (rule_code, occurred_on);
+create index if not exists supervision_alerts_occurred_idx on marts.supervision_alerts (occurred_on);
+
+comment on table marts.supervision_alerts is 'One row per supervision finding (rule_code, entity_key): what a rule of RULES.md flagged, where, and its review state.';
+comment on column marts.supervision_alerts.alert_id is 'Stable id: the first 20 hex characters of sha256(rule_code || ''|'' || entity_key).';
+comment on column marts.supervision_alerts.rule_code is 'The supervision rule that fired, e.g. CAMERA_DOWN.';
+comment on column marts.supervision_alerts.severity is 'high | medium | low, fixed per rule.';
+comment on column marts.supervision_alerts.entity_type is 'What the alert is about: session, session_trainee, trainee_sessions, attendance, claim, class, enrollment, certificate, exam, result, assessor_exams or trainee.';
+comment on column marts.supervision_alerts.entity_key is 'Key of the entity, in the contract''s format (parts joined by |).';
+comment on column marts.supervision_alerts.district_code is 'District bureau that sees the alert (6-digit code; 310000 = the city).';
+comment on column marts.supervision_alerts.occurred_on is 'Local (Asia/Shanghai) date of the event the alert is about.';
+comment on column marts.supervision_alerts.evidence is 'The figures the rule compared, as JSON.';
+comment on column marts.supervision_alerts.first_detected_at is 'When the first pipeline run that found it ran.';
+comment on column marts.supervision_alerts.last_detected_at is 'When the latest pipeline run that found it ran.';
+comment on column marts.supervision_alerts.is_active is 'False once a later run no longer finds it (the source was corrected); the row stays.';
+comment on column marts.supervision_alerts.status is 'Review state set by supervision staff: open | confirmed | dismissed | resolved. Never reset by a pipeline run.';

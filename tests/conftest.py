@@ -1,0 +1,63 @@
+"""Shared fixtures: a real PostgreSQL for every test that needs one.
+
+By default the tests start their own embedded server (a fresh data folder under pytest's tmp),
+so they never touch the demo's warehouse. ``SUPERVISION_TEST_PG_URL`` (an owner URL of any
+PostgreSQL 15+ server, database part ignored) runs them against that server instead.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CONTRACT = REPO.parent / "shared" / "contract"
+CHECK_CONTRACT = REPO.parent / "shared" / "tools" / "check_contract.py"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(tmp_path_factory) -> Iterator[str]:
+    """Owner URL (database ``postgres``) of a server that the tests may create databases in."""
+    external = os.environ.get("SUPERVISION_TEST_PG_URL")
+    if external:
+        base = external.rsplit("/", 1)[0]
+        yield base + "/postgres"
+        return
+    from supervision.config import Settings
+    from supervision.warehouse import EmbeddedServer
+
+    var = tmp_path_factory.mktemp("pgvar")
+    server = EmbeddedServer(Settings(home=REPO, var_dir=var))
+    server.start()
+    try:
+        yield server.url("postgres")
+    finally:
+        server.destroy()
+
+
+@pytest.fixture
+def fresh_db(pg_admin_url) -> Iterator[str]:
+    """URL of a new, empty database on the test server; dropped afterwards."""
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    url = pg_admin_url.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield url
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def warehouse_db(fresh_db) -> str:
+    """A fresh database with the warehouse schema (raw, ops, pii, alert table) created."""
+    from supervision.warehouse import bootstrap
+
+    bootstrap(fresh_db)
+    return fresh_db
