@@ -62,6 +62,12 @@ def cmd_run(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_demo(args) -> int:
+    from supervision.pipeline import demo
+
+    return 0 if demo(args.start, args.end, args.scale, args.seed) else 1
+
+
 def cmd_summary(args) -> int:
     from supervision.summary import print_summary
 
@@ -118,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=_date, required=True, help="last day, YYYY-MM-DD (inclusive)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="simulate each day's deliveries and run that day's pipelines (time passing)")
+    p.add_argument("--start", type=_date, required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--end", type=_date, required=True, help="last day, YYYY-MM-DD (inclusive)")
+    p.add_argument("--scale", type=float, default=0.02, help="1.0 = the whole city (default 0.02)")
+    p.add_argument("--seed", type=int, default=2024, help="random seed")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("summary", help="print alerts by rule and district and the city's progress against the 2024 targets")
     p.set_defaults(func=cmd_summary)

@@ -34,7 +34,8 @@ def local_day(context) -> str:
     as logical date, so this is stable under retries and backfills."""
     import pendulum
 
-    logical = context.get("logical_date") or context["dag_run"].logical_date
+    # An Asset-triggered run has no logical date: it is for the local day it runs after.
+    logical = context.get("logical_date") or context["dag_run"].run_after
     return pendulum.instance(logical).in_timezone("Asia/Shanghai").to_date_string()
 
 

@@ -1,0 +1,81 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+# Needs only Python 3.10-3.12 and make; everything else comes from PyPI (and, for the browser
+# tests, Debian's chromium package).
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+BOOT := .tools/boot
+UV := $(BOOT)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+# the demo: a quarter of simulated data at a small fraction of the city's scale
+DEMO_START ?= 2024-01-01
+DEMO_END ?= 2024-03-31
+DEMO_SCALE ?= 0.02
+DEMO_SEED ?= 2024
+PYTEST_ARGS ?=
+
+export UV_LINK_MODE := copy
+
+.PHONY: help env demo test bench lint requirements warehouse-start warehouse-stop serve clean browser
+
+help:
+	@echo "make demo   - set up, start the embedded warehouse, simulate $(DEMO_START)..$(DEMO_END), run every pipeline, print the summary"
+	@echo "make test   - set up and run the whole test suite"
+	@echo "make bench  - run every benchmark in bench/ and print one table"
+	@echo "make serve  - review application on http://127.0.0.1:8000, Airflow UI on http://127.0.0.1:8080"
+	@echo "make lint | make requirements | make clean"
+
+$(UV):
+	$(PYTHON) -m venv $(BOOT)
+	$(BOOT)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+# the locked environment, bytecode compiled (PYTHONDONTWRITEBYTECODE is set on these machines)
+$(BIN)/supervision: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+env: $(BIN)/supervision
+
+dbt_project/target/manifest.json: env
+	$(BIN)/python -c "from supervision.pipeline import ensure_manifest; ensure_manifest()"
+
+demo: env
+	$(BIN)/supervision warehouse start
+	$(BIN)/supervision demo --start $(DEMO_START) --end $(DEMO_END) --scale $(DEMO_SCALE) --seed $(DEMO_SEED)
+	@$(BIN)/supervision summary
+	@echo
+	@echo "Open the UIs:   make serve   (review app http://127.0.0.1:8000 , Airflow http://127.0.0.1:8080)"
+	@echo "Users:          .venv/bin/supervision users add NAME [--district 310104]"
+	@echo "Stop the warehouse when done:  .venv/bin/supervision warehouse stop"
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium not installable: browser tests will be skipped"; \
+	  else echo "chromium missing (sudo apt-get install chromium): browser tests will be skipped"; fi; }
+
+test: env browser
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: env
+	$(BIN)/supervision bench
+
+lint: env
+	$(BIN)/ruff check .
+
+requirements: $(UV)
+	$(UV) export --frozen --no-hashes --no-emit-project --no-dev -o requirements.txt
+
+warehouse-start: env
+	$(BIN)/supervision warehouse start
+
+warehouse-stop: env
+	$(BIN)/supervision warehouse stop
+
+serve: env
+	$(BIN)/supervision serve
+
+clean:
+	-$(BIN)/supervision warehouse stop
+	rm -rf var dbt_project/target dbt_project/logs

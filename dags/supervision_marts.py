@@ -1,0 +1,126 @@
+"""Supervision marts: gates, dbt (through Cosmos), record-level flags, alert upkeep, BI roles, notifications."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import dag, task
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import ExecutionMode, LoadMode
+from cosmos.profiles import PostgresUserPasswordProfileMapping
+
+from supervision.dag_support import (
+    DEFAULT_ARGS,
+    MARTS,
+    RAW_ASSESSMENT,
+    RAW_TRAINING,
+    RAW_VIDEO,
+    SUPERVISION_ALERTS,
+    WAREHOUSE_CONN_ID,
+    local_day,
+    run_id_of,
+)
+
+DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+
+_profile = ProfileConfig(
+    profile_name="supervision",
+    target_name="airflow",
+    profile_mapping=PostgresUserPasswordProfileMapping(
+        conn_id=WAREHOUSE_CONN_ID, profile_args={"schema": "public", "threads": 2}),
+)
+_project = ProjectConfig(dbt_project_path=DBT_PROJECT, manifest_path=DBT_PROJECT / "target" / "manifest.json")
+_execution = ExecutionConfig(execution_mode=ExecutionMode.WATCHER)
+
+DOC = """
+### Supervision marts (one business day)
+
+Write-audit-publish over the raw layer the three ingestion DAGs loaded:
+
+1. **bootstrap**: warehouse schema in step (idempotent).
+2. **quality_gates**: Great Expectations gates on what was loaded (schema, enums, keys, ranges,
+   freshness, volume). A failed gate stops the run here, so the marts of the last good run stay.
+3. **dbt_models** (Cosmos, watcher mode: one `dbt build`, a sensor per model): staging,
+   intermediate, core and the 16 dbt rule models, with their data and unit tests.
+4. **record_flags**: GX suites for the 6 record-level rules, findings to `ops.gx_rule_findings`.
+5. **alert_upkeep**: merges all findings into `marts.supervision_alerts` (status never touched).
+6. **dbt_alert_marts**: marts that count alerts (institution scorecard, evaluation org quality).
+7. **sync_roles**: BI and reviewer roles and grants in step; **notify**: new high alerts by email.
+
+Scheduled on the three raw Assets; `supervision run` triggers it after the day's ingestion.
+"""
+
+
+@dag(
+    dag_id="supervision_marts",
+    schedule=[RAW_TRAINING, RAW_VIDEO, RAW_ASSESSMENT],
+    start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["supervision", "marts", "rules", "alerts"],
+    doc_md=DOC,
+)
+def supervision_marts():
+    @task(retries=1)
+    def bootstrap() -> None:
+        from supervision.warehouse import bootstrap as _bootstrap
+
+        _bootstrap()
+
+    @task(retries=0)
+    def quality_gates(**context) -> dict:
+        from supervision.quality import run_gates
+
+        result = run_gates(None, run_id_of(context), local_day(context))
+        return result if isinstance(result, dict) else getattr(result, "__dict__", {"ok": True})
+
+    dbt_models = DbtTaskGroup(
+        group_id="dbt_models",
+        project_config=_project,
+        profile_config=_profile,
+        execution_config=_execution,
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, exclude=["tag:after_alerts"]),
+        operator_args={"install_deps": False},
+        default_args={"retries": 0},
+    )
+
+    @task(retries=1)
+    def record_flags(**context) -> dict:
+        from supervision.quality import run_record_flags
+
+        return run_record_flags(None, run_id_of(context))
+
+    @task(retries=1, outlets=[SUPERVISION_ALERTS])
+    def alert_upkeep(**context) -> dict:
+        from supervision.alerts.upkeep import run_upkeep
+
+        return run_upkeep(None, context["dag_run"].start_date)
+
+    dbt_alert_marts = DbtTaskGroup(
+        group_id="dbt_alert_marts",
+        project_config=_project,
+        profile_config=_profile,
+        execution_config=_execution,
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=["tag:after_alerts"]),
+        operator_args={"install_deps": False},
+        default_args={"retries": 0},
+    )
+
+    @task(retries=2, outlets=[MARTS])
+    def sync_roles() -> None:
+        from supervision.roles import sync_roles as _sync
+
+        _sync()
+
+    @task(retries=2)
+    def notify(**context) -> int:
+        from supervision.review.notify import notify_from_environment
+
+        return notify_from_environment(since=context["dag_run"].start_date)
+
+    (bootstrap() >> quality_gates() >> dbt_models >> record_flags() >> alert_upkeep()
+     >> dbt_alert_marts >> sync_roles() >> notify())
+
+
+supervision_marts()

@@ -1,0 +1,95 @@
+"""The environment Airflow runs in: home, metadata database, connections, and quiet defaults.
+
+Every entry point that starts Airflow (``supervision run``, ``supervision serve``, the tests) calls
+``apply_airflow_environ()`` before importing airflow, so that the CLI, the runner and the UI all see
+the same configuration without an ``airflow.cfg`` to keep in step.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+from supervision.config import Settings, libpq_url, settings, sqlalchemy_url
+
+
+def _airflow_conn_uri(url: str) -> str:
+    """An Airflow connection URI for a PostgreSQL URL (Airflow names the scheme 'postgres')."""
+    return "postgres://" + libpq_url(url).split("://", 1)[1]
+
+
+def airflow_environ(s: Settings | None = None) -> dict[str, str]:
+    s = s or settings()
+    home = s.airflow_home
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(s.dags_dir),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(s.home / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sqlalchemy_url(s.airflow_db_url()),
+        "AIRFLOW__DATABASE__LOAD_DEFAULT_CONNECTIONS": "False",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__WEBSERVER__WARN_DEPLOYMENT_EXPOSURE": "False",
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "AIRFLOW__COSMOS__CACHE_DIR": str(s.var_dir / "cosmos"),
+        "DO_NOT_TRACK": "1",
+        "SCARF_ANALYTICS": "false",
+        "AIRFLOW__CORE__FERNET_KEY": _fernet_key(s),
+        "AIRFLOW__API_AUTH__JWT_SECRET": s.secret("airflow_jwt_secret"),
+        "AIRFLOW__API__SECRET_KEY": s.secret("airflow_api_secret"),
+        "AIRFLOW_CONN_SUPERVISION_WAREHOUSE": _airflow_conn_uri(s.warehouse_url()),
+        "AIRFLOW_CONN_SUPERVISION_TRAINING_DB": _airflow_conn_uri(s.training_db_url()),
+        "SUPERVISION_HOME": str(s.home),
+        "SUPERVISION_VAR_DIR": str(s.var_dir),
+    }
+    return env
+
+
+def _fernet_key(s: Settings) -> str:
+    key = s.secret("airflow_fernet_key", "AIRFLOW__CORE__FERNET_KEY")
+    if len(key) != 44:  # not a Fernet key yet: derive one deterministically from the stored secret
+        import base64
+        import hashlib
+
+        key = base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest()).decode()
+    return key
+
+
+def apply_airflow_environ(s: Settings | None = None) -> dict[str, str]:
+    env = airflow_environ(s)
+    os.environ.update(env)
+    return env
+
+
+def migrate_metadata(s: Settings | None = None) -> None:
+    """`airflow db migrate` once per schema version (a marker file keeps it off the hot path)."""
+    s = s or settings()
+    env = {**os.environ, **airflow_environ(s)}
+    s.airflow_home.mkdir(parents=True, exist_ok=True)
+    import airflow
+
+    marker = s.airflow_home / f".migrated-{airflow.__version__}-{_db_fingerprint(s)}"
+    if marker.exists():
+        return
+    airflow_bin = Path(sys.executable).with_name("airflow")
+    res = subprocess.run([str(airflow_bin), "db", "migrate"], env=env, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"airflow db migrate failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
+    marker.write_text("ok\n")
+
+
+def _db_fingerprint(s: Settings) -> str:
+    import hashlib
+
+    return hashlib.sha256(s.airflow_db_url().encode()).hexdigest()[:10]
+
+
+def quote_password(p: str) -> str:
+    return quote(p, safe="")

@@ -1,0 +1,1 @@
+"""Alerts: the rule catalogue, alert upkeep, notifications glue."""

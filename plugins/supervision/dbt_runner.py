@@ -1,0 +1,122 @@
+"""Run the dbt project (``dbt_project/``) programmatically, against a warehouse given by URL.
+
+``dbt_project/profiles.yml`` reads its connection from ``SUPERVISION_DBT_*`` environment
+variables; :func:`dbt_env` derives them from a ``postgresql://`` URL, and :func:`run_dbt` sets
+them for the duration of one dbt invocation (dbtRunner runs in-process, so the variables are
+restored afterwards). :func:`build_manifest` parses the project into ``target/manifest.json``,
+which the marts DAG hands to Cosmos (``LoadMode.DBT_MANIFEST``) so DAG parsing never runs dbt.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from supervision.config import libpq_url
+
+PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+ENV_PREFIX = "SUPERVISION_DBT_"
+_LOCK = threading.Lock()  # dbtRunner and os.environ are process-global: one invocation at a time
+
+
+class DbtError(RuntimeError):
+    """A dbt invocation failed; the message names the failing nodes."""
+
+
+def project_dir() -> Path:
+    env = os.environ.get("SUPERVISION_HOME")
+    if env and (Path(env) / "dbt_project").is_dir():
+        return Path(env) / "dbt_project"
+    return PROJECT_DIR
+
+
+def dbt_env(warehouse_url: str) -> dict[str, str]:
+    """Environment variables for ``profiles.yml`` from a ``postgresql://user:pw@host:port/db`` URL."""
+    parts = urlsplit(libpq_url(warehouse_url))
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"not a PostgreSQL URL: {parts.scheme}://...")
+    return {
+        f"{ENV_PREFIX}HOST": parts.hostname or "127.0.0.1",
+        f"{ENV_PREFIX}PORT": str(parts.port or 5432),
+        f"{ENV_PREFIX}USER": unquote(parts.username or "postgres"),
+        f"{ENV_PREFIX}PASSWORD": unquote(parts.password or ""),
+        f"{ENV_PREFIX}DBNAME": unquote(parts.path.lstrip("/") or "warehouse"),
+    }
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _common_args(project: Path) -> list[str]:
+    return ["--project-dir", str(project), "--profiles-dir", str(project)]
+
+
+def _failure_message(args: list[str], result) -> str:
+    lines = [f"dbt {' '.join(args)} failed"]
+    if result.exception is not None:
+        lines.append(f"  {type(result.exception).__name__}: {result.exception}")
+    res = result.result
+    for r in getattr(res, "results", None) or []:
+        status = str(getattr(r, "status", "")).lower()
+        if status in ("error", "fail", "runtime error", "runtimestatus.error", "teststatus.fail",
+                      "teststatus.error", "nodestatus.error") or status.endswith((".error", ".fail")):
+            node = getattr(r, "node", None)
+            name = getattr(node, "unique_id", None) or getattr(node, "name", "?")
+            msg = (getattr(r, "message", "") or "").strip().splitlines()
+            lines.append(f"  {status.split('.')[-1]}: {name}: {' | '.join(msg[:6])}")
+    return "\n".join(lines)
+
+
+def run_dbt(args: list[str], warehouse_url: str, vars: dict | None = None) -> None:
+    """Run ``dbt <args>`` against ``warehouse_url``; raise :class:`DbtError` if anything failed.
+
+    ``vars`` become ``--vars`` (JSON), e.g. ``{"run_date": "2024-03-01"}``.
+    """
+    from dbt.cli.main import dbtRunner
+
+    project = project_dir()
+    full = [*args, *_common_args(project)]
+    if vars:
+        full += ["--vars", json.dumps(vars, default=str)]
+    with _LOCK, _environment(dbt_env(warehouse_url)):
+        result = dbtRunner().invoke(full)
+    if not result.success:
+        raise DbtError(_failure_message(args, result))
+
+
+def build_manifest(warehouse_url: str | None = None) -> Path:
+    """Run ``dbt parse`` and return the path of ``dbt_project/target/manifest.json``.
+
+    Parsing does not connect to the database, but profiles.yml must render: without a URL,
+    placeholder connection values are used.
+    """
+    from dbt.cli.main import dbtRunner
+
+    project = project_dir()
+    env = dbt_env(warehouse_url) if warehouse_url else {
+        f"{ENV_PREFIX}HOST": "127.0.0.1", f"{ENV_PREFIX}PORT": "5432", f"{ENV_PREFIX}USER": "postgres",
+        f"{ENV_PREFIX}PASSWORD": "", f"{ENV_PREFIX}DBNAME": "warehouse"}
+    # parse must not pick up a real password from the caller's environment by accident either way
+    with _LOCK, _environment(env):
+        result = dbtRunner().invoke(["parse", *_common_args(project)])
+    if not result.success:
+        raise DbtError(_failure_message(["parse"], result))
+    manifest = project / "target" / "manifest.json"
+    if not manifest.exists():
+        raise DbtError(f"dbt parse succeeded but wrote no {manifest}")
+    return manifest

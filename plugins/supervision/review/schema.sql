@@ -1,0 +1,217 @@
+-- The review application's own schema: users, assignments, the append-only audit trail of every
+-- review decision, login throttling, notification bookkeeping, and the alert -> subject links the
+-- list filters and "related alerts" use. Idempotent: applied by supervision.review.db.install().
+-- Row-level security, roles and grants are in supervision.review.security (install_security).
+
+create schema if not exists review;
+
+-- One row per person who may log in. district_code null = city (all districts).
+create table if not exists review.users (
+    username text primary key check (username ~ '^[A-Za-z0-9_.@-]{2,64}$'),
+    password_hash text not null,                   -- argon2id
+    district_code text check (district_code ~ '^31[0-9]{4}$' and district_code <> '310000'),
+    display_name text,
+    active boolean not null default true,
+    created_at timestamptz not null default now(),
+    password_changed_at timestamptz not null default now());   -- sessions issued before are void
+comment on table review.users is 'Review application users: city staff (district_code null) or one district bureau''s staff.';
+
+-- Who is working on an alert (current state; every change is also an event below).
+create table if not exists review.assignments (
+    alert_id text primary key,
+    district_code text not null,
+    assignee text,
+    assigned_by text not null,
+    assigned_at timestamptz not null default now());
+create index if not exists assignments_assignee_idx on review.assignments (assignee);
+comment on table review.assignments is 'Current assignee of an alert; the history is in review.alert_events.';
+
+-- Append-only audit trail: every triage action (status change, assignment, comment).
+create table if not exists review.alert_events (
+    event_id bigserial primary key,
+    alert_id text not null,
+    district_code text not null,
+    at timestamptz not null default clock_timestamp(),
+    username text not null,
+    action text not null check (action in ('assign', 'confirm', 'dismiss', 'resolve', 'reopen', 'comment')),
+    from_status text,
+    to_status text,
+    assignee text,
+    comment text,
+    check (action <> 'dismiss' or length(btrim(coalesce(comment, ''))) > 0));
+create index if not exists alert_events_alert_idx on review.alert_events (alert_id, at);
+create index if not exists alert_events_at_idx on review.alert_events (at);
+comment on table review.alert_events is 'Append-only audit trail of review decisions (who, when, what, from, to, comment). UPDATE, DELETE and TRUNCATE are refused by trigger.';
+
+create or replace function review.forbid_audit_change() returns trigger language plpgsql as $$
+begin
+    raise exception 'review.alert_events is append-only (% refused)', tg_op
+        using errcode = 'insufficient_privilege';
+end $$;
+drop trigger if exists alert_events_append_only on review.alert_events;
+create trigger alert_events_append_only before update or delete on review.alert_events
+    for each row execute function review.forbid_audit_change();
+drop trigger if exists alert_events_no_truncate on review.alert_events;
+create trigger alert_events_no_truncate before truncate on review.alert_events
+    for each statement execute function review.forbid_audit_change();
+
+-- Login attempts, for throttling (kept 30 days).
+create table if not exists review.login_attempts (
+    attempt_id bigserial primary key,
+    username text not null,
+    client_ip text not null,
+    at timestamptz not null default now(),
+    ok boolean not null);
+create index if not exists login_attempts_key_idx on review.login_attempts (username, client_ip, at);
+create index if not exists login_attempts_ip_idx on review.login_attempts (client_ip, at);
+
+-- High-severity alerts already e-mailed (so a retried notification never sends twice).
+create table if not exists review.notifications (
+    alert_id text primary key,
+    district_code text not null,
+    recipient text not null,
+    sent_at timestamptz not null default now());
+
+-- The subjects an alert is about, resolved from the raw layer: the training institution, the
+-- evaluation org, the person (person_key pseudonym), the exam. Filled by review.refresh_alert_links().
+create table if not exists review.alert_links (
+    alert_id text primary key,
+    district_code text not null,
+    institution_id text,
+    org_id text,
+    person_key text,
+    exam_id text,
+    session_id text,
+    refreshed_at timestamptz not null default now());
+create index if not exists alert_links_institution_idx on review.alert_links (institution_id);
+create index if not exists alert_links_org_idx on review.alert_links (org_id);
+create index if not exists alert_links_person_idx on review.alert_links (person_key);
+create index if not exists alert_links_exam_idx on review.alert_links (exam_id);
+
+create table if not exists review.link_state (
+    id boolean primary key default true check (id),
+    high_water timestamptz not null);
+
+-- Indexes for the list page's sorts and filters (keyset paging: every sort ends in alert_id).
+create index if not exists review_alerts_occurred_idx on marts.supervision_alerts (occurred_on, alert_id);
+create index if not exists review_alerts_first_idx on marts.supervision_alerts (first_detected_at, alert_id);
+create index if not exists review_alerts_last_idx on marts.supervision_alerts (last_detected_at, alert_id);
+create index if not exists review_alerts_rule_idx on marts.supervision_alerts (rule_code, occurred_on, alert_id);
+create index if not exists review_alerts_district_idx on marts.supervision_alerts (district_code, occurred_on, alert_id);
+create index if not exists review_alerts_status_idx on marts.supervision_alerts (status, occurred_on, alert_id);
+create index if not exists review_alerts_severity_idx on marts.supervision_alerts
+    ((case severity when 'high' then 1 when 'medium' then 2 else 3 end), occurred_on, alert_id);
+create index if not exists review_alerts_entity_idx on marts.supervision_alerts (entity_key);
+create index if not exists review_alerts_entity_parts_idx on marts.supervision_alerts
+    using gin (string_to_array(entity_key, '|'));
+
+-- Evidence look-ups on the raw layer the loaders' DDL does not index (additive, review_ prefix).
+create index if not exists review_sessions_class_idx on raw_training.sessions (class_id);
+create index if not exists review_cameras_site_idx on raw_training.cameras (site_id);
+create index if not exists review_trainees_person_idx on raw_training.trainees (person_key);
+create index if not exists review_claims_trainee_idx on raw_training.subsidy_claims (trainee_id);
+create index if not exists review_claims_enrollment_idx on raw_training.subsidy_claims (enrollment_id);
+create index if not exists review_enrollments_trainee_idx on raw_training.enrollments (trainee_id);
+create index if not exists review_exam_results_person_idx on raw_assessment.exam_results (person_key);
+create index if not exists review_exam_sessions_occ_idx on raw_assessment.exam_sessions (occupation_code, skill_level, starts_at);
+
+-- Resolve new or re-detected alerts to their subjects. SECURITY DEFINER: runs as the schema owner
+-- (reads the raw layer and every district), callable by the application's login role.
+create or replace function review.refresh_alert_links() returns integer
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    hw timestamptz;
+    new_hw timestamptz;
+    n integer;
+begin
+    perform pg_advisory_xact_lock(7400077);
+    select high_water into hw from review.link_state;
+    select max(last_detected_at) into new_hw from marts.supervision_alerts;
+    if new_hw is null or (hw is not null and new_hw <= hw) then
+        return 0;
+    end if;
+    with todo as (
+        select a.alert_id, a.district_code, a.entity_type, a.entity_key,
+               split_part(a.entity_key, '|', 1) as k1, split_part(a.entity_key, '|', 2) as k2,
+               split_part(a.entity_key, '|', 3) as k3
+        from marts.supervision_alerts a
+        where hw is null or a.last_detected_at > hw
+    ), sess as (   -- session-like entities: the session, its class's institution, and a trainee if any
+        select t.alert_id,
+               case t.entity_type when 'session' then t.k1 when 'session_trainee' then t.k1
+                    when 'trainee_sessions' then t.k2 when 'attendance' then att.session_id end as session_id,
+               case t.entity_type when 'session_trainee' then t.k2 when 'trainee_sessions' then t.k1
+                    when 'attendance' then att.trainee_id end as trainee_id
+        from todo t
+        left join raw_training.attendance att
+            on t.entity_type = 'attendance'
+           and att.attendance_id = (case when t.k1 ~ '^[0-9]{1,18}$' then t.k1::bigint end)
+        where t.entity_type in ('session', 'session_trainee', 'trainee_sessions', 'attendance')
+    ), resolved as (
+        select s.alert_id, c.institution_id, null::text as org_id, tr.person_key, null::text as exam_id,
+               s.session_id
+        from sess s
+        left join raw_training.sessions se on se.session_id = s.session_id
+        left join raw_training.classes c on c.class_id = se.class_id
+        left join raw_training.trainees tr on tr.trainee_id = s.trainee_id
+        union all
+        select t.alert_id, c.institution_id, null, tr.person_key, null, null
+        from todo t
+        left join raw_training.subsidy_claims cl on t.entity_type = 'claim' and cl.claim_id = t.k1
+        left join raw_training.enrollments en
+            on en.enrollment_id = case when t.entity_type = 'claim' then cl.enrollment_id else t.k1 end
+        left join raw_training.classes c
+            on c.class_id = case when t.entity_type = 'class' then t.k1 else en.class_id end
+        left join raw_training.trainees tr
+            on tr.trainee_id = case when t.entity_type = 'claim' then cl.trainee_id else en.trainee_id end
+        where t.entity_type in ('claim', 'enrollment', 'class')
+        union all
+        select t.alert_id, null, coalesce(ex.org_id, ce.org_id), coalesce(r.person_key, ce.person_key),
+               ex.exam_id, null
+        from todo t
+        left join raw_assessment.certificates ce on t.entity_type = 'certificate' and ce.certificate_no = t.k1
+        left join raw_assessment.exam_results r
+            on r.result_id = case when t.entity_type = 'result' then t.k1 else ce.result_id end
+        left join raw_assessment.exam_sessions ex
+            on ex.exam_id = case when t.entity_type = 'exam' then t.k1
+                                 when t.entity_type = 'assessor_exams' then t.k2 else r.exam_id end
+        where t.entity_type in ('certificate', 'result', 'exam', 'assessor_exams')
+        union all
+        select t.alert_id,
+               (select c.institution_id from raw_training.enrollments en
+                  join raw_training.classes c on c.class_id = en.class_id
+                 where en.trainee_id = t.k1 order by en.enrolled_at, en.enrollment_id limit 1),
+               null, tr.person_key, null, null
+        from todo t
+        left join raw_training.trainees tr on tr.trainee_id = t.k1
+        where t.entity_type = 'trainee'
+    )
+    insert into review.alert_links as l (alert_id, district_code, institution_id, org_id, person_key,
+                                         exam_id, session_id, refreshed_at)
+    select t.alert_id, t.district_code, r.institution_id, r.org_id, r.person_key, r.exam_id, r.session_id, now()
+    from todo t left join resolved r using (alert_id)
+    on conflict (alert_id) do update set
+        district_code = excluded.district_code, institution_id = excluded.institution_id,
+        org_id = excluded.org_id, person_key = excluded.person_key, exam_id = excluded.exam_id,
+        session_id = excluded.session_id, refreshed_at = excluded.refreshed_at;
+    get diagnostics n = row_count;
+    insert into review.link_state (id, high_water) values (true, new_hw)
+        on conflict (id) do update set high_water = excluded.high_water;
+    return n;
+end $$;
+comment on function review.refresh_alert_links() is 'Resolve new or re-detected alerts to institution, evaluation org, person and exam (review.alert_links). Incremental on last_detected_at.';
+
+-- Who may log in: read by the login page before any district is known. SECURITY DEFINER so the
+-- application's login role needs no access to review.users itself.
+create or replace function review.login_user(p_username text)
+returns table (username text, password_hash text, district_code text, active boolean, password_changed_at timestamptz)
+language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+    select u.username, u.password_hash, u.district_code, u.active, u.password_changed_at
+    from review.users u where u.username = p_username
+$$;
+
+-- Rehash on login (argon2 parameters raised): the only write to review.users the app makes.
+create or replace function review.rehash_password(p_username text, p_old text, p_new text) returns void
+language sql security definer set search_path = pg_catalog, pg_temp as $$
+    update review.users set password_hash = p_new where username = p_username and password_hash = p_old
+$$;

@@ -1,0 +1,21 @@
+"""Airflow plugin: mounts the alert review application into the Airflow 3 UI at /supervision.
+
+Airflow imports every .py under plugins/ as a module; the package folder is listed in
+plugins/.airflowignore, so this small file is the only one it scans.
+"""
+from __future__ import annotations
+
+from airflow.plugins_manager import AirflowPlugin
+
+
+def _review_apps() -> list[dict]:
+    try:
+        from supervision.review.app import create_app
+    except ImportError:  # the review application is optional in a bare Airflow image
+        return []
+    return [{"app": create_app(), "url_prefix": "/supervision", "name": "Supervision alert review"}]
+
+
+class SupervisionPlugin(AirflowPlugin):
+    name = "supervision"
+    fastapi_apps = _review_apps()
