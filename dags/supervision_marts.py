@@ -17,6 +17,7 @@ from supervision.dag_support import (
     RAW_VIDEO,
     SUPERVISION_ALERTS,
     WAREHOUSE_CONN_ID,
+    consumers_after_producer,
     local_day,
     run_id_of,
 )
@@ -121,6 +122,8 @@ def supervision_marts():
 
     (bootstrap() >> quality_gates() >> dbt_models >> record_flags() >> alert_upkeep()
      >> dbt_alert_marts >> sync_roles() >> notify())
+    consumers_after_producer(dbt_models)
+    consumers_after_producer(dbt_alert_marts)
 
 
 supervision_marts()

@@ -41,3 +41,17 @@ def local_day(context) -> str:
 
 def run_id_of(context) -> str:
     return str(context["run_id"])
+
+
+def consumers_after_producer(group) -> None:
+    """Cosmos watcher mode: one producer task runs `dbt build`, a sensor per model reports its result.
+
+    In a DbtTaskGroup the sensors do not wait for the producer; under ``DAG.test()`` (tasks run one
+    at a time, in no fixed order) a sensor that starts first would wait forever for a build that
+    never starts. Ordering the group's root sensors after the producer makes the run deterministic
+    everywhere; a failed producer then fails its sensors as upstream_failed, with the dbt error in the
+    producer's log."""
+    producer = next(t for t in group.get_roots() if t.task_id.endswith("dbt_producer_watcher"))
+    for root in group.get_roots():
+        if root is not producer:
+            producer >> root
