@@ -78,7 +78,8 @@ def cmd_summary(args) -> int:
 def cmd_serve(args) -> int:
     from supervision.serve import serve
 
-    return serve(review_port=args.port, airflow_port=args.airflow_port, airflow=not args.no_airflow)
+    return serve(review_port=args.port, airflow_port=args.airflow_port, airflow=not args.no_airflow,
+                 host=args.host)
 
 
 def cmd_bench(args) -> int:
@@ -139,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="review application port (default 8000)")
     p.add_argument("--airflow-port", type=int, default=8080, help="Airflow UI port (default 8080)")
     p.add_argument("--no-airflow", action="store_true", help="serve the review application only")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; 0.0.0.0 only inside a container behind a proxy)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("bench", help="run the benchmarks in bench/ and print one table of figures")

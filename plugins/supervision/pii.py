@@ -66,7 +66,7 @@ def id_checks(id_number: str, today: date | None = None) -> tuple[bool, date | N
     birth = _birth_date(id_number)
     check_ok = False
     if format_ok:
-        total = sum(int(c) * w for c, w in zip(id_number[:17], _WEIGHTS))
+        total = sum(int(c) * w for c, w in zip(id_number[:17], _WEIGHTS, strict=True))
         check_ok = _CHECK_CHARS[total % 11] == id_number[17]
     return format_ok, birth, check_ok
 
@@ -75,4 +75,4 @@ def check_character(first17: str) -> str:
     """The GB 11643-1999 check character for 17 digits (used by tests and fixtures)."""
     if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
         raise ValueError("need exactly 17 ASCII digits")
-    return _CHECK_CHARS[sum(int(c) * w for c, w in zip(first17, _WEIGHTS)) % 11]
+    return _CHECK_CHARS[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]

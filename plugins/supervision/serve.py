@@ -9,28 +9,34 @@ import time
 from pathlib import Path
 
 
-def serve(review_port: int = 8000, airflow_port: int = 8080, airflow: bool = True) -> int:
-    from supervision.pipeline import prepare_environment
+def serve(review_port: int = 8000, airflow_port: int = 8080, airflow: bool = True, host: str = "127.0.0.1") -> int:
+    from supervision.config import settings
+    from supervision.warehouse import EmbeddedServer, bootstrap
 
-    prepare_environment()
+    if airflow:
+        from supervision.pipeline import prepare_environment
+
+        prepare_environment()
+    else:  # the review application alone needs only the warehouse
+        if not settings().external_warehouse:
+            EmbeddedServer(settings()).start()
+        bootstrap(settings().warehouse_url())
     procs: list[subprocess.Popen] = []
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     try:
         if airflow:
-            for args in (["api-server", "-H", "127.0.0.1", "-p", str(airflow_port)], ["scheduler"],
+            for args in (["api-server", "-H", host, "-p", str(airflow_port)], ["scheduler"],
                          ["dag-processor"], ["triggerer"]):
                 procs.append(subprocess.Popen([str(bin_dir / "airflow"), *args], env=env,
                                               start_new_session=True))
             pw = Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
             print(f"Airflow UI: http://127.0.0.1:{airflow_port}  (user admin; password in {pw} once started)")
-        from supervision.config import settings
-
         docs = settings().gx_dir / "data_docs"
-        print(f"Review application: http://127.0.0.1:{review_port}  (GX Data Docs at /data-docs from {docs})")
+        print(f"Review application: http://{host}:{review_port}  (GX Data Docs at /data-docs from {docs})")
         procs.append(subprocess.Popen([sys.executable, "-c",
                                        f"from supervision.review.app import serve_review; "
-                                       f"serve_review(host='127.0.0.1', port={review_port})"],
+                                       f"serve_review(host={host!r}, port={review_port})"],
                                       env=env, start_new_session=True))
         while all(p.poll() is None for p in procs):
             time.sleep(1)

@@ -13,7 +13,7 @@ import io
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -345,5 +345,5 @@ __all__ = [
     "Counts", "HashingReader", "LandingFile", "ManifestEntry", "Quarantined", "chunked", "connect",
     "copy_rows", "cpu_count", "finish_file", "iter_batches", "list_landing_files", "manifest_entries",
     "now_utc", "pending_files", "register_file", "sha256_of", "write_audit", "write_failure_audit",
-    "write_quarantine", "field",
+    "write_quarantine",
 ]

@@ -162,6 +162,12 @@ create table if not exists pii.exam_candidates (
 create table if not exists pii.certificate_holders (
     certificate_no text primary key, id_number text not null, name text not null);
 
+-- A quarantined record that holds personal data (a trainee row, an exam result or certificate
+-- line) is kept here as received; ops.quarantine gets a redacted copy (masked ID, no name/phone).
+create table if not exists pii.quarantine_raw (
+    source text not null, object text not null, locator text not null, raw_text text not null,
+    primary key (source, object, locator));
+
 -- ===================================================================================
 -- ops: the pipeline's own bookkeeping.
 -- ===================================================================================
@@ -210,6 +216,11 @@ create table if not exists ops.load_audit (
     quarantined bigint not null default 0,
     status text not null,              -- 'ok' | 'failed' | 'skipped'
     message text);
+
+-- Added by the loaders (issue 4): blank lines skipped, so that received = loaded + duplicates
+-- + quarantined + skipped for every file and pull.
+alter table ops.load_audit add column if not exists skipped bigint not null default 0;
+alter table ops.file_manifest add column if not exists skipped integer;
 
 -- Findings of the record-level rules checked by Great Expectations, for the latest run
 -- (replaced whole by each validation); same shape as dbt's rule findings.

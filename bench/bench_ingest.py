@@ -1,0 +1,302 @@
+"""Benchmark of the video loader against the machine's COPY limit and pandas ``to_sql``.
+
+    python bench/bench_ingest.py [--quick] [--events N] [--files F] [--workers W] [--mapping]
+
+Generates N video events (default 2,000,000; --quick 200,000) as gzip JSON Lines files in a temp
+landing folder (realistic shape: status/headcount/face, ~2% re-delivered event ids, a few bad
+lines), then measures on the same data, each figure in its own subprocess (so each has its own
+peak memory):
+
+(a) end to end: ``load_video`` (files → warehouse: read, checksum, parse, validate, COPY, dedup,
+    quarantine, audit, manifest), events received per second;
+(b) raw COPY: the same rows, already formatted as COPY text in memory, into an empty UNLOGGED
+    table without indexes: the server's own limit;
+(c) pandas ``DataFrame.to_sql`` (method=None) of a sample of the same rows;
+(d) memory flatness: peak memory loading one file of k events and one of 2k events.
+
+``--mapping`` also compares one process per file (what one mapped Airflow task per file costs at
+least) with one batch over 2 workers. Prints a line per figure and a final JSON line
+``{"bench": "ingest_video", ...}``. Uses SUPERVISION_WAREHOUSE_URL if set (a scratch database is
+created beside it), else starts an embedded server in a temp folder.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TZ = timezone(timedelta(hours=8))
+
+
+def _peak_mib(children: bool = False) -> float:
+    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    return resource.getrusage(who).ru_maxrss / 1024  # KiB on Linux
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+def generate(landing: Path, n_events: int, n_files: int, seed: int = 7, folder: str = "video") -> dict:
+    """n_events events over n_files files in 3 date folders; ~2% of each file repeats ids of the
+    previous file (a re-delivery), 1 line in 20,000 is bad."""
+    import gzip
+
+    import msgspec
+
+    enc = msgspec.json.Encoder()
+    rnd = random.Random(seed)
+    per = n_events // n_files
+    base = datetime(2024, 3, 1, 8, 0, tzinfo=TZ)
+    previous: list[bytes] = []
+    bad = dup = 0
+    for f in range(n_files):
+        day = 1 + f % 3
+        d = landing / folder / f"date=2024-03-0{day}"
+        d.mkdir(parents=True, exist_ok=True)
+        lines: list[bytes] = []
+        n_dup = per // 50 if previous else 0
+        lines += rnd.sample(previous, min(n_dup, len(previous)))
+        dup += len(lines)
+        t0 = base + timedelta(days=day - 1)
+        for i in range(per - len(lines)):
+            if rnd.random() < 1 / 20000:
+                lines.append(b'{"event_id": "broken')
+                bad += 1
+                continue
+            r = rnd.random()
+            e = {"event_id": str(uuid.UUID(int=rnd.getrandbits(128), version=4)),
+                 "camera_id": f"CAM{rnd.randint(1, 4000):05d}",
+                 "ts": (t0 + timedelta(milliseconds=i * 37)).isoformat(timespec="seconds")}
+            if r < 0.35:
+                e.update(type="status", state="online" if r < 0.34 else "offline")
+            elif r < 0.85:
+                e.update(type="headcount", count=rnd.randint(0, 45))
+            else:
+                e.update(type="face", trainee_id=None if r > 0.97 else f"T{rnd.randint(1, 200000):07d}",
+                         score=round(rnd.random(), 3))
+            lines.append(enc.encode(e))
+        previous = lines[-2000:]
+        with gzip.open(d / f"cam-export-{f:04d}.jsonl.gz", "wb", compresslevel=6) as out:
+            out.write(b"\n".join(lines) + b"\n")
+    return {"events": per * n_files, "files": n_files, "redelivered": dup, "bad_lines": bad,
+            "bytes": sum(p.stat().st_size for p in landing.rglob("*.gz"))}
+
+
+# --- phases (each in its own process) ---------------------------------------------------------
+
+def phase_e2e(landing: Path, url: str, workers: int) -> dict:
+    from supervision.ingest.video import load_video
+
+    t = time.perf_counter()
+    s = load_video(landing, url, "bench", workers=workers)
+    el = time.perf_counter() - t
+    return {"seconds": el, "received": s["received"], "loaded": s["loaded"], "duplicates": s["duplicates"],
+            "quarantined": s["quarantined"], "rate": s["received"] / el, "files": s["files"],
+            "peak_mib": _peak_mib(), "worker_peak_mib": _peak_mib(children=True)}
+
+
+def phase_copy(url: str) -> dict:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        data = bytearray()
+        with conn.cursor().copy("copy (select event_id, camera_id, ts, type, state, count, trainee_id, score,"
+                                " local_date, file_id, line_no from raw_video.events) to stdout") as cp:
+            for block in cp:
+                data += block
+        n = conn.execute("select count(*) from raw_video.events").fetchone()[0]
+        conn.execute("drop table if exists bench_copy")
+        conn.execute("create unlogged table bench_copy (event_id uuid, camera_id text, ts timestamptz, type text,"
+                     " state text, count integer, trainee_id text, score numeric, local_date date,"
+                     " file_id bigint, line_no integer)")
+        conn.commit()
+        view = memoryview(data)
+        t = time.perf_counter()
+        with conn.cursor().copy("copy bench_copy from stdin") as cp:
+            for i in range(0, len(view), 1 << 20):
+                cp.write(view[i:i + (1 << 20)])
+        conn.commit()
+        el = time.perf_counter() - t
+        conn.execute("drop table bench_copy")
+        conn.commit()
+    return {"seconds": el, "rows": n, "rate": n / el, "peak_mib": _peak_mib()}
+
+
+def phase_to_sql(url: str, sample: int) -> dict:
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from supervision.config import sqlalchemy_url
+
+    engine = sa.create_engine(sqlalchemy_url(url))
+    with engine.connect() as conn:
+        df = pd.read_sql(sa.text("select event_id::text as event_id, camera_id, ts, type, state, count, trainee_id,"
+                                 " score::float8 as score, local_date, file_id, line_no from raw_video.events"
+                                 f" limit {int(sample)}"), conn)
+    t = time.perf_counter()
+    df.to_sql("bench_to_sql", engine, if_exists="replace", index=False, method=None, chunksize=10_000)
+    el = time.perf_counter() - t
+    with engine.begin() as conn:
+        conn.execute(sa.text("drop table bench_to_sql"))
+    engine.dispose()
+    return {"seconds": el, "rows": len(df), "rate": len(df) / el, "peak_mib": _peak_mib()}
+
+
+def phase_one_file(landing: Path, url: str, path: str) -> dict:
+    from supervision.ingest.video import load_video_file
+
+    t = time.perf_counter()
+    r = load_video_file(landing, url, "bench-file", path)
+    return {"seconds": time.perf_counter() - t, "received": r["received"], "peak_mib": _peak_mib()}
+
+
+def _sub(*args: str) -> dict:
+    res = subprocess.run([sys.executable, __file__, "--phase", *args], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"phase {args[0]} failed:\n{res.stderr[-3000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+# --- set-up -----------------------------------------------------------------------------------
+
+def _scratch_database(tmp: Path) -> tuple[str, callable]:
+    import psycopg
+
+    from supervision.config import Settings, libpq_url
+    from supervision.warehouse import EmbeddedServer, bootstrap
+
+    server = None
+    base = os.environ.get("SUPERVISION_WAREHOUSE_URL")
+    if base:
+        admin = libpq_url(base).rsplit("/", 1)[0] + "/postgres"
+    else:
+        server = EmbeddedServer(Settings(home=REPO, var_dir=tmp / "var"))
+        server.start()
+        admin = server.url("postgres")
+    name = "bench_" + uuid.uuid4().hex[:10]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    url = admin.rsplit("/", 1)[0] + "/" + name
+
+    def reset() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+            conn.execute(f'create database "{name}"')
+        bootstrap(url)
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+        if server is not None:
+            server.destroy()
+
+    bootstrap(url)
+    return url, reset, drop
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="200,000 events")
+    ap.add_argument("--events", type=int, help="number of events (default 2,000,000)")
+    ap.add_argument("--files", type=int, default=16)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--sample", type=int, help="rows for to_sql (default 200,000; --quick 50,000)")
+    ap.add_argument("--mapping", action="store_true", help="also compare one process per file with batching")
+    ap.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.phase:  # a measurement subprocess
+        name, *rest = args.phase
+        out = {"e2e": lambda: phase_e2e(Path(rest[0]), rest[1], int(rest[2])),
+               "copy": lambda: phase_copy(rest[0]),
+               "to_sql": lambda: phase_to_sql(rest[0], int(rest[1])),
+               "one_file": lambda: phase_one_file(Path(rest[0]), rest[1], rest[2])}[name]()
+        print(json.dumps(out))
+        return 0
+
+    n = args.events or (200_000 if args.quick else 2_000_000)
+    sample = args.sample or (50_000 if args.quick else 200_000)
+    tmp = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
+    url, reset, drop = _scratch_database(tmp)
+    result: dict = {"bench": "ingest_video", "events": n, "files": args.files, "workers": args.workers,
+                    "cpus": os.cpu_count(), "load_avg_before": os.getloadavg()[0]}
+    try:
+        landing = tmp / "landing"
+        t = time.perf_counter()
+        gen = generate(landing, n, args.files)
+        print(f"generated {gen['events']:,} events in {gen['files']} files ({gen['bytes'] / 2**20:.0f} MiB gz,"
+              f" {gen['redelivered']:,} re-delivered, {gen['bad_lines']} bad lines) in {time.perf_counter() - t:.1f}s",
+              flush=True)
+        result["generated"] = gen
+
+        e2e = _sub("e2e", str(landing), url, str(args.workers))
+        print(f"(a) end to end load_video: {e2e['rate']:,.0f} events/s ({e2e['received']:,} in {e2e['seconds']:.1f}s;"
+              f" loaded {e2e['loaded']:,}, duplicates {e2e['duplicates']:,}, quarantined {e2e['quarantined']});"
+              f" peak {e2e['peak_mib']:.0f} MiB parent, {e2e['worker_peak_mib']:.0f} MiB per worker", flush=True)
+        cp = _sub("copy", url)
+        print(f"(b) raw COPY into an unlogged table without indexes: {cp['rate']:,.0f} rows/s"
+              f" ({cp['rows']:,} in {cp['seconds']:.1f}s); peak {cp['peak_mib']:.0f} MiB (holds the data)", flush=True)
+        ts = _sub("to_sql", url, str(sample))
+        print(f"(c) pandas to_sql (method=None): {ts['rate']:,.0f} rows/s ({ts['rows']:,} in {ts['seconds']:.1f}s);"
+              f" peak {ts['peak_mib']:.0f} MiB", flush=True)
+        result.update(e2e=e2e, raw_copy=cp, to_sql=ts,
+                      ratio_vs_copy=e2e["rate"] / cp["rate"], ratio_vs_to_sql=e2e["rate"] / ts["rate"])
+        print(f"    end to end = {result['ratio_vs_copy']:.2f} x raw COPY (goal >= 0.5),"
+              f" {result['ratio_vs_to_sql']:.1f} x to_sql (goal >= 5)", flush=True)
+
+        # (d) memory flat as files grow: one file of k events, one of 2k events, each in its own process.
+        k = max(n // args.files, 10_000)
+        mem = {}
+        for label, size in (("k", k), ("2k", 2 * k)):
+            reset()
+            land = tmp / f"mem_{label}"
+            generate(land, size, 1, seed=11)
+            path = next(land.rglob("*.gz")).relative_to(land).as_posix()
+            mem[label] = _sub("one_file", str(land), url, path) | {"events": size}
+        print(f"(d) peak memory loading one file: {mem['k']['peak_mib']:.0f} MiB for {k:,} events,"
+              f" {mem['2k']['peak_mib']:.0f} MiB for {2 * k:,}", flush=True)
+        result["memory_per_file"] = mem
+
+        if args.mapping:
+            result["mapping"] = _mapping(tmp, url, reset)
+    finally:
+        drop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(json.dumps(result, default=str))
+    return 0
+
+
+def _mapping(tmp: Path, url: str, reset) -> dict:
+    """One process per file (the floor of one mapped task per file) vs one batch over 2 workers."""
+    from supervision.ingest.video import list_pending_files, load_video_files
+
+    land = tmp / "mapping"
+    n_files, per = 24, 5_000
+    generate(land, n_files * per, n_files, seed=5)
+    reset()
+    paths = list_pending_files(land, url)
+    t = time.perf_counter()
+    for p in paths:
+        _sub("one_file", str(land), url, p)
+    per_file = time.perf_counter() - t
+    reset()
+    t = time.perf_counter()
+    load_video_files(land, url, "bench-batch", paths, workers=2)
+    batched = time.perf_counter() - t
+    print(f"mapping: {n_files} files x {per:,} events: one process per file {per_file:.1f}s,"
+          f" one batch over 2 workers {batched:.1f}s", flush=True)
+    return {"files": n_files, "events_per_file": per, "process_per_file_s": per_file, "batched_s": batched}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Ingest the assessment platform's CSV exports into raw_assessment."""
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, task
+
+from supervision.dag_support import DEFAULT_ARGS, RAW_ASSESSMENT, local_day, run_id_of
+
+DOC = """
+### Assessment exports → `raw_assessment`
+
+Every `assessment/date=*/*.csv` export not yet in `ops.file_manifest` (folders up to the run's day,
+late files included), in delivery order: encoding detected (UTF-8, UTF-8 with BOM, GB18030),
+Chinese headers mapped in any order, full-width digits and stray spaces normalised, bad rows to
+`ops.quarantine` with file and line, upsert by key where the latest delivery (date folder, file,
+line) wins. ID numbers become pseudonyms; plain ID numbers and names go to `pii.*` only.
+One task: the exports of a day are a few small files, and delivery order matters.
+
+Code: `supervision.ingest.assessment`.
+"""
+
+
+@dag(
+    dag_id="ingest_assessments",
+    schedule="@daily",
+    start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["supervision", "ingest", "assessment"],
+    doc_md=DOC,
+)
+def ingest_assessments():
+    @task(outlets=[RAW_ASSESSMENT])
+    def load_exports(**context) -> dict:
+        from datetime import date
+
+        from supervision.config import settings
+        from supervision.ingest.assessment import load_assessments
+
+        s = settings()
+        summary = load_assessments(s.landing, s.warehouse_url(), run_id_of(context), s.pii_key,
+                                   date.fromisoformat(local_day(context)))
+        summary.pop("results")
+        return summary
+
+    load_exports()
+
+
+ingest_assessments()

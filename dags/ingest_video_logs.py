@@ -1,0 +1,71 @@
+"""Ingest the video platform's JSON Lines files into raw_video.events."""
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, task
+
+from supervision.dag_support import DEFAULT_ARGS, RAW_VIDEO, local_day, run_id_of
+
+DOC = """
+### Video monitoring logs → `raw_video.events`
+
+Every `video/date=*/…jsonl.gz` file of the landing area not yet in `ops.file_manifest` (late files
+in old folders included; folders up to the run's day) is loaded once: parsed as a stream, bad lines
+to `ops.quarantine` (reason, file, line, raw text), a truncated gzip keeps the lines before the
+cut, well-formed events deduplicated on `event_id`, one `ops.load_audit` row per file.
+
+- **pending_batches**: lists the pending files and splits them into at most 2 batches of similar
+  size (measured: one mapped task per file costs a task start per file, a batch costs one; see
+  `bench/bench_ingest.py` and the loader's docs);
+- **load_batch** (mapped over the batches): loads its files, one transaction per file; a bad file
+  is recorded and never stops the others;
+- **publish**: emits the `raw_video` Asset (also when there was nothing new).
+
+Code: `supervision.ingest.video`.
+"""
+
+
+@dag(
+    dag_id="ingest_video_logs",
+    schedule="@daily",
+    start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["supervision", "ingest", "video"],
+    doc_md=DOC,
+)
+def ingest_video_logs():
+    @task
+    def pending_batches(**context) -> list[list[str]]:
+        from datetime import date
+
+        from supervision.config import settings
+        from supervision.ingest.video import batches_for_mapping, list_pending_files
+
+        s = settings()
+        paths = list_pending_files(s.landing, s.warehouse_url(), date.fromisoformat(local_day(context)),
+                                   run_id_of(context))
+        return batches_for_mapping(paths, s.landing)
+
+    @task
+    def load_batch(paths: list[str], **context) -> dict:
+        from supervision.config import settings
+        from supervision.ingest.video import load_video_files
+
+        s = settings()
+        summary = load_video_files(s.landing, s.warehouse_url(), run_id_of(context), paths)
+        summary.pop("results")  # per-file figures are in ops.load_audit; keep XCom small
+        return summary
+
+    @task(outlets=[RAW_VIDEO], trigger_rule="none_failed")
+    def publish(results: list[dict] | None = None) -> dict:
+        results = list(results or [])
+        totals = {k: sum(int(r.get(k) or 0) for r in results)
+                  for k in ("files", "received", "loaded", "duplicates", "quarantined", "skipped")}
+        return {**totals, "failed_files": [p for r in results for p in r.get("failed_files", [])]}
+
+    publish(load_batch.expand(paths=pending_batches()))
+
+
+ingest_video_logs()
