@@ -106,15 +106,39 @@ def _failed_tasks(dr) -> list[str]:
             for ti in dr.get_task_instances() if ti.state not in ("success", "skipped")]
 
 
+class _LogToFile:
+    """Send everything written to fds 1 and 2 (Airflow's and dbt's logs) to a file; keep a handle
+    on the terminal for the progress display."""
+
+    def __init__(self, path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.terminal = os.fdopen(os.dup(1), "w", buffering=1)
+        self.terminal_err = os.fdopen(os.dup(2), "w", buffering=1)
+        self.log = open(path, "ab", buffering=0)  # noqa: SIM115 (lives as long as the process)
+        os.dup2(self.log.fileno(), 1)
+        os.dup2(self.log.fileno(), 2)
+
+    def tail(self, lines: int = 60) -> str:
+        text = self.path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
 class Runner:
     """Prepares the environment and parses the DAGs once; then runs days."""
 
     def __init__(self, progress: bool = True, dag_ids: tuple[str, ...] | None = None):
+        from supervision.config import settings
+
         self.t0 = time.monotonic()
         self.progress = progress
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        self.out = _LogToFile(settings().var_dir / "logs" / f"run-{stamp}-{os.getpid()}.log")
+        self.say(f"logs of this run: {self.out.path}")
         prepare_environment()
-        if progress:
-            print(f"environment ready in {time.monotonic() - self.t0:.1f}s", flush=True)
+        self.say(f"environment ready in {time.monotonic() - self.t0:.1f}s")
         _quiet_airflow_logging()
         self.dags = load_dags()
         self.order = dag_ids or (*INGEST_DAGS, MARTS_DAG)
@@ -132,17 +156,21 @@ class Runner:
                 break
         return res
 
-    def report(self, res: DayResult, i: int, n: int, extra: str = "") -> None:
+    def say(self, text: str) -> None:
         if self.progress:
-            total = sum(res.seconds.values())
-            eta = (time.monotonic() - self.t0) / i * (n - i)
-            parts = " ".join(f"{k.replace('ingest_', '')}={v:.1f}s" for k, v in res.seconds.items())
-            print(f"[{i}/{n}] {res.day} {'ok' if res.ok else 'FAILED'} {total:.1f}s ({parts}){extra}"
-                  f"{f'  eta {eta / 60:.1f} min' if i < n else ''}", flush=True)
+            print(text, file=self.out.terminal, flush=True)
+
+    def report(self, res: DayResult, i: int, n: int, extra: str = "") -> None:
+        total = sum(res.seconds.values())
+        eta = (time.monotonic() - self.t0) / i * (n - i)
+        parts = " ".join(f"{k.replace('ingest_', '')}={v:.1f}s" for k, v in res.seconds.items())
+        self.say(f"[{i}/{n}] {res.day} {'ok' if res.ok else 'FAILED'} {total:.1f}s ({parts}){extra}"
+                 f"{f'  eta {eta / 60:.1f} min' if i < n else ''}")
         if not res.ok:
-            print(f"day {res.day} failed:\n  " + "\n  ".join(res.failed), file=sys.stderr)
-            print("fix the cause and run the same command again: finished days re-run idempotently",
-                  file=sys.stderr)
+            err = self.out.terminal_err
+            print(f"day {res.day} failed:\n  " + "\n  ".join(res.failed), file=err)
+            print(f"--- last lines of {self.out.path} ---\n{self.out.tail()}\n---", file=err)
+            print("fix the cause and run the same command again: finished days re-run idempotently", file=err)
 
 
 def run_days(start: date, end: date, progress: bool = True, dag_ids: tuple[str, ...] | None = None) -> bool:
@@ -155,8 +183,7 @@ def run_days(start: date, end: date, progress: bool = True, dag_ids: tuple[str, 
         runner.report(res, i, len(days))
         if not res.ok:
             return False
-    if progress:
-        print(f"{len(days)} day(s) done in {(time.monotonic() - runner.t0) / 60:.1f} min", flush=True)
+    runner.say(f"{len(days)} day(s) done in {(time.monotonic() - runner.t0) / 60:.1f} min")
     return True
 
 
@@ -174,5 +201,5 @@ def demo(start: date, end: date, scale: float, seed: int) -> bool:
         runner.report(res, i, len(days), extra=f" generate={gen:.1f}s")
         if not res.ok:
             return False
-    print(f"demo: {len(days)} day(s) simulated and run in {(time.monotonic() - runner.t0) / 60:.1f} min")
+    runner.say(f"demo: {len(days)} day(s) simulated and run in {(time.monotonic() - runner.t0) / 60:.1f} min")
     return True
