@@ -100,7 +100,7 @@ create index if not exists review_alerts_rule_idx on marts.supervision_alerts (r
 create index if not exists review_alerts_district_idx on marts.supervision_alerts (district_code, occurred_on, alert_id);
 create index if not exists review_alerts_status_idx on marts.supervision_alerts (status, occurred_on, alert_id);
 create index if not exists review_alerts_severity_idx on marts.supervision_alerts
-    ((case severity when 'high' then 1 when 'medium' then 2 else 3 end), occurred_on, alert_id);
+    ((case severity when 'high' then 3 when 'medium' then 2 else 1 end), occurred_on, alert_id);
 create index if not exists review_alerts_entity_idx on marts.supervision_alerts (entity_key);
 create index if not exists review_alerts_entity_parts_idx on marts.supervision_alerts
     using gin (string_to_array(entity_key, '|'));
@@ -115,27 +115,30 @@ create index if not exists review_enrollments_trainee_idx on raw_training.enroll
 create index if not exists review_exam_results_person_idx on raw_assessment.exam_results (person_key);
 create index if not exists review_exam_sessions_occ_idx on raw_assessment.exam_sessions (occupation_code, skill_level, starts_at);
 
--- Resolve new or re-detected alerts to their subjects. SECURITY DEFINER: runs as the schema owner
+-- Resolve new alerts to their subjects (once: an alert id stands for a fixed rule and entity). SECURITY DEFINER: runs as the schema owner
 -- (reads the raw layer and every district), callable by the application's login role.
-create or replace function review.refresh_alert_links() returns integer
+drop function if exists review.refresh_alert_links();
+create or replace function review.refresh_alert_links(p_alert_id text default null) returns integer
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
     hw timestamptz;
     new_hw timestamptz;
     n integer;
 begin
-    perform pg_advisory_xact_lock(7400077);
-    select high_water into hw from review.link_state;
-    select max(last_detected_at) into new_hw from marts.supervision_alerts;
-    if new_hw is null or (hw is not null and new_hw <= hw) then
-        return 0;
+    if p_alert_id is null then
+        perform pg_advisory_xact_lock(7400077);
+        select high_water into hw from review.link_state;
+        select max(first_detected_at) into new_hw from marts.supervision_alerts;
+        if new_hw is null or (hw is not null and new_hw <= hw) then
+            return 0;
+        end if;
     end if;
     with todo as (
         select a.alert_id, a.district_code, a.entity_type, a.entity_key,
                split_part(a.entity_key, '|', 1) as k1, split_part(a.entity_key, '|', 2) as k2,
                split_part(a.entity_key, '|', 3) as k3
         from marts.supervision_alerts a
-        where hw is null or a.last_detected_at > hw
+        where (p_alert_id is null and (hw is null or a.first_detected_at > hw)) or a.alert_id = p_alert_id
     ), sess as (   -- session-like entities: the session, its class's institution, and a trainee if any
         select t.alert_id,
                case t.entity_type when 'session' then t.k1 when 'session_trainee' then t.k1
@@ -195,11 +198,14 @@ begin
         org_id = excluded.org_id, person_key = excluded.person_key, exam_id = excluded.exam_id,
         session_id = excluded.session_id, refreshed_at = excluded.refreshed_at;
     get diagnostics n = row_count;
+    if p_alert_id is not null then
+        return n;
+    end if;
     insert into review.link_state (id, high_water) values (true, new_hw)
         on conflict (id) do update set high_water = excluded.high_water;
     return n;
 end $$;
-comment on function review.refresh_alert_links() is 'Resolve new or re-detected alerts to institution, evaluation org, person and exam (review.alert_links). Incremental on last_detected_at.';
+comment on function review.refresh_alert_links(text) is 'Resolve new alerts (or the one given) to institution, evaluation org, person and exam (review.alert_links). Incremental on first_detected_at: an alert''s subjects are fixed by its (rule_code, entity_key).';
 
 -- Who may log in: read by the login page before any district is known. SECURITY DEFINER so the
 -- application's login role needs no access to review.users itself.

@@ -227,10 +227,12 @@ def install_security(warehouse_url: str | None = None) -> None:
         grant("select", "review.alert_links", [*group_roles(), APP_ROLE])
         grant("select, insert, delete", "review.login_attempts", [APP_ROLE])
         grant("usage", "review.login_attempts_attempt_id_seq", [APP_ROLE], "sequence")
-        for fn in ("review.login_user(text)", "review.rehash_password(text, text, text)",
-                   "review.refresh_alert_links()"):
+        for fn, roles in (("review.login_user(text)", [APP_ROLE]),
+                          ("review.rehash_password(text, text, text)", [APP_ROLE]),
+                          ("review.refresh_alert_links(text)", everyone)):
             conn.execute(sql.SQL("revoke all on function " + fn + " from public"))
-            conn.execute(sql.SQL("grant execute on function " + fn + " to {}").format(I(APP_ROLE)))
+            conn.execute(sql.SQL("grant execute on function " + fn + " to {}").format(
+                sql.SQL(", ").join(I(r) for r in roles)))
 
         # --- evidence (raw columns, read only) and charted marts, where present ---------------
         for table, cols in EVIDENCE_COLUMNS.items():
