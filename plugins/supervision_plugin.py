@@ -10,10 +10,12 @@ from airflow.plugins_manager import AirflowPlugin
 
 def _review_apps() -> list[dict]:
     try:
-        from supervision.review.app import create_app
+        from supervision.review.app import fastapi_app
     except ImportError:  # the review application is optional in a bare Airflow image
         return []
-    return [{"app": create_app(), "url_prefix": "/supervision", "name": "Supervision alert review"}]
+    # a lazy ASGI app: the warehouse is first touched on the first request, not when Airflow
+    # imports its plugins
+    return [fastapi_app]
 
 
 class SupervisionPlugin(AirflowPlugin):
