@@ -1,0 +1,260 @@
+"""How long Great Expectations takes for a city-scale day, and how much memory.
+
+Synthesises one city-scale day (plus a week of history for the volume gates) directly in a
+temporary PostgreSQL database, server-side (INSERT ... SELECT from generate_series: faster than
+COPY from Python), then times ``run_gates`` and ``run_record_flags`` as the DAG calls them.
+
+    .venv/bin/python bench/bench_gx.py            # ~100k attendance rows/day, 1.5 M video events
+    .venv/bin/python bench/bench_gx.py --quick    # 5% of that, for a smoke run
+    .venv/bin/python bench/bench_gx.py --pg-url postgresql://owner:pw@host:port/postgres
+
+Without --pg-url an embedded server is started in a temporary folder and destroyed afterwards.
+Prints one human line, then a final JSON line {"bench": "gx_city_day", ...}.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DAY = dt.date(2024, 3, 8)
+DISTRICTS = ["310101", "310104", "310105", "310106", "310107", "310109", "310110", "310112", "310113",
+             "310114", "310115", "310116", "310117", "310118", "310120", "310151"]
+
+
+class RssSampler:
+    """Peak resident memory of this process while a block runs (sampled every 20 ms)."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._page = os.sysconf("SC_PAGE_SIZE")
+
+    def _rss(self) -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * self._page
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._rss())
+            time.sleep(0.02)
+
+    @contextmanager
+    def measure(self) -> Iterator[RssSampler]:
+        self.peak = self._rss()
+        t = threading.Thread(target=self._run, daemon=True)
+        t.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            t.join()
+            self._stop.clear()
+
+
+def synthesise(url: str, scale: float, history_days: int, video_history_share: float) -> dict[str, int]:
+    """Fill the raw layer: a city-scale DAY and `history_days` days before it."""
+    import psycopg
+
+    n_att = int(100_000 * scale)
+    n_sessions = max(int(1_500 * scale), 20)
+    n_video = int(1_500_000 * scale)
+    n_results = max(int(3_000 * scale), 50)
+    n_classes = max(int(3_000 * scale), 20)
+    n_trainees = max(int(60_000 * scale), 200)
+    districts = "array[" + ",".join(f"'{d}'" for d in DISTRICTS) + "]"
+    d0 = DAY - dt.timedelta(days=history_days)
+    days = history_days + 1
+    sql = f"""
+    set local synchronous_commit = off;
+    insert into raw_training.occupations
+      select '4-10-01-0' || g, 'occupation ' || g, 'life_service', g % 2 = 0, '2024-01-01+08' from generate_series(1, 9) g;
+    insert into raw_training.institutions
+      select 'INS' || g, 'institution ' || g, '91310000MA' || lpad(g::text, 8, '0'), 'private',
+             ({districts})[1 + g % 16], '2020-01-01', '2030-12-31', '2024-01-01+08'
+      from generate_series(1, 300) g;
+    insert into raw_training.sites
+      select 'SITE' || g, 'INS' || (1 + g % 300), ({districts})[1 + (1 + g % 300) % 16], 'addr', g % 50 <> 0,
+             '2024-01-01+08' from generate_series(1, 600) g;
+    insert into raw_training.cameras
+      select 'CAM' || g, 'SITE' || (1 + g % 600), '2023-01-01', '2024-01-01+08' from generate_series(1, 1200) g;
+    insert into raw_training.classes
+      select 'C' || g, 'INS' || (1 + g % 300), '4-10-01-0' || (1 + g % 9), 1 + g % 5, 'standard', g % 10 <> 0,
+             80, date '{DAY}' - (g % 60), date '{DAY}' + 60, 'running', timestamptz '{DAY} 08:00+08' - (g % 9) * interval '1 day'
+      from generate_series(1, {n_classes}) g;
+    insert into raw_training.trainees
+      select 'T' || g, md5(g::text), '310104********' || lpad((g % 10000)::text, 4, '0'), g % 500 <> 0,
+             case when g % 500 = 0 then null else date '1990-01-01' + (g % 9000) end, g % 97 <> 0,
+             case when g % 2 = 0 then 'M' else 'F' end, date '{DAY}' - (14 * 365 + (g % (56 * 365))), true,
+             timestamptz '{DAY} 08:00+08' - (g % 9) * interval '1 day'
+      from generate_series(1, {n_trainees}) g;
+    insert into raw_training.enrollments
+      select 'E' || g, 'C' || (1 + g % {n_classes}), 'T' || g, timestamptz '{DAY} 08:00+08' - (g % 90) * interval '1 day',
+             'active', null, timestamptz '{DAY} 08:00+08' - (g % 9) * interval '1 day'
+      from generate_series(1, {n_trainees}) g;
+    insert into raw_training.sessions
+      select 'S' || d || '_' || g, 'C' || (1 + g % {n_classes}), 'SITE' || (1 + g % 600),
+             (date '{d0}' + d) + time '08:00' + (g % 12) * interval '1 hour' + case when g % 400 = 0 then interval '-3 hour' else interval '0' end,
+             (date '{d0}' + d) + time '11:00' + (g % 12) * interval '1 hour',
+             case when g % 10 = 0 then 'online' else 'onsite' end,
+             case when g % 50 = 0 then 'cancelled' else 'held' end,
+             (date '{d0}' + d) + time '20:00'
+      from generate_series(0, {days - 1}) d, generate_series(1, {n_sessions}) g;
+    insert into raw_training.attendance
+      select d * 10000000 + g, 'S' || d || '_' || (1 + g % {n_sessions}), 'T' || (1 + g % {n_trainees}),
+             case when g % 2 = 0 then 'check_in' else 'check_out' end,
+             case when g % 10 = 0 then 'card' when g % 33 = 0 then 'manual' else 'face' end, 'DEV' || (g % 3000),
+             (date '{d0}' + d) + time '08:00' + ((1 + g % {n_sessions}) % 12) * interval '1 hour'
+               + case when g % 2 = 0 then interval '-10 min' else interval '3 hour 5 min' end
+               + case when g % 1000 = 0 then interval '-50 min' else interval '0' end,
+             case when g % 10 = 0 or g % 33 = 0 then null else 0.6 + (g % 40) / 100.0 end,
+             (date '{d0}' + d) + time '21:00'
+      from generate_series(0, {days - 1}) d, generate_series(1, {n_att}) g;
+    insert into raw_video.events
+      select gen_random_uuid(), 'CAM' || (1 + g % 1200),
+             (date '{d0}' + d) + (g % 86400) * interval '1 second',
+             (array['status', 'headcount', 'face'])[1 + g % 3],
+             case when g % 3 = 0 then 'online' end, case when g % 3 = 1 then g % 40 end,
+             case when g % 3 = 2 then 'T' || (1 + g % {n_trainees}) end, case when g % 3 = 2 then 0.5 + (g % 50) / 100.0 end,
+             date '{d0}' + d, 1, g
+      from generate_series(0, {days - 1}) d,
+           lateral generate_series(1, case when d = {days - 1} then {n_video} else {int(n_video * video_history_share)} end) g;
+    insert into raw_assessment.evaluation_orgs
+      select 'ORG' || g, 'org ' || g, '社會評價組織', ({districts})[1 + g % 16], array['4-10-01-05'], '2020-01-01', '2030-01-01',
+             date '{DAY}', 1, g from generate_series(1, 50) g;
+    insert into raw_assessment.exam_sessions
+      select 'X' || g, 'ORG' || (1 + g % 50), '4-10-01-05', 1 + g % 5, date '{DAY}' + time '09:00', date '{DAY}' + time '11:00',
+             array['A' || g], 40, date '{DAY}', 1, g from generate_series(1, {max(n_results // 30, 2)}) g;
+    insert into raw_assessment.exam_results
+      select 'R' || g, 'X' || (1 + g % {max(n_results // 30, 2)}), md5('r' || g), '310104********0000', g % 300 <> 0,
+             date '1990-01-01' + (g % 9000), g % 200 <> 0,
+             case when g % 150 = 0 then null else 40 + g % 61 end, 55 + g % 46,
+             case when (40 + g % 61) >= 60 and (55 + g % 46) >= 60 then '合格' else '不合格' end,
+             date '{DAY}' + time '12:00', date '{DAY}', 1, g
+      from generate_series(1, {n_results}) g;
+    insert into raw_assessment.certificates
+      select 'CERT' || g, 'R' || g, md5('r' || g), '310104********0000', '4-10-01-05', 5, date '{DAY}', 'ORG' || (1 + g % 50),
+             date '{DAY}', 1, g from generate_series(1, {n_results * 2 // 3}) g;
+    """
+    with psycopg.connect(url) as conn:
+        conn.execute(sql)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("vacuum analyze")
+        counts = {}
+        for table in ("raw_training.sessions", "raw_training.attendance", "raw_training.trainees",
+                      "raw_video.events", "raw_assessment.exam_results"):
+            counts[table] = conn.execute(f"select count(*) from {table}").fetchone()[0]
+        counts["day_attendance"] = n_att
+        counts["day_video_events"] = n_video
+        counts["day_sessions"] = n_sessions
+    return counts
+
+
+@contextmanager
+def temp_database(pg_url: str | None) -> Iterator[str]:
+    import psycopg
+
+    server = None
+    if pg_url is None:
+        from supervision.config import Settings
+        from supervision.warehouse import EmbeddedServer
+
+        var = Path(tempfile.mkdtemp(prefix="bench_gx_"))
+        server = EmbeddedServer(Settings(home=REPO, var_dir=var))
+        server.start()
+        pg_url = server.url("postgres")
+    name = "bench_gx_" + uuid.uuid4().hex[:8]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    url = pg_url.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield url
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+        if server is not None:
+            server.destroy()
+            shutil.rmtree(server.settings.var_dir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="5%% of city scale")
+    ap.add_argument("--scale", type=float, default=None, help="share of city scale (default 1, or 0.05 with --quick)")
+    ap.add_argument("--history-days", type=int, default=7, help="days before the benchmark day (volume gates)")
+    ap.add_argument("--video-history-share", type=float, default=0.2,
+                    help="video events of each earlier day, as a share of the day's (keeps set-up short)")
+    ap.add_argument("--pg-url", default=os.environ.get("SUPERVISION_BENCH_PG_URL"),
+                    help="owner URL of a server to create the temporary database on")
+    args = ap.parse_args(argv)
+    scale = args.scale if args.scale is not None else (0.05 if args.quick else 1.0)
+
+    sampler = RssSampler()
+    with temp_database(args.pg_url) as url, tempfile.TemporaryDirectory(prefix="bench_gx_docs_") as gx_tmp:
+        from supervision.warehouse import bootstrap
+
+        bootstrap(url)
+        t0 = time.monotonic()
+        rows = synthesise(url, scale, args.history_days, args.video_history_share)
+        setup_s = time.monotonic() - t0
+
+        rss_start = sampler._rss()
+        t0 = time.monotonic()
+        import great_expectations  # noqa: F401  (measured apart: paid once per task process)
+
+        import_s = time.monotonic() - t0
+        from supervision.quality import RULE_DEFAULTS, run_gates, run_record_flags
+
+        gx_dir = Path(gx_tmp)
+        with sampler.measure() as m:
+            t0 = time.monotonic()
+            gates = run_gates(url, "bench", DAY, gx_dir=gx_dir, raise_on_failure=False)
+            gates_s = time.monotonic() - t0
+        gates_peak = m.peak
+        with sampler.measure() as m:
+            t0 = time.monotonic()
+            findings = run_record_flags(url, "bench", thresholds=dict(RULE_DEFAULTS), gx_dir=gx_dir)
+            flags_s = time.monotonic() - t0
+        flags_peak = m.peak
+
+    mb = 1024 * 1024
+    out = {
+        "bench": "gx_city_day",
+        "scale": scale,
+        "rows": rows,
+        "setup_s": round(setup_s, 2),
+        "gx_import_s": round(import_s, 2),
+        "gates_s": round(gates_s, 2),
+        "flags_s": round(flags_s, 2),
+        "gx_total_s": round(import_s + gates_s + flags_s, 2),
+        "gates_validations": len(gates.outcomes),
+        "gates_success": gates.success,
+        "gates_failures": gates.failures,
+        "findings": dict(findings),
+        "rss_before_gx_mb": round(rss_start / mb, 1),
+        "peak_rss_gates_mb": round(gates_peak / mb, 1),
+        "peak_rss_flags_mb": round(flags_peak / mb, 1),
+        "cpus": os.cpu_count(),
+    }
+    print(f"GX city day (scale {scale:g}: {rows['day_attendance']:,} attendance, {rows['day_sessions']:,} sessions, "
+          f"{rows['day_video_events']:,} video events): import {import_s:.1f}s + gates {gates_s:.1f}s "
+          f"({len(gates.outcomes)} validations, {'pass' if gates.success else 'FAIL'}) + flags {flags_s:.1f}s "
+          f"({sum(findings.values()):,} findings) = {out['gx_total_s']:.1f}s; peak RSS "
+          f"{max(gates_peak, flags_peak) / mb:.0f} MB (set-up {setup_s:.1f}s)")
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

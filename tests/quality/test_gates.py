@@ -1,0 +1,133 @@
+"""Quality gates: a healthy day passes; a broken load (a column missing, a spike of nulls, a
+day's volume collapsing, a video feed cut short) fails its gate with a message that names the
+suite, the expectation, the column and what was observed."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+
+import psycopg
+import pytest
+
+from supervision.quality import GateFailed, GateResult, run_gates
+from tests.quality import rows as r
+
+DAY = dt.date(2024, 3, 8)
+
+
+def at(day: dt.date, hh: int, mm: int = 0) -> str:
+    return f"{day.isoformat()} {hh:02d}:{mm:02d}+08"
+
+
+def load_healthy(conn: psycopg.Connection, day: dt.date = DAY) -> None:
+    """Eight days of a small but sane raw layer, the last one being ``day``."""
+    r.insert(conn, "raw_training.occupations", occupation_code="4-10-01-05", name="養老護理員",
+             category="life_service", is_urgent=True, updated_at=r.UPDATED)
+    r.institution(conn, "INS1", "310104")
+    r.insert(conn, "raw_training.institution_occupations", institution_id="INS1", occupation_code="4-10-01-05",
+             approved_from="2020-01-01", approved_to="2030-01-01", updated_at=r.UPDATED)
+    r.site(conn, "SITE1", "INS1", "310104")
+    r.insert(conn, "raw_training.cameras", camera_id="CAM1", site_id="SITE1", installed_on="2020-01-01",
+             updated_at=r.UPDATED)
+    r.klass(conn, "C1", "INS1", "2024-03-01")
+    conn.execute("update raw_training.classes set updated_at = %s", (at(day, 8),))
+    r.trainee(conn, "T1", updated=at(day, 8))
+    r.enrollment(conn, "E1", "C1", "T1")
+    conn.execute("update raw_training.enrollments set updated_at = %s", (at(day, 8),))
+    r.insert(conn, "raw_training.subsidy_claims", claim_id="CL1", enrollment_id="E1", trainee_id="T1",
+             certificate_no=None, amount_cny=1000, claimed_at=at(day, 9), status="submitted",
+             updated_at=at(day, 9))
+    att, ev = [], []
+    for back in range(7, -1, -1):
+        d = day - dt.timedelta(days=back)
+        sid = f"S{d:%m%d}"
+        r.session(conn, sid, "C1", "SITE1", at(d, 9), at(d, 12), updated=at(d, 12, 5))
+        for i in range(100):
+            att.append((int(f"{d:%m%d}{i:03d}"), sid, "T1", "check_in", "face", "D1", at(d, 8, 45), 0.9,
+                        at(d, 8, 45)))
+            ev.append((str(uuid.uuid4()), "CAM1", at(d, i // 5, (i % 5) * 12), "status", "online", None, None,
+                       None, d, 1, i))
+    with conn.cursor() as cur:
+        cur.executemany("insert into raw_training.attendance (attendance_id, session_id, trainee_id, event, method,"
+                        " device_id, captured_at, face_score, updated_at) values (%s,%s,%s,%s,%s,%s,%s,%s,%s)", att)
+        cur.executemany("insert into raw_video.events (event_id, camera_id, ts, type, state, count, trainee_id,"
+                        " score, local_date, file_id, line_no) values (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", ev)
+    r.org(conn, "ORG1", "310106")
+    r.exam(conn, "X1", "ORG1", delivery=day.isoformat())
+    for i in range(20):
+        r.result(conn, f"R{i}", "X1", 70 + i, 80, "合格", delivery=day.isoformat())
+    r.insert(conn, "raw_assessment.certificates", certificate_no="CERT1", result_id="R1", person_key="pk",
+             id_masked="310104********1234", occupation_code="4-10-01-05", skill_level=5, issued_on=day,
+             org_id="ORG1", delivery_date=day, file_id=1, line_no=1)
+
+
+def test_healthy_day_passes_and_is_recorded(warehouse_db, tmp_path):
+    with psycopg.connect(warehouse_db) as conn:
+        load_healthy(conn)
+    result = run_gates(warehouse_db, "run-ok", DAY, gx_dir=tmp_path / "gx")
+    assert isinstance(result, GateResult)
+    assert result.success and not result.failures
+    assert result.docs_path.is_file() and result.docs_path.name == "index.html"
+    assert "gate_raw_schema" in result.suites and "gate_raw_video__events" in result.suites
+    with psycopg.connect(warehouse_db) as conn:
+        rows = conn.execute("select suite, kind, success, evaluated, failed, summary from ops.gx_validation_results"
+                            " where run_id = 'run-ok'").fetchall()
+    assert len(rows) == len(result.outcomes) and all(row[1] == "gate" and row[2] for row in rows)
+    volume = {row[0]: row[5]["volume"] for row in rows if "volume" in row[5]}
+    assert volume["gate_raw_training__attendance"]["min_rows"] == 30   # 0.3 x median 100
+    assert volume["gate_raw_video__events"]["applies"] is True
+
+
+def drop_column(conn: psycopg.Connection) -> None:
+    conn.execute("alter table raw_training.attendance drop column face_score")
+
+
+def null_spike(conn: psycopg.Connection) -> None:
+    conn.execute("update raw_assessment.exam_results set theory_score = null where result_id in"
+                 " ('R1','R2','R3','R4','R5','R6','R7','R8')")
+
+
+def volume_collapse(conn: psycopg.Connection) -> None:
+    conn.execute("delete from raw_training.attendance where attendance_id >= 308005 and attendance_id < 309000")
+
+
+def video_cut_short(conn: psycopg.Connection) -> None:
+    conn.execute("delete from raw_video.events where local_date = %s and ts >= %s", (DAY, at(DAY, 12)))
+
+
+@pytest.mark.parametrize(("breakage", "expected"), [
+    (drop_column, ["gate_raw_schema", "missing or of another type", "raw_training.attendance.face_score numeric",
+                   "gate_raw_training__attendance", "face_score"]),
+    (null_spike, ["gate_raw_assessment__exam_results", "expect_column_values_to_not_be_null",
+                  'column="theory_score"', "8 of 20 rows unexpected (40.0%)"]),
+    (volume_collapse, ["gate_raw_training__attendance", "expect_table_row_count_to_be_between",
+                       "min_value=30", "observed 5"]),
+    (video_cut_short, ["gate_raw_video__events", "expect_column_max_to_be_between", 'column="ts"',
+                       "2024-03-08 11:48:00+08:00"]),
+])
+def test_broken_load_fails_its_gate(warehouse_db, tmp_path, breakage: Callable, expected: list[str]):
+    with psycopg.connect(warehouse_db) as conn:
+        load_healthy(conn)
+        breakage(conn)
+    with pytest.raises(GateFailed) as info:
+        run_gates(warehouse_db, "run-broken", DAY, gx_dir=tmp_path / "gx")
+    message = str(info.value)
+    for part in expected:
+        assert part in message, f"{part!r} not in:\n{message}"
+    assert info.value.result.docs_path.is_file()
+    with psycopg.connect(warehouse_db) as conn:
+        failed = conn.execute("select count(*) from ops.gx_validation_results where run_id = 'run-broken'"
+                              " and not success").fetchone()[0]
+    assert failed >= 1
+
+
+def test_gates_accept_a_string_day_and_scope_to_it(warehouse_db, tmp_path):
+    """The day's batch holds the day's rows only: the day before has its own 100 attendance rows."""
+    with psycopg.connect(warehouse_db) as conn:
+        load_healthy(conn)
+    result = run_gates(warehouse_db, None, "2024-03-07", gx_dir=tmp_path / "gx", raise_on_failure=False)
+    att = next(o for o in result.outcomes if o.suite == "gate_raw_training__attendance")
+    count = next(e for e in att.expectations if e["type"] == "expect_table_row_count_to_be_between")
+    assert count["observed_value"] == 100
+    assert att.asset == "raw_training.attendance rows of 2024-03-07"
