@@ -12,7 +12,14 @@ peak memory):
 (b) raw COPY: the same rows, already formatted as COPY text in memory, into an empty UNLOGGED
     table without indexes: the server's own limit;
 (c) pandas ``DataFrame.to_sql`` (method=None) of a sample of the same rows;
-(d) memory flatness: peak memory loading one file of k events and one of 2k events.
+(d) memory flatness: peak memory loading one file of k events and one of 2k events;
+(e) flat with history: the same day's files (``--day-events``, default N/2, at most 300,000) loaded
+    into an empty warehouse (day 1) and into one that already holds ``--history-days`` days of
+    that size (day N; history made in bulk, partition by partition); ``--legacy`` repeats both
+    with the unpartitioned table of the first bootstrap (primary key event_id + 2 indexes), to
+    show what partitioning changes.
+
+Every figure is printed with the load average at the time (other work shares the machine).
 
 ``--mapping`` also compares one process per file (what one mapped Airflow task per file costs at
 least) with one batch over 2 workers. Prints a line per figure and a final JSON line
@@ -40,15 +47,31 @@ TZ = timezone(timedelta(hours=8))
 
 
 def _peak_mib(children: bool = False) -> float:
+    """Peak resident memory of this process (VmHWM: reset at exec, unlike ru_maxrss, which would
+    carry over the bench's own size from the fork); children: the largest worker's ru_maxrss (an
+    upper bound: it includes what the worker shared with this process when forked)."""
+    if not children:
+        try:
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
     who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
     return resource.getrusage(who).ru_maxrss / 1024  # KiB on Linux
 
 
 # --- data ---------------------------------------------------------------------------------------
 
-def generate(landing: Path, n_events: int, n_files: int, seed: int = 7, folder: str = "video") -> dict:
-    """n_events events over n_files files in 3 date folders; ~2% of each file repeats ids of the
-    previous file (a re-delivery), 1 line in 20,000 is bad."""
+def _loadavg() -> float:
+    return os.getloadavg()[0]
+
+
+def generate(landing: Path, n_events: int, n_files: int, seed: int = 7, folder: str = "video",
+             days: int = 3) -> dict:
+    """n_events events over n_files files in ``days`` date folders; ~2% of each file repeats ids of
+    the previous file of the same folder (a re-delivery: the contract puts an event's deliveries in
+    its own date= folder), 1 line in 20,000 is bad."""
     import gzip
 
     import msgspec
@@ -57,16 +80,21 @@ def generate(landing: Path, n_events: int, n_files: int, seed: int = 7, folder: 
     rnd = random.Random(seed)
     per = n_events // n_files
     base = datetime(2024, 3, 1, 8, 0, tzinfo=TZ)
-    previous: list[bytes] = []
+    previous_of: dict[int, list[bytes]] = {}
     bad = dup = 0
     for f in range(n_files):
-        day = 1 + f % 3
+        day = 1 + f % days
+        previous = previous_of.get(day, [])
         d = landing / folder / f"date=2024-03-0{day}"
         d.mkdir(parents=True, exist_ok=True)
         lines: list[bytes] = []
         n_dup = per // 50 if previous else 0
         lines += rnd.sample(previous, min(n_dup, len(previous)))
-        dup += len(lines)
+        for line in lines:  # a re-delivered bad line is quarantined again, not a duplicate
+            if line.startswith(b'{"event_id": "broken'):
+                bad += 1
+            else:
+                dup += 1
         t0 = base + timedelta(days=day - 1)
         for i in range(per - len(lines)):
             if rnd.random() < 1 / 20000:
@@ -85,7 +113,7 @@ def generate(landing: Path, n_events: int, n_files: int, seed: int = 7, folder: 
                 e.update(type="face", trainee_id=None if r > 0.97 else f"T{rnd.randint(1, 200000):07d}",
                          score=round(rnd.random(), 3))
             lines.append(enc.encode(e))
-        previous = lines[-2000:]
+        previous_of[day] = lines[-2000:]
         with gzip.open(d / f"cam-export-{f:04d}.jsonl.gz", "wb", compresslevel=6) as out:
             out.write(b"\n".join(lines) + b"\n")
     return {"events": per * n_files, "files": n_files, "redelivered": dup, "bad_lines": bad,
@@ -103,6 +131,48 @@ def phase_e2e(landing: Path, url: str, workers: int) -> dict:
     return {"seconds": el, "received": s["received"], "loaded": s["loaded"], "duplicates": s["duplicates"],
             "quarantined": s["quarantined"], "rate": s["received"] / el, "files": s["files"],
             "peak_mib": _peak_mib(), "worker_peak_mib": _peak_mib(children=True)}
+
+
+def phase_history(url: str, days: int, per_day: int, legacy: bool) -> dict:
+    """Fill raw_video.events with ``days`` days of ``per_day`` generated events (2023-01-01 on), in
+    bulk: partitioned, each day is built as a table and attached (its indexes built once);
+    legacy (unpartitioned), the rows go in with the indexes dropped and rebuilt."""
+    import psycopg
+
+    from supervision.ingest.video import partition_name
+
+    cols = "event_id, camera_id, ts, type, state, count, trainee_id, score, local_date, file_id, line_no"
+
+    def rows(day: str) -> str:
+        return (f"select gen_random_uuid(), 'CAM' || lpad((1 + i % 4000)::text, 5, '0'),"
+                f" timestamptz '{day} 08:00+08' + i * interval '37 ms', 'headcount', null, i % 45, null, null,"
+                f" date '{day}', -1, i from generate_series(1, {per_day}) i")
+
+    t = time.perf_counter()
+    from datetime import date as _date
+    with psycopg.connect(url, autocommit=True) as conn:
+        if legacy:
+            conn.execute("drop index raw_video.events_camera_ts_idx, raw_video.events_local_date_idx")
+            conn.execute("alter table raw_video.events drop constraint events_pkey")
+        for i in range(days):
+            d = _date(2023, 1, 1) + timedelta(days=i)
+            if legacy:
+                conn.execute(f"insert into raw_video.events ({cols}) {rows(d.isoformat())}")
+                continue
+            part = partition_name(d)
+            conn.execute(f"create table {part} (like raw_video.events including defaults including constraints)")
+            conn.execute(f"alter table {part} add constraint bounds check (local_date = date '{d.isoformat()}')")
+            conn.execute(f"insert into {part} ({cols}) {rows(d.isoformat())}")
+            conn.execute(f"alter table raw_video.events attach partition {part}"
+                         f" for values from ('{d.isoformat()}') to ('{(d + timedelta(days=1)).isoformat()}')")
+            conn.execute(f"alter table {part} drop constraint bounds")
+        if legacy:
+            conn.execute("alter table raw_video.events add primary key (event_id)")
+            conn.execute("create index events_camera_ts_idx on raw_video.events (camera_id, ts)")
+            conn.execute("create index events_local_date_idx on raw_video.events (local_date)")
+        conn.execute("vacuum analyze raw_video.events")
+        n = conn.execute("select count(*) from raw_video.events").fetchone()[0]
+    return {"seconds": time.perf_counter() - t, "rows": n}
 
 
 def phase_copy(url: str) -> dict:
@@ -161,15 +231,16 @@ def phase_one_file(landing: Path, url: str, path: str) -> dict:
 
 
 def _sub(*args: str) -> dict:
+    """Run one phase in its own process (its own peak memory); adds the load average at its end."""
     res = subprocess.run([sys.executable, __file__, "--phase", *args], capture_output=True, text=True)
     if res.returncode != 0:
         raise RuntimeError(f"phase {args[0]} failed:\n{res.stderr[-3000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return json.loads(res.stdout.strip().splitlines()[-1]) | {"loadavg": _loadavg()}
 
 
 # --- set-up -----------------------------------------------------------------------------------
 
-def _scratch_database(tmp: Path) -> tuple[str, callable]:
+def _scratch_database(tmp: Path) -> tuple[str, callable, callable, callable]:
     import psycopg
 
     from supervision.config import Settings, libpq_url
@@ -188,10 +259,13 @@ def _scratch_database(tmp: Path) -> tuple[str, callable]:
         conn.execute(f'create database "{name}"')
     url = admin.rsplit("/", 1)[0] + "/" + name
 
-    def reset() -> None:
+    def reset(legacy: bool = False) -> None:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')
             conn.execute(f'create database "{name}"')
+        if legacy:  # the table as the first bootstrap made it (before partitioning)
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(LEGACY_DDL)
         bootstrap(url)
 
     def drop() -> None:
@@ -204,6 +278,19 @@ def _scratch_database(tmp: Path) -> tuple[str, callable]:
     return url, reset, drop
 
 
+LEGACY_DDL = """
+create schema if not exists raw_video;
+create table raw_video.events (
+    event_id uuid primary key, camera_id text not null, ts timestamptz not null,
+    type text not null check (type in ('status', 'headcount', 'face')),
+    state text check (state in ('online', 'offline', 'occluded', 'tampered')), count integer check (count >= 0),
+    trainee_id text, score numeric check (score between 0 and 1), local_date date not null,
+    file_id bigint not null, line_no integer not null, _loaded_at timestamptz not null default now());
+create index events_camera_ts_idx on raw_video.events (camera_id, ts);
+create index events_local_date_idx on raw_video.events (local_date);
+"""
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="200,000 events")
@@ -212,6 +299,9 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--sample", type=int, help="rows for to_sql (default 200,000; --quick 50,000)")
     ap.add_argument("--mapping", action="store_true", help="also compare one process per file with batching")
+    ap.add_argument("--day-events", type=int, help="events of the day loaded on day 1 and day N (default N/2, at most 300,000)")
+    ap.add_argument("--history-days", type=int, help="days already loaded before day N (default 20; --quick 10)")
+    ap.add_argument("--legacy", action="store_true", help="also day 1 / day N on the unpartitioned table")
     ap.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -220,7 +310,8 @@ def main() -> int:
         out = {"e2e": lambda: phase_e2e(Path(rest[0]), rest[1], int(rest[2])),
                "copy": lambda: phase_copy(rest[0]),
                "to_sql": lambda: phase_to_sql(rest[0], int(rest[1])),
-               "one_file": lambda: phase_one_file(Path(rest[0]), rest[1], rest[2])}[name]()
+               "one_file": lambda: phase_one_file(Path(rest[0]), rest[1], rest[2]),
+               "history": lambda: phase_history(rest[0], int(rest[1]), int(rest[2]), rest[3] == "legacy")}[name]()
         print(json.dumps(out))
         return 0
 
@@ -242,14 +333,17 @@ def main() -> int:
         e2e = _sub("e2e", str(landing), url, str(args.workers))
         print(f"(a) end to end load_video: {e2e['rate']:,.0f} events/s ({e2e['received']:,} in {e2e['seconds']:.1f}s;"
               f" loaded {e2e['loaded']:,}, duplicates {e2e['duplicates']:,}, quarantined {e2e['quarantined']});"
-              f" peak {e2e['peak_mib']:.0f} MiB parent, {e2e['worker_peak_mib']:.0f} MiB per worker", flush=True)
+              f" peak {e2e['peak_mib']:.0f} MiB parent, {e2e['worker_peak_mib']:.0f} MiB per worker;"
+              f" load {e2e['loadavg']:.1f}", flush=True)
+        assert e2e["duplicates"] == gen["redelivered"], "duplicates must be counted exactly"
         cp = _sub("copy", url)
         print(f"(b) raw COPY into an unlogged table without indexes: {cp['rate']:,.0f} rows/s"
-              f" ({cp['rows']:,} in {cp['seconds']:.1f}s); peak {cp['peak_mib']:.0f} MiB (holds the data)", flush=True)
+              f" ({cp['rows']:,} in {cp['seconds']:.1f}s); peak {cp['peak_mib']:.0f} MiB (holds the data);"
+              f" load {cp['loadavg']:.1f}", flush=True)
         ts = _sub("to_sql", url, str(sample))
         print(f"(c) pandas to_sql (method=None): {ts['rate']:,.0f} rows/s ({ts['rows']:,} in {ts['seconds']:.1f}s);"
-              f" peak {ts['peak_mib']:.0f} MiB", flush=True)
-        result.update(e2e=e2e, raw_copy=cp, to_sql=ts,
+              f" peak {ts['peak_mib']:.0f} MiB; load {ts['loadavg']:.1f}", flush=True)
+        result.update(e2e=e2e, raw_copy=cp, to_sql=ts, peak_mib=max(e2e["peak_mib"], e2e["worker_peak_mib"]),
                       ratio_vs_copy=e2e["rate"] / cp["rate"], ratio_vs_to_sql=e2e["rate"] / ts["rate"])
         print(f"    end to end = {result['ratio_vs_copy']:.2f} x raw COPY (goal >= 0.5),"
               f" {result['ratio_vs_to_sql']:.1f} x to_sql (goal >= 5)", flush=True)
@@ -264,14 +358,35 @@ def main() -> int:
             path = next(land.rglob("*.gz")).relative_to(land).as_posix()
             mem[label] = _sub("one_file", str(land), url, path) | {"events": size}
         print(f"(d) peak memory loading one file: {mem['k']['peak_mib']:.0f} MiB for {k:,} events,"
-              f" {mem['2k']['peak_mib']:.0f} MiB for {2 * k:,}", flush=True)
+              f" {mem['2k']['peak_mib']:.0f} MiB for {2 * k:,}; load {mem['2k']['loadavg']:.1f}", flush=True)
         result["memory_per_file"] = mem
+
+        # (e) a day's load on day 1 and on day N (after many days of history)
+        per_day = args.day_events or min(max(n // 2, 20_000), 300_000)
+        hist_days = args.history_days or (10 if args.quick else 20)
+        day_land = tmp / "day"
+        generate(day_land, per_day, 8, seed=13, days=1)
+        flat = {}
+        for mode in ("partitioned", "legacy") if args.legacy else ("partitioned",):
+            legacy = mode == "legacy"
+            reset(legacy)
+            d1 = _sub("e2e", str(day_land), url, str(args.workers))
+            reset(legacy)
+            hist = _sub("history", url, str(hist_days), str(per_day), mode)
+            dn = _sub("e2e", str(day_land), url, str(args.workers))
+            flat[mode] = {"day_1": d1, "history": hist, "day_n": dn, "day_n_over_day_1": dn["seconds"] / d1["seconds"]}
+            print(f"(e) {mode}: a day of {d1['received']:,} events: day 1 {d1['seconds']:.2f}s ({d1['rate']:,.0f}/s,"
+                  f" load {d1['loadavg']:.1f}); day N after {hist['rows']:,} rows of {hist_days} days"
+                  f" {dn['seconds']:.2f}s ({dn['rate']:,.0f}/s, load {dn['loadavg']:.1f}):"
+                  f" day N / day 1 = {dn['seconds'] / d1['seconds']:.2f}", flush=True)
+        result["history"] = flat
 
         if args.mapping:
             result["mapping"] = _mapping(tmp, url, reset)
     finally:
         drop()
         shutil.rmtree(tmp, ignore_errors=True)
+    result["load_avg_after"] = _loadavg()
     print(json.dumps(result, default=str))
     return 0
 

@@ -31,3 +31,56 @@
 {% macro built_until_sql(column='_source_loaded_at') -%}
     (select coalesce(max({{ column }}), '-infinity'::timestamptz) from {{ this }})
 {%- endmacro %}
+
+{#-
+  Per-session facts are rebuilt session by session: on an incremental run a pre-hook stores the
+  set of sessions to recompute in a temporary table (same connection as the model's build),
+  deletes those sessions' rows, and the model then inserts their fresh rows (strategy append).
+  Deleting first matters: a session that lost all its rows (attendance moved elsewhere, a session
+  no longer held) must lose its old rows too, which delete+insert on the new rows alone misses.
+  The set is computed once, before the delete, so the high-water mark read from {{ this }} is the
+  one of the previous build.
+-#}
+{% macro stage_sessions_to_recompute(recompute_sql) -%}
+    {%- if is_incremental() -%}
+        drop table if exists pg_temp.recompute__{{ this.name }};
+        create temporary table recompute__{{ this.name }} as
+            select distinct session_id from ({{ recompute_sql }}) as changed where session_id is not null;
+        analyze pg_temp.recompute__{{ this.name }};
+        delete from {{ this }}
+        where session_id in (select session_id from pg_temp.recompute__{{ this.name }});
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The staged set, for the model body (only called when is_incremental()). -#}
+{% macro sessions_to_recompute_relation() -%}
+    pg_temp.recompute__{{ this.name }}
+{%- endmacro %}
+
+{#- Sessions whose video-derived figures may have changed: started within the lookback window,
+    or the session row / a camera of its site was (re)loaded since the last build. -#}
+{% macro video_sessions_to_recompute_sql() -%}
+    select session_id
+    from {{ ref('stg_training__sessions') }}
+    where starts_on >= {{ lookback_start_sql() }}
+       or _loaded_at > {{ built_until_sql() }}
+    union
+    select sessions.session_id
+    from {{ ref('stg_training__sessions') }} as sessions
+    join {{ ref('stg_training__cameras') }} as cameras on cameras.site_id = sessions.site_id
+    where cameras._loaded_at > {{ built_until_sql() }}
+{%- endmacro %}
+
+{#- Sessions whose attendance changed since the last build: the session of every attendance row
+    (re)loaded since, and the session it belonged to before a correction moved it. -#}
+{% macro attendance_sessions_to_recompute_sql() -%}
+    select session_id
+    from {{ ref('fct_attendance') }}
+    where _loaded_at > {{ built_until_sql() }}
+    union
+    select previous_session_id
+    from {{ ref('fct_attendance') }}
+    where _loaded_at > {{ built_until_sql() }}
+{%- endmacro %}

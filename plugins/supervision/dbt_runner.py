@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from supervision.config import libpq_url
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 ENV_PREFIX = "SUPERVISION_DBT_"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _LOCK = threading.Lock()  # dbtRunner and os.environ are process-global: one invocation at a time
 
 
@@ -79,7 +81,7 @@ def _failure_message(args: list[str], result) -> str:
             name = getattr(node, "unique_id", None) or getattr(node, "name", "?")
             msg = (getattr(r, "message", "") or "").strip().splitlines()
             lines.append(f"  {status.split('.')[-1]}: {name}: {' | '.join(msg[:6])}")
-    return "\n".join(lines)
+    return _ANSI.sub("", "\n".join(lines))
 
 
 def run_dbt(args: list[str], warehouse_url: str, vars: dict | None = None) -> None:

@@ -2,14 +2,25 @@
 
 Each file is loaded once (``ops.file_manifest``, by landing-relative path, with size and SHA-256)
 in one transaction: manifest row, events, quarantine and audit commit together, so a crash leaves
-the file pending and a rerun changes nothing. Events are deduplicated on ``event_id`` against
-everything loaded before (``ON CONFLICT DO NOTHING``); unknown camera ids are loaded (the cameras
-table can lag behind the video platform; the rules join on cameras).
+the file pending and a rerun changes nothing. Unknown camera ids are loaded (the cameras table can
+lag behind the video platform; the rules join on cameras).
+
+``raw_video.events`` is partitioned by ``local_date``, one partition per day (see warehouse.sql).
+The loader makes the partition of a file's ``date=`` folder when it first meets that day (its own
+short transaction, under an advisory lock; rows a direct writer left for that day in the DEFAULT
+partition are moved into it), and writes the file's rows straight into that partition. Events are
+deduplicated on (local_date, event_id), within the file and against every file loaded before for
+that day (``ON CONFLICT DO NOTHING``): the contract puts every delivery of an event in the same
+``date=`` folder. So a file's load touches one day's indexes only, and costs the same whatever the
+history holds. A warehouse bootstrapped before partitioning (a plain ``raw_video.events``) is
+loaded as before, deduplicated against the whole table.
 
 Speed: the file is read once (checksum and decompression in the same pass, with zlib directly so
 that a truncated member keeps every line decoded before it), each line is decoded by msgspec into
-a typed struct in C (a line that fails goes through a slow path that names the reason), and rows
-go to a temporary table by binary COPY. Files are spread over worker processes (one per core).
+a typed struct in C (a line that fails goes through a slow path that names the reason), rows go to
+a temporary table by binary COPY (only the per-line columns: the day and file_id are constants of
+the file, added by the server), and one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` moves
+them into the day's partition. Files are spread over worker processes (one per core).
 """
 from __future__ import annotations
 
@@ -21,7 +32,7 @@ import uuid
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -55,7 +66,7 @@ _READ_BLOCK = 1 << 20
 _RAW_TEXT_MAX = 8000  # a quarantined line is kept whole up to this many characters
 
 
-class _Event(msgspec.Struct):
+class _Event(msgspec.Struct, gc=False):
     """The fast path: a well-formed event decodes straight into this, validated in C."""
     event_id: uuid.UUID
     camera_id: str
@@ -70,23 +81,29 @@ class _Event(msgspec.Struct):
 _decode_event = msgspec.json.Decoder(_Event).decode
 _decode_any = msgspec.json.Decoder().decode
 
-STAGE_COLUMNS = ("event_id", "camera_id", "ts", "type", "state", "count", "trainee_id", "score",
-                 "local_date", "file_id", "line_no")
-STAGE_TYPES = ("uuid", "text", "timestamptz", "text", "text", "int4", "text", "float8", "date", "int8", "int4")
+STAGE_COLUMNS = ("event_id", "camera_id", "ts", "type", "state", "count", "trainee_id", "score", "line_no")
+STAGE_TYPES = ("uuid", "text", "timestamptz", "text", "text", "int4", "text", "float8", "int4")
 _STAGE_DDL = """
 create temp table if not exists _video_stage (
     event_id uuid, camera_id text, ts timestamptz, type text, state text, count integer,
-    trainee_id text, score float8, local_date date, file_id bigint, line_no integer)
+    trainee_id text, score float8, line_no integer)
     on commit delete rows
 """
+# {target}: the day's partition (or the parent, for an unpartitioned table / no partition rights).
+# ON CONFLICT without a target: the key is (local_date, event_id) when partitioned, event_id on an
+# older unpartitioned table.
 _MERGE = """
-insert into raw_video.events (event_id, camera_id, ts, type, state, count, trainee_id, score,
-                              local_date, file_id, line_no)
-select event_id, camera_id, ts, type, state, count, trainee_id, score::numeric, local_date, file_id, line_no
+insert into {target} (event_id, camera_id, ts, type, state, count, trainee_id, score,
+                      local_date, file_id, line_no)
+select event_id, camera_id, ts, type, state, count, trainee_id, score::numeric, %(day)s::date,
+       %(file_id)s::bigint, line_no
 from _video_stage
 order by event_id, line_no  -- first delivery wins; same lock order in every worker (no deadlock)
-on conflict (event_id) do nothing
+on conflict do nothing
 """
+PARENT = "raw_video.events"
+DEFAULT_PARTITION = "raw_video.events_default"
+_PARTITION_LOCK = "video:partitions"
 
 
 class _Bad(Exception):
@@ -96,22 +113,22 @@ class _Bad(Exception):
         self.detail = detail
 
 
-def _row_of(e: _Event) -> tuple[Any, ...] | None:
-    """The row of a fast-decoded event, or None when a rule the types cannot express fails."""
+def _row_of(e: _Event, line_no: int) -> tuple[Any, ...] | None:
+    """The stage row of a fast-decoded event, or None when a rule the types cannot express fails."""
     if e.ts.tzinfo is None or not e.camera_id or "\x00" in e.camera_id:
         return None
     t = e.type
     if t == "status":
         if e.state is None:
             return None
-        return (e.event_id, e.camera_id, e.ts, t, e.state, None, None, None)
+        return (e.event_id, e.camera_id, e.ts, t, e.state, None, None, None, line_no)
     if t == "headcount":
         if e.count is None:
             return None
-        return (e.event_id, e.camera_id, e.ts, t, None, e.count, None, None)
+        return (e.event_id, e.camera_id, e.ts, t, None, e.count, None, None, line_no)
     if e.score is None or (e.trainee_id is not None and "\x00" in e.trainee_id):
         return None
-    return (e.event_id, e.camera_id, e.ts, t, None, None, e.trainee_id, e.score)
+    return (e.event_id, e.camera_id, e.ts, t, None, None, e.trainee_id, e.score, line_no)
 
 
 def _text_field(obj: dict, name: str, *, required: bool = True) -> str | None:
@@ -295,7 +312,61 @@ def load_video_file(landing: Path, warehouse_url: str, run_id: str, path: str) -
                 **Counts().as_dict()}
 
 
+# --- the day's partition ----------------------------------------------------------------------
+
+def partition_name(day: date) -> str:
+    return f"raw_video.events_p{day:%Y%m%d}"
+
+
+def _target_for(conn: Any, day: date) -> str:
+    """The table a file of ``day`` is inserted into: the day's partition, made if missing.
+
+    Runs in its own short transaction (committed before the file's load starts), so the parent's
+    lock taken by CREATE ... PARTITION OF is held for milliseconds, never across a file's load.
+    Falls back to the parent table (which routes the rows) when the table is not partitioned (an
+    older warehouse) or when this role may not create tables (e.g. a loader role without DDL).
+    Not cached across files: one catalogue lookup per file, and a dropped partition is remade."""
+    import psycopg
+
+    target = partition_name(day)
+    try:
+        kind = conn.execute("select relkind from pg_class where oid = %s::regclass", (PARENT,)).fetchone()[0]
+        if kind != "p":
+            target = PARENT
+        elif conn.execute("select to_regclass(%s)", (target,)).fetchone()[0] is None:
+            conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (_PARTITION_LOCK,))
+            if conn.execute("select to_regclass(%s)", (target,)).fetchone()[0] is None:
+                _create_partition(conn, day, target)
+        conn.commit()
+    except psycopg.errors.InsufficientPrivilege:
+        conn.rollback()
+        log.warning("no right to create %s: loading through %s (its default partition)", target, PARENT)
+        target = PARENT
+    return target
+
+
+def _create_partition(conn: Any, day: date, target: str) -> None:
+    """Make the day's partition; rows of that day already in the DEFAULT partition (which would
+    make the CREATE fail) are moved into it in the same transaction."""
+    bounds = f"for values from ('{day.isoformat()}') to ('{(day + timedelta(days=1)).isoformat()}')"
+    has_default = conn.execute("select to_regclass(%s)", (DEFAULT_PARTITION,)).fetchone()[0] is not None
+    moved = has_default and conn.execute(
+        f"select exists (select 1 from {DEFAULT_PARTITION} where local_date = %s)", (day,)).fetchone()[0]
+    if moved:
+        conn.execute(f"create temp table _video_moving on commit drop as"
+                     f" with m as (delete from {DEFAULT_PARTITION} where local_date = %s returning *)"
+                     f" select * from m", (day,))
+    conn.execute(f"create table if not exists {target} partition of {PARENT} {bounds}")
+    if moved:
+        conn.execute(f"insert into {target} select * from _video_moving")
+        conn.execute("drop table _video_moving")
+    log.info("created partition %s%s", target, " (rows moved from the default partition)" if moved else "")
+
+
+# --- loading a file ---------------------------------------------------------------------------
+
 def _load_file(conn: Any, landing: Path, lf: LandingFile, run_id: str, started: datetime) -> dict[str, Any]:
+    target = _target_for(conn, lf.local_date)
     # Lock on the path so that two workers given the same file load it once.
     conn.execute("select pg_advisory_xact_lock(hashtext('video:' || %s))", (lf.path,))
     if conn.execute("select 1 from ops.file_manifest where path = %s", (lf.path,)).fetchone():
@@ -313,30 +384,33 @@ def _load_file(conn: Any, landing: Path, lf: LandingFile, run_id: str, started: 
         with cur.copy(f"copy _video_stage ({', '.join(STAGE_COLUMNS)}) from stdin (format binary)") as cp:
             cp.set_types(list(STAGE_TYPES))
             write = cp.write_row
-            extra = (lf.local_date, file_id)
+            decode = _decode_event
+            row_of = _row_of
+            failed = (msgspec.DecodeError, msgspec.ValidationError)
             for line_no, line in _gzip_lines(landing / lf.path, reading):
                 try:
-                    row = _row_of(_decode_event(line))
-                except (msgspec.DecodeError, msgspec.ValidationError):
+                    row = row_of(decode(line), line_no)
+                except failed:
                     row = None
                 if row is None:
                     if not line.strip():
                         counts.skipped += 1
                         continue
                     try:
-                        row = _slow_row(line)
+                        row = (*_slow_row(line), line_no)
                     except _Bad as b:
                         bad.append(Quarantined(str(line_no), b.reason, b.detail, _raw(line)))
                         continue
-                write((*row, *extra, line_no))
+                write(row)
         staged = cur.rowcount if cur.rowcount and cur.rowcount > 0 else None
         if reading.damage is not None:
             bad.append(reading.damage)
-        cur.execute(_MERGE)
+        cur.execute(_MERGE.format(target=target), {"day": lf.local_date, "file_id": file_id})
         inserted = cur.rowcount
         if staged is None:
             staged = cur.execute("select count(*) from _video_stage").fetchone()[0]
-        cur.execute("truncate _video_stage")
+        # no TRUNCATE: the stage is emptied at commit (ON COMMIT DELETE ROWS), a second one costs a
+        # file's worth of time on a small file
     counts.loaded = inserted
     counts.duplicates = staged - inserted
     counts.quarantined = write_quarantine(conn, SOURCE, lf.path, bad, run_id)
@@ -424,4 +498,4 @@ if __name__ == "__main__":
     _worker_main()
 
 __all__ = ["batches_for_mapping", "list_landing_files", "list_pending_files", "load_video",
-           "load_video_file", "load_video_files", "summarise"]
+           "load_video_file", "load_video_files", "partition_name", "summarise"]

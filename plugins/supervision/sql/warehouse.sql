@@ -97,10 +97,25 @@ create table if not exists raw_training.sites_history (
     like raw_training.sites, primary key (site_id, updated_at));
 
 -- ===================================================================================
--- raw_video: well-formed events of the three known types, each event_id once.
+-- raw_video: well-formed events of the three known types, each event_id once per local day.
+--
+-- Partitioned by RANGE (local_date), one partition per day, raw_video.events_pYYYYMMDD, made on
+-- demand by the loader (supervision.ingest.video, under an advisory lock), so that loading a day
+-- costs the same on day 300 as on day 1: its indexes are that day's, not the whole history's.
+-- Primary key (local_date, event_id): the contract puts every delivery of an event in the same
+-- date= folder (the local date of the events), so duplicates are found within the day's partition.
+-- (camera_id, ts) is indexed (dbt looks events up by camera and time); local_date needs no index
+-- (partition pruning). events_default catches rows of a day that has no partition yet (direct
+-- writers, a loader role without CREATE); the loader moves them when it makes that day's partition.
+-- Readers (dbt, GX, the review app) use the parent table only.
+--
+-- A warehouse bootstrapped before partitioning keeps its plain raw_video.events (primary key
+-- event_id, three indexes): nothing below changes it and the loader still loads it. A fresh
+-- warehouse gets the partitioned table; to migrate an old one, rename it, bootstrap, and
+-- insert ... select from the old table.
 -- ===================================================================================
 create table if not exists raw_video.events (
-    event_id uuid primary key,
+    event_id uuid not null,
     camera_id text not null,
     ts timestamptz not null,
     type text not null check (type in ('status', 'headcount', 'face')),
@@ -111,9 +126,18 @@ create table if not exists raw_video.events (
     local_date date not null,          -- the date= folder it came from
     file_id bigint not null,           -- ops.file_manifest
     line_no integer not null,
-    _loaded_at timestamptz not null default now());
+    _loaded_at timestamptz not null default now(),
+    primary key (local_date, event_id))
+    partition by range (local_date);
 create index if not exists events_camera_ts_idx on raw_video.events (camera_id, ts);
-create index if not exists events_local_date_idx on raw_video.events (local_date);
+do $$
+begin
+    if (select relkind from pg_class where oid = 'raw_video.events'::regclass) = 'p' then
+        create table if not exists raw_video.events_default partition of raw_video.events default;
+    else  -- an older, unpartitioned table: keep its indexes as they were
+        create index if not exists events_local_date_idx on raw_video.events (local_date);
+    end if;
+end $$;
 
 -- ===================================================================================
 -- raw_assessment: the latest delivery of every row (by key), delivery order =

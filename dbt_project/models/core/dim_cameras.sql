@@ -1,0 +1,5 @@
+select
+    camera_id,
+    site_id,
+    installed_on
+from {{ ref('stg_training__cameras') }}

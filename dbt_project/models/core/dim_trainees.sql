@@ -1,0 +1,57 @@
+-- Trainees by pseudonym: person_key is the keyed pseudonym of the resident ID number
+-- ("same person" in RULES.md); the plain number never reaches the warehouse's readable schemas.
+-- district_code follows RULES.md for trainee alerts: the institution of the trainee's earliest
+-- enrollment, else 310000 (the city).
+with
+
+trainees as (
+
+    select * from {{ ref('stg_training__trainees') }}
+
+),
+
+enrollments as (
+
+    select * from {{ ref('stg_training__enrollments') }}
+
+),
+
+classes as (
+
+    select * from {{ ref('stg_training__classes') }}
+
+),
+
+institutions as (
+
+    select * from {{ ref('stg_training__institutions') }}
+
+),
+
+earliest_enrollment as (
+
+    select distinct on (enrollments.trainee_id)
+        enrollments.trainee_id,
+        institutions.institution_id,
+        institutions.district_code
+    from enrollments
+    join classes on classes.class_id = enrollments.class_id
+    join institutions on institutions.institution_id = classes.institution_id
+    order by enrollments.trainee_id, enrollments.enrolled_at, enrollments.enrollment_id
+
+)
+
+select
+    trainees.trainee_id,
+    trainees.person_key,
+    trainees.id_masked,
+    earliest_enrollment.institution_id as first_institution_id,
+    coalesce(earliest_enrollment.district_code, '310000') as district_code,
+    trainees.gender,
+    trainees.id_format_ok,
+    trainees.id_check_ok,
+    trainees.has_phone,
+    trainees.birth_date,
+    trainees.id_birth_date
+from trainees
+left join earliest_enrollment on earliest_enrollment.trainee_id = trainees.trainee_id

@@ -1,0 +1,64 @@
+-- One row per attendance event (check_in / check_out), latest version. Incremental: only rows
+-- the loader (re)wrote since the last build are merged, so a day's run reads a day of attendance.
+-- previous_session_id keeps the session a corrected row belonged to before, so the per-session
+-- check-in facts can recompute that session too.
+{{ config(
+    materialized='incremental',
+    unique_key='attendance_id',
+    incremental_strategy='merge',
+    post_hook=[
+        "create index if not exists fct_attendance_loaded_at_idx on {{ this }} (_loaded_at)",
+        "create index if not exists fct_attendance_session_idx on {{ this }} (session_id)",
+    ],
+) }}
+
+with
+
+attendance as (
+
+    select * from {{ ref('stg_training__attendance') }}
+    {% if is_incremental() %}
+    where _loaded_at > {{ built_until_sql('_loaded_at') }}
+    {% endif %}
+
+),
+
+{% if is_incremental() %}
+previous_versions as (
+
+    select attendance_id, session_id from {{ this }}
+    where attendance_id in (select attendance_id from attendance)
+
+),
+{% endif %}
+
+final as (
+
+    select
+        attendance.attendance_id,
+        attendance.session_id,
+        attendance.trainee_id,
+        attendance.device_id,
+        {% if is_incremental() -%}
+        case
+            when previous_versions.session_id is distinct from attendance.session_id
+                then previous_versions.session_id
+        end
+        {%- else -%}
+        null::text
+        {%- endif %} as previous_session_id,
+        attendance.event,
+        attendance.method,
+        attendance.face_score,
+        attendance.captured_at,
+        {{ local_date('attendance.captured_at') }} as captured_on,
+        attendance.updated_at,
+        attendance._loaded_at
+    from attendance
+    {% if is_incremental() %}
+    left join previous_versions on previous_versions.attendance_id = attendance.attendance_id
+    {% endif %}
+
+)
+
+select * from final

@@ -1,0 +1,29 @@
+-- Skill certificates (latest delivery) with the issuing org's district (RULES.md: certificate
+-- alerts go to the issuing org, 機構編號 of the certificate).
+with
+
+certificates as (
+
+    select * from {{ ref('stg_assessment__certificates') }}
+
+),
+
+orgs as (
+
+    select * from {{ ref('stg_assessment__evaluation_orgs') }}
+
+)
+
+select
+    certificates.certificate_no,
+    certificates.result_id,
+    certificates.person_key,
+    certificates.id_masked,
+    certificates.org_id,
+    certificates.occupation_code,
+    orgs.district_code,
+    certificates.skill_level,
+    certificates.issued_on,
+    certificates.delivery_date
+from certificates
+left join orgs on orgs.org_id = certificates.org_id

@@ -1,0 +1,50 @@
+-- One row per (session, trainee) with any attendance row: the figures the attendance rules
+-- compare. "Checked in" (RULES.md) = at least one check_in row. Incremental per session: the
+-- sessions whose attendance was (re)loaded since the last build are rebuilt whole.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ stage_sessions_to_recompute(attendance_sessions_to_recompute_sql()) }}",
+    post_hook=[
+        "create index if not exists fct_session_checkins_session_idx on {{ this }} (session_id)",
+        "create index if not exists fct_session_checkins_trainee_idx on {{ this }} (trainee_id)",
+    ],
+) }}
+
+with
+
+attendance as (
+
+    select * from {{ ref('fct_attendance') }}
+    {% if is_incremental() %}
+    where session_id in (select session_id from {{ sessions_to_recompute_relation() }})
+    {% endif %}
+
+),
+
+per_session_trainee as (
+
+    select
+        session_id,
+        trainee_id,
+        count(*) filter (where event = 'check_in') as check_in_rows,
+        count(*) filter (where event = 'check_out') as check_out_rows,
+        min(captured_at) filter (where event = 'check_in') as first_check_in_at,
+        max(captured_at) filter (where event = 'check_out') as last_check_out_at,
+        max(_loaded_at) as _loaded_at
+    from attendance
+    group by session_id, trainee_id
+
+)
+
+select
+    session_id,
+    trainee_id,
+    check_in_rows,
+    check_out_rows,
+    check_in_rows > 0 as is_checked_in,
+    first_check_in_at,
+    last_check_out_at,
+    -- high-water mark of this build (same on every row of the batch): what was read
+    max(_loaded_at) over () as _source_loaded_at
+from per_session_trainee

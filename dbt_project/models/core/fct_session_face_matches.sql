@@ -1,0 +1,69 @@
+-- One row per (held onsite session, trainee_id) matched by a face event of the site's cameras in
+-- the session window W = [starts_at, ends_at): how often and the best score (FACE_NOT_SEEN
+-- compares the best score with face_min_score). Same incremental window as the video coverage.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ stage_sessions_to_recompute(video_sessions_to_recompute_sql()) }}",
+    post_hook=["create index if not exists fct_session_face_matches_session_idx on {{ this }} (session_id)"],
+) }}
+
+with
+
+sessions as (
+
+    select * from {{ ref('stg_training__sessions') }}
+    {% if is_incremental() %}
+    where session_id in (select session_id from {{ sessions_to_recompute_relation() }})
+    {% endif %}
+
+),
+
+cameras as (
+
+    select * from {{ ref('stg_training__cameras') }}
+
+),
+
+-- not materialized: referenced more than once, and PostgreSQL would otherwise copy the whole
+-- event table instead of reading the few camera/time ranges it needs through (camera_id, ts)
+events as not materialized (
+
+    select * from {{ ref('stg_video__events') }}
+
+),
+
+face_events_in_window as (
+
+    select
+        sessions.session_id,
+        events.trainee_id,
+        events.face_score,
+        greatest(sessions._loaded_at, cameras._loaded_at) as _loaded_at
+    from sessions
+    join cameras on cameras.site_id = sessions.site_id
+    -- lateral: one index range scan on (camera_id, ts) per session camera, whatever the history
+    cross join lateral (
+        select face.trainee_id, face.face_score
+        from events as face
+        where face.camera_id = cameras.camera_id
+          and face.event_at >= sessions.starts_at
+          and face.event_at < sessions.ends_at
+          and face.event_type = 'face'
+          -- partition pruning on the date= folder (the local date of the events, +-1 day of slack)
+          and face.local_date between {{ local_date('sessions.starts_at') }} - 1 and {{ local_date('sessions.ends_at') }} + 1
+        offset 0  -- keeps the subquery a per-row index scan (not flattened into a hash join over all events)
+    ) as events
+    where sessions.is_held_onsite
+      and events.trainee_id is not null
+
+)
+
+select
+    session_id,
+    trainee_id,
+    count(*) as face_events,
+    max(face_score) as best_face_score,
+    max(max(_loaded_at)) over () as _source_loaded_at
+from face_events_in_window
+group by session_id, trainee_id

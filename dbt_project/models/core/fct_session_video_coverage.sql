@@ -1,0 +1,305 @@
+-- One row per session recomputed, with the video figures of RULES.md for held onsite sessions
+-- (null for the others): minute coverage (CAMERA_DOWN), the largest headcount (HEADCOUNT_SHORTFALL)
+-- and the number of face events (FACE_NOT_SEEN), all from "the site's cameras".
+--
+-- Coverage, set-wise: the session's minutes t = starts_at + k min (k = 0 .. floor(minutes) - 1,
+-- generate_series) are merged with each site camera's events into one time line per (session,
+-- camera); one ordered pass (window functions) carries along "latest status state so far" and
+-- "latest event so far". Camera c is up at t when that status is online and the latest event is
+-- in (t - camera_up_recent_minutes, t]. An event at exactly t counts (ts <= t), so events sort
+-- before a minute at the same instant; status events at the same instant are ordered by delivery
+-- (file, line): the last delivered is "the latest". Work is linear in minutes x cameras + events.
+--
+-- Incremental: see macros/incremental_window.sql (lookback window for late video files, plus
+-- sessions/cameras changed since the last build). camera_up_recent_minutes is read here: after
+-- changing it, run this model with --full-refresh.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ stage_sessions_to_recompute(video_sessions_to_recompute_sql()) }}",
+    post_hook=["create index if not exists fct_session_video_coverage_session_idx on {{ this }} (session_id)"],
+) }}
+
+{%- set recent = "interval '" ~ var('camera_up_recent_minutes') ~ " minutes'" %}
+
+with
+
+sessions as (
+
+    select * from {{ ref('stg_training__sessions') }}
+    {% if is_incremental() %}
+    where session_id in (select session_id from {{ sessions_to_recompute_relation() }})
+    {% endif %}
+
+),
+
+cameras as (
+
+    select * from {{ ref('stg_training__cameras') }}
+
+),
+
+-- not materialized: referenced more than once, and PostgreSQL would otherwise copy the whole
+-- event table instead of reading the few camera/time ranges it needs through (camera_id, ts)
+events as not materialized (
+
+    select * from {{ ref('stg_video__events') }}
+
+),
+
+held_onsite_sessions as (
+
+    select session_id, site_id, starts_at, ends_at
+    from sessions
+    where is_held_onsite
+
+),
+
+site_cameras as (
+
+    select
+        held_onsite_sessions.session_id,
+        held_onsite_sessions.starts_at,
+        held_onsite_sessions.ends_at,
+        cameras.camera_id
+    from held_onsite_sessions
+    join cameras on cameras.site_id = held_onsite_sessions.site_id
+
+),
+
+session_minutes as (
+
+    select
+        held_onsite_sessions.session_id,
+        held_onsite_sessions.starts_at + k * interval '1 minute' as minute_at
+    from held_onsite_sessions
+    cross join lateral generate_series(
+        0, floor(extract(epoch from held_onsite_sessions.ends_at - held_onsite_sessions.starts_at) / 60)::integer - 1
+    ) as k
+
+),
+
+-- every event of a site camera that can decide a minute of the session: those in
+-- (starts_at - recent, ends_at), and the latest status event at or before starts_at - recent
+camera_events_near_session as (
+
+    select
+        site_cameras.session_id,
+        site_cameras.camera_id,
+        near.event_type,
+        near.state,
+        near.headcount,
+        near.event_at,
+        near.file_id,
+        near.line_no,
+        near.event_at >= site_cameras.starts_at as is_in_session_window
+    from site_cameras
+    -- lateral: one index range scan on (camera_id, ts) per session camera, whatever the history
+    cross join lateral (
+        select events.event_type, events.state, events.headcount, events.event_at, events.file_id, events.line_no
+        from events
+        where events.camera_id = site_cameras.camera_id
+          and events.event_at > site_cameras.starts_at - {{ recent }}
+          and events.event_at < site_cameras.ends_at
+          -- partition pruning on the date= folder (the local date of the events, +-1 day of slack)
+          and events.local_date between {{ local_date('site_cameras.starts_at') }} - 1
+                                    and {{ local_date('site_cameras.ends_at') }} + 1
+        offset 0  -- keeps the subquery a per-row index scan (not flattened into a hash join over all events)
+    ) as near
+
+),
+
+latest_status_before as (
+
+    select
+        site_cameras.session_id,
+        site_cameras.camera_id,
+        'status'::text as event_type,
+        last_status.state,
+        null::integer as headcount,
+        last_status.event_at,
+        last_status.file_id,
+        last_status.line_no,
+        false as is_in_session_window
+    from site_cameras
+    -- the instant of the latest status event at or before starts_at - recent: looked up in the
+    -- two days before first (cheap: a working camera sends a status every 5 minutes), and only
+    -- where there is none there in the whole history (a camera silent for days)
+    cross join lateral (
+        select coalesce(
+            (select max(recent_status.event_at)
+             from events as recent_status
+             where recent_status.camera_id = site_cameras.camera_id
+               and recent_status.event_type = 'status'
+               and recent_status.event_at <= site_cameras.starts_at - {{ recent }}
+               and recent_status.event_at > site_cameras.starts_at - {{ recent }} - interval '2 days'
+               and recent_status.local_date between {{ local_date('site_cameras.starts_at') }} - 3
+                                                and {{ local_date('site_cameras.starts_at') }} + 1),
+            (select max(any_status.event_at)
+             from events as any_status
+             where any_status.camera_id = site_cameras.camera_id
+               and any_status.event_type = 'status'
+               and any_status.event_at <= site_cameras.starts_at - {{ recent }})
+        ) as status_at
+    ) as latest
+    -- the last delivered status event at that instant
+    cross join lateral (
+        select events.state, events.event_at, events.file_id, events.line_no
+        from events
+        where events.camera_id = site_cameras.camera_id
+          and events.event_type = 'status'
+          and events.event_at = latest.status_at
+          and events.local_date between {{ local_date('latest.status_at') }} - 1 and {{ local_date('latest.status_at') }} + 1
+        order by events.file_id desc, events.line_no desc
+        limit 1
+    ) as last_status
+
+),
+
+camera_timeline as (
+
+    select
+        session_id,
+        camera_id,
+        event_at as at,
+        0 as kind_order,  -- events before minutes at the same instant
+        file_id,
+        line_no,
+        event_type = 'status' as is_status,
+        case when event_type = 'status' then state end as status_state,
+        event_at
+    from camera_events_near_session
+    union all
+    select session_id, camera_id, event_at, 0, file_id, line_no, true, state, event_at
+    from latest_status_before
+    union all
+    select
+        session_minutes.session_id,
+        site_cameras.camera_id,
+        session_minutes.minute_at,
+        1,
+        null,
+        null,
+        false,
+        null,
+        null
+    from session_minutes
+    join site_cameras on site_cameras.session_id = session_minutes.session_id
+
+),
+
+camera_timeline_swept as (
+
+    select
+        session_id,
+        camera_id,
+        at,
+        kind_order,
+        file_id,
+        line_no,
+        status_state,
+        max(event_at) over timeline as latest_event_at,
+        count(*) filter (where is_status) over timeline as status_seq
+    from camera_timeline
+    window timeline as (
+        partition by session_id, camera_id
+        order by at, kind_order, file_id, line_no
+        rows between unbounded preceding and current row
+    )
+
+),
+
+camera_state_at_minute as (
+
+    select
+        session_id,
+        camera_id,
+        at as minute_at,
+        kind_order,
+        latest_event_at,
+        -- each status_seq group opens with its status event: its state holds for the group
+        first_value(status_state) over (
+            partition by session_id, camera_id, status_seq
+            order by at, kind_order, file_id, line_no
+        ) as latest_status_state
+    from camera_timeline_swept
+
+),
+
+covered_minutes as (
+
+    select
+        session_id,
+        count(distinct minute_at) as minutes_covered
+    from camera_state_at_minute
+    where kind_order = 1
+      and latest_status_state = 'online'
+      and latest_event_at > minute_at - {{ recent }}
+    group by session_id
+
+),
+
+window_events as (
+
+    select
+        session_id,
+        max(headcount) filter (where event_type = 'headcount') as max_headcount,
+        count(*) filter (where event_type = 'headcount') as headcount_events,
+        count(*) filter (where event_type = 'face') as face_events
+    from camera_events_near_session
+    where is_in_session_window
+    group by session_id
+
+),
+
+camera_counts as (
+
+    select session_id, count(*) as site_cameras
+    from site_cameras
+    group by session_id
+
+),
+
+source_high_water as (
+
+    select greatest(
+        (select max(_loaded_at) from sessions),
+        (select max(cameras._loaded_at) from cameras join sessions on sessions.site_id = cameras.site_id)
+    ) as _source_loaded_at
+
+),
+
+final as (
+
+    select
+        sessions.session_id,
+        sessions.is_held_onsite,
+        case when sessions.is_held_onsite then coalesce(camera_counts.site_cameras, 0) end as site_cameras,
+        case when sessions.is_held_onsite
+            then greatest(floor(extract(epoch from sessions.ends_at - sessions.starts_at) / 60)::integer, 0)
+        end as minutes_total,
+        case when sessions.is_held_onsite then coalesce(covered_minutes.minutes_covered, 0) end as minutes_covered,
+        window_events.max_headcount,
+        case when sessions.is_held_onsite then coalesce(window_events.headcount_events, 0) end as headcount_events,
+        case when sessions.is_held_onsite then coalesce(window_events.face_events, 0) end as face_events,
+        source_high_water._source_loaded_at
+    from sessions
+    cross join source_high_water
+    left join camera_counts on camera_counts.session_id = sessions.session_id
+    left join covered_minutes on covered_minutes.session_id = sessions.session_id
+    left join window_events on window_events.session_id = sessions.session_id
+
+)
+
+select
+    session_id,
+    is_held_onsite,
+    site_cameras,
+    minutes_total,
+    minutes_covered,
+    minutes_total - minutes_covered as minutes_uncovered,
+    max_headcount,
+    headcount_events,
+    face_events,
+    _source_loaded_at
+from final

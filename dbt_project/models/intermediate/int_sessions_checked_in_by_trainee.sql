@@ -1,0 +1,50 @@
+-- One row per (trainee, non-cancelled session the trainee checked in to) with the session window,
+-- and one row per local day the window touches. Two windows that overlap (a.start < b.end and
+-- b.start < a.end) always share such a day, so overlap searches (CONCURRENT_CHECKIN,
+-- EXAM_DURING_TRAINING) can join on (trainee, day) instead of comparing every pair of a
+-- trainee's sessions. Days are taken between the earlier and later of starts_at / ends_at, so even
+-- an inverted window (ends_at <= starts_at, which the overlap test can still match) is found;
+-- a window is cut to 366 days so one absurd ends_at cannot explode the table.
+{{ config(materialized='table',
+          post_hook=["create index if not exists int_sessions_checked_in_by_trainee_idx on {{ this }} (trainee_id, window_day)"]) }}
+
+with
+
+checkins as (
+
+    select * from {{ ref('fct_session_checkins') }}
+    where is_checked_in
+
+),
+
+sessions as (
+
+    select * from {{ ref('fct_sessions') }}
+    where not is_cancelled
+
+),
+
+checked_in_sessions as (
+
+    select
+        checkins.trainee_id,
+        sessions.session_id,
+        sessions.district_code,
+        sessions.starts_at,
+        sessions.ends_at,
+        {{ local_date('least(sessions.starts_at, sessions.ends_at)') }} as first_day,
+        {{ local_date('greatest(sessions.starts_at, sessions.ends_at)') }} as last_day
+    from checkins
+    join sessions on sessions.session_id = checkins.session_id
+
+)
+
+select
+    trainee_id,
+    session_id,
+    district_code,
+    window_day::date as window_day,
+    starts_at,
+    ends_at
+from checked_in_sessions
+cross join lateral generate_series(first_day, least(last_day, first_day + 366), interval '1 day') as window_day

@@ -1,0 +1,95 @@
+-- One row per evaluation org and month of exam start (MARTS.md): exams, candidates, pass rate,
+-- the ABNORMAL_PASS_RATE baseline where defined (pooled over the month's exams that have one),
+-- and the org's active alerts by month of occurred_on. Built after the alert upkeep.
+-- The month axis runs from the first to the last month holding an exam or an org alert.
+{{ config(tags=['after_alerts']) }}
+
+with
+
+orgs as (
+
+    select * from {{ ref('dim_evaluation_orgs') }}
+
+),
+
+exams as (
+
+    select * from {{ ref('int_exams_joined_to_pass_rate_baseline') }}
+    where starts_on is not null
+
+),
+
+alerts as (
+
+    select * from {{ ref('int_alerts_joined_to_owners') }}
+    where org_id is not null
+
+),
+
+exams_per_month as (
+
+    select
+        org_id,
+        {{ local_month('starts_on') }} as month,
+        count(*) as exams,
+        sum(results) as candidates,
+        sum(passes) as passes,
+        sum(baseline_passes) filter (where baseline_pass_rate is not null) as baseline_passes,
+        sum(baseline_results) filter (where baseline_pass_rate is not null) as baseline_results
+    from exams
+    group by 1, 2
+
+),
+
+alerts_per_month as (
+
+    select
+        org_id,
+        occurred_month as month,
+        count(*) filter (where severity = 'high') as alerts_high,
+        count(*) filter (where severity = 'medium') as alerts_medium,
+        count(*) filter (where severity = 'low') as alerts_low,
+        count(*) filter (where rule_code = 'ABNORMAL_PASS_RATE') as abnormal_pass_rate_alerts
+    from alerts
+    group by 1, 2
+
+),
+
+month_range as (
+
+    select min(month) as first_month, max(month) as last_month
+    from (select month from exams_per_month union all select month from alerts_per_month) as m
+
+),
+
+months as (
+
+    select month_start::date as month
+    from month_range
+    cross join generate_series(first_month, last_month, interval '1 month') as month_start
+
+)
+
+select
+    orgs.org_id,
+    orgs.district_code,
+    orgs.kind_code,
+    months.month,
+    coalesce(exams_per_month.exams, 0) as exams,
+    coalesce(exams_per_month.candidates, 0) as candidates,
+    coalesce(exams_per_month.passes, 0) as passes,
+    round(exams_per_month.passes::numeric / nullif(exams_per_month.candidates, 0), 4) as pass_rate,
+    round(exams_per_month.baseline_passes::numeric / nullif(exams_per_month.baseline_results, 0), 4)
+        as baseline_pass_rate,
+    coalesce(alerts_per_month.abnormal_pass_rate_alerts, 0) as abnormal_pass_rate_alerts,
+    coalesce(alerts_per_month.alerts_high, 0) as alerts_high,
+    coalesce(alerts_per_month.alerts_medium, 0) as alerts_medium,
+    coalesce(alerts_per_month.alerts_low, 0) as alerts_low
+from orgs
+cross join months
+left join exams_per_month
+    on exams_per_month.org_id = orgs.org_id
+    and exams_per_month.month = months.month
+left join alerts_per_month
+    on alerts_per_month.org_id = orgs.org_id
+    and alerts_per_month.month = months.month

@@ -1,0 +1,139 @@
+-- One row per training institution and month (MARTS.md): the figures behind the periodic
+-- quality and integrity grading of training institutions. Built after the alert upkeep.
+--
+-- risk_score (documented formula; higher = worse):
+--     alert_points = 10 x alerts_high + 3 x alerts_medium + 1 x alerts_low
+--     risk_score   = alert_points x 10 / max(sessions_held, 10)      -- alert points per 10 sessions
+--                  + (100 - camera_coverage_pct) / 10                  -- 1 point per 10% uncovered (0 if no onsite minutes)
+-- grade: A risk_score < 2, B < 5, C < 10, D >= 10.
+-- The month axis runs from the first to the last month holding a held session or an alert.
+{{ config(tags=['after_alerts']) }}
+
+with
+
+institutions as (
+
+    select * from {{ ref('dim_institutions') }}
+
+),
+
+sessions as (
+
+    select * from {{ ref('fct_sessions') }}
+    where is_held
+      and institution_id is not null
+
+),
+
+coverage as (
+
+    select * from {{ ref('fct_session_video_coverage') }}
+
+),
+
+alerts as (
+
+    select * from {{ ref('int_alerts_joined_to_owners') }}
+    where institution_id is not null
+
+),
+
+sessions_per_month as (
+
+    select
+        sessions.institution_id,
+        {{ local_month('sessions.starts_on') }} as month,
+        count(*) as sessions_held,
+        count(*) filter (where sessions.is_held_onsite) as onsite_sessions_held,
+        sum(coverage.minutes_total) filter (where sessions.is_held_onsite) as onsite_minutes,
+        sum(coverage.minutes_covered) filter (where sessions.is_held_onsite) as covered_minutes
+    from sessions
+    left join coverage on coverage.session_id = sessions.session_id
+    group by 1, 2
+
+),
+
+alerts_per_month as (
+
+    select
+        institution_id,
+        occurred_month as month,
+        count(*) filter (where severity = 'high') as alerts_high,
+        count(*) filter (where severity = 'medium') as alerts_medium,
+        count(*) filter (where severity = 'low') as alerts_low
+    from alerts
+    group by 1, 2
+
+),
+
+month_range as (
+
+    select min(month) as first_month, max(month) as last_month
+    from (select month from sessions_per_month union all select month from alerts_per_month) as m
+
+),
+
+months as (
+
+    select month_start::date as month
+    from month_range
+    cross join generate_series(first_month, last_month, interval '1 month') as month_start
+
+),
+
+scorecard as (
+
+    select
+        institutions.institution_id,
+        institutions.district_code,
+        months.month,
+        coalesce(sessions_per_month.sessions_held, 0) as sessions_held,
+        coalesce(sessions_per_month.onsite_sessions_held, 0) as onsite_sessions_held,
+        coalesce(sessions_per_month.onsite_minutes, 0) as onsite_minutes,
+        round(100.0 * sessions_per_month.covered_minutes / nullif(sessions_per_month.onsite_minutes, 0), 2)
+            as camera_coverage_pct,
+        coalesce(alerts_per_month.alerts_high, 0) as alerts_high,
+        coalesce(alerts_per_month.alerts_medium, 0) as alerts_medium,
+        coalesce(alerts_per_month.alerts_low, 0) as alerts_low
+    from institutions
+    cross join months
+    left join sessions_per_month
+        on sessions_per_month.institution_id = institutions.institution_id
+        and sessions_per_month.month = months.month
+    left join alerts_per_month
+        on alerts_per_month.institution_id = institutions.institution_id
+        and alerts_per_month.month = months.month
+
+),
+
+scored as (
+
+    select
+        *,
+        round(
+            (10 * alerts_high + 3 * alerts_medium + alerts_low) * 10.0 / greatest(sessions_held, 10)
+            + coalesce(100 - camera_coverage_pct, 0) / 10.0,
+            2) as risk_score
+    from scorecard
+
+)
+
+select
+    institution_id,
+    district_code,
+    month,
+    sessions_held,
+    onsite_sessions_held,
+    onsite_minutes,
+    camera_coverage_pct,
+    alerts_high,
+    alerts_medium,
+    alerts_low,
+    risk_score,
+    case
+        when risk_score < 2 then 'A'
+        when risk_score < 5 then 'B'
+        when risk_score < 10 then 'C'
+        else 'D'
+    end as grade
+from scored

@@ -1,0 +1,69 @@
+-- FACE_NOT_SEEN (RULES.md): a held onsite session whose site's cameras sent at least one face
+-- event in W (matched or not), and a checked-in trainee for whom none of those events in W has
+-- that trainee_id with score >= 0.75. entity_key session_id|trainee_id.
+-- occurred_on: local date the session starts.
+with
+
+held_onsite_sessions as (
+
+    select * from {{ ref('fct_sessions') }}
+    where is_held_onsite
+
+),
+
+sessions_with_face_events as (
+
+    select session_id, face_events
+    from {{ ref('fct_session_video_coverage') }}
+    where face_events >= 1
+
+),
+
+checked_in_trainees as (
+
+    select session_id, trainee_id
+    from {{ ref('fct_session_checkins') }}
+    where is_checked_in
+
+),
+
+face_matches as (
+
+    select session_id, trainee_id, best_face_score
+    from {{ ref('fct_session_face_matches') }}
+
+),
+
+trainees_not_seen as (
+
+    select
+        held_onsite_sessions.session_id,
+        checked_in_trainees.trainee_id,
+        held_onsite_sessions.district_code,
+        held_onsite_sessions.starts_on,
+        sessions_with_face_events.face_events,
+        face_matches.best_face_score
+    from held_onsite_sessions
+    join sessions_with_face_events on sessions_with_face_events.session_id = held_onsite_sessions.session_id
+    join checked_in_trainees on checked_in_trainees.session_id = held_onsite_sessions.session_id
+    left join face_matches
+        on face_matches.session_id = checked_in_trainees.session_id
+        and face_matches.trainee_id = checked_in_trainees.trainee_id
+    where face_matches.best_face_score is null
+       or face_matches.best_face_score < {{ var('face_min_score') }}
+
+)
+
+select
+    'FACE_NOT_SEEN'::text as rule_code,
+    'session_trainee'::text as entity_type,
+    session_id || '|' || trainee_id as entity_key,
+    district_code,
+    starts_on as occurred_on,
+    jsonb_build_object(
+        'face_events_in_window', face_events,
+        'best_score_for_trainee', best_face_score,
+        'min_score', {{ var('face_min_score') }}
+    ) as evidence
+from trainees_not_seen
+where district_code is not null
