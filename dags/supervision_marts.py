@@ -20,6 +20,7 @@ from supervision.dag_support import (
     consumers_after_producer,
     local_day,
     run_id_of,
+    warehouse_url,
 )
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -67,14 +68,15 @@ def supervision_marts():
     def bootstrap() -> None:
         from supervision.warehouse import bootstrap as _bootstrap
 
-        _bootstrap()
+        _bootstrap(warehouse_url())
 
     @task(retries=0)
     def quality_gates(**context) -> dict:
         from supervision.quality import run_gates
 
-        result = run_gates(None, run_id_of(context), local_day(context))
-        return result if isinstance(result, dict) else getattr(result, "__dict__", {"ok": True})
+        result = run_gates(warehouse_url(), run_id_of(context), local_day(context))
+        return {"success": result.success, "failures": len(result.failures), "docs": str(result.docs_path),
+                "seconds": round(result.seconds, 2)}
 
     dbt_models = DbtTaskGroup(
         group_id="dbt_models",
@@ -90,13 +92,14 @@ def supervision_marts():
     def record_flags(**context) -> dict:
         from supervision.quality import run_record_flags
 
-        return run_record_flags(None, run_id_of(context))
+        return dict(run_record_flags(warehouse_url(), run_id_of(context)))
 
     @task(retries=1, outlets=[SUPERVISION_ALERTS])
-    def alert_upkeep(**context) -> dict:
+    def alert_upkeep() -> dict:
         from supervision.alerts.upkeep import run_upkeep
 
-        return run_upkeep(None, context["dag_run"].start_date)
+        # stamped with the wall-clock time of this run (a backfill's logical date is not when it ran)
+        return run_upkeep(warehouse_url())
 
     dbt_alert_marts = DbtTaskGroup(
         group_id="dbt_alert_marts",
@@ -112,16 +115,20 @@ def supervision_marts():
     def sync_roles() -> None:
         from supervision.roles import sync_roles as _sync
 
-        _sync()
+        _sync(warehouse_url())
 
     @task(retries=2)
-    def notify(**context) -> int:
+    def notify(upkeep: dict) -> int:
+        from datetime import datetime
+
         from supervision.review.notify import notify_from_environment
 
-        return notify_from_environment(since=context["dag_run"].start_date)
+        return notify_from_environment(since=datetime.fromisoformat(upkeep["run_time"]))
 
-    (bootstrap() >> quality_gates() >> dbt_models >> record_flags() >> alert_upkeep()
-     >> dbt_alert_marts >> sync_roles() >> notify())
+    upkeep = alert_upkeep()
+    (bootstrap() >> quality_gates() >> dbt_models >> record_flags() >> upkeep
+     >> dbt_alert_marts >> sync_roles())
+    dbt_alert_marts >> notify(upkeep)
     consumers_after_producer(dbt_models)
     consumers_after_producer(dbt_alert_marts)
 

@@ -39,6 +39,14 @@ def local_day(context) -> str:
     return pendulum.instance(logical).in_timezone("Asia/Shanghai").to_date_string()
 
 
+def warehouse_url() -> str:
+    """The warehouse URL inside a task. The Airflow connection ``supervision_warehouse`` (which Cosmos
+    uses) is built from the same setting, so both always point at one warehouse."""
+    from supervision.config import settings
+
+    return settings().warehouse_url()
+
+
 def run_id_of(context) -> str:
     return str(context["run_id"])
 

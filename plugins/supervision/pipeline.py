@@ -102,8 +102,15 @@ def run_dag_for_day(dag, day: date):
 
 
 def _failed_tasks(dr) -> list[str]:
-    return [f"{ti.task_id}{'' if ti.map_index < 0 else f'[{ti.map_index}]'}: {ti.state}"
-            for ti in dr.get_task_instances() if ti.state not in ("success", "skipped")]
+    """The tasks that failed (not those merely upstream_failed because of them)."""
+    tis = dr.get_task_instances()
+    failed = [f"{ti.task_id}{'' if ti.map_index < 0 else f'[{ti.map_index}]'}: {ti.state}"
+              for ti in tis if str(ti.state) in ("failed", "TaskInstanceState.FAILED")]
+    blocked = sum(1 for ti in tis if str(ti.state) not in ("success", "skipped", "failed",
+                                                             "TaskInstanceState.SUCCESS",
+                                                             "TaskInstanceState.SKIPPED",
+                                                             "TaskInstanceState.FAILED"))
+    return failed + ([f"({blocked} downstream tasks not run)"] if blocked else [])
 
 
 class _LogToFile:
@@ -121,9 +128,11 @@ class _LogToFile:
         os.dup2(self.log.fileno(), 1)
         os.dup2(self.log.fileno(), 2)
 
-    def tail(self, lines: int = 60) -> str:
-        text = self.path.read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
+    def tail(self, lines: int = 40) -> str:
+        """The end of the log, without the scheduler loop's waiting chatter, lines cut to 400 chars."""
+        text = [ln for ln in self.path.read_text(errors="replace").splitlines()
+                if "No tasks to run" not in ln and "Task instance state updated" not in ln]
+        return "\n".join(ln if len(ln) <= 400 else ln[:400] + " …" for ln in text[-lines:])
 
 
 class Runner:

@@ -149,6 +149,7 @@ def run_upkeep(warehouse_url: str | None = None, run_time: datetime | None = Non
     """Upkeep in its own transaction; returns the counts (what the Airflow task logs and returns)."""
     from supervision.warehouse import connect
 
+    run_time = run_time or datetime.now(timezone.utc)
     with connect(warehouse_url) as conn, conn.transaction():
         result = upkeep(conn, run_time)
-    return json.loads(json.dumps(result.as_dict(), default=str))
+    return {**json.loads(json.dumps(result.as_dict(), default=str)), "run_time": run_time.isoformat()}
