@@ -1,12 +1,13 @@
 """Supervision marts: gates, dbt (through Cosmos), record-level flags, alert upkeep, BI roles, notifications."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pendulum
 from airflow.sdk import dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, LoadMode
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
 from supervision.dag_support import (
@@ -32,7 +33,10 @@ _profile = ProfileConfig(
         conn_id=WAREHOUSE_CONN_ID, profile_args={"schema": "public", "threads": 2}),
 )
 _project = ProjectConfig(dbt_project_path=DBT_PROJECT, manifest_path=DBT_PROJECT / "target" / "manifest.json")
-_execution = ExecutionConfig(execution_mode=ExecutionMode.WATCHER)
+# dbt in a subprocess with JSON logs: measured here, the in-process runner's per-event protobuf
+# conversion cost ~55 s of CPU per daily build (71 s producer vs 15 s for dbt alone).
+_execution = ExecutionConfig(execution_mode=ExecutionMode.WATCHER, invocation_mode=InvocationMode.SUBPROCESS,
+                             dbt_executable_path=str(Path(sys.executable).with_name("dbt")))
 
 DOC = """
 ### Supervision marts (one business day)

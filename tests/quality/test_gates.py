@@ -21,7 +21,8 @@ def at(day: dt.date, hh: int, mm: int = 0) -> str:
 
 
 def load_healthy(conn: psycopg.Connection, day: dt.date = DAY) -> None:
-    """Eight days of a small but sane raw layer, the last one being ``day``."""
+    """A small but sane raw layer: the last week up to ``day`` and the same weekday three weeks back
+    (the volume check compares a day with the same weekday of earlier weeks)."""
     r.insert(conn, "raw_training.occupations", occupation_code="4-10-01-05", name="養老護理員",
              category="life_service", is_urgent=True, updated_at=r.UPDATED)
     r.institution(conn, "INS1", "310104")
@@ -39,7 +40,7 @@ def load_healthy(conn: psycopg.Connection, day: dt.date = DAY) -> None:
              certificate_no=None, amount_cny=1000, claimed_at=at(day, 9), status="submitted",
              updated_at=at(day, 9))
     att, ev = [], []
-    for back in range(7, -1, -1):
+    for back in (21, 14, *range(7, -1, -1)):
         d = day - dt.timedelta(days=back)
         sid = f"S{d:%m%d}"
         r.session(conn, sid, "C1", "SITE1", at(d, 9), at(d, 12), updated=at(d, 12, 5))
@@ -131,3 +132,21 @@ def test_gates_accept_a_string_day_and_scope_to_it(warehouse_db, tmp_path):
     count = next(e for e in att.expectations if e["type"] == "expect_table_row_count_to_be_between")
     assert count["observed_value"] == 100
     assert att.asset == "raw_training.attendance rows of 2024-03-07"
+
+
+def test_a_quiet_weekday_is_compared_with_the_same_weekday(warehouse_db, tmp_path):
+    """A Sunday without training after busy weekdays is not a collapse: earlier Sundays were quiet too."""
+    with psycopg.connect(warehouse_db, autocommit=True) as conn:
+        load_healthy(conn)
+        sunday = DAY + dt.timedelta(days=(6 - DAY.weekday()) or 7)
+        for back in (7, 14, 21):  # earlier Sundays: no attendance, no video either
+            d = sunday - dt.timedelta(days=back)
+            conn.execute("delete from raw_training.attendance where updated_at::date = %s", (d,))
+        conn.execute("update raw_training.sessions set updated_at = %s where session_id = %s",
+                     (at(sunday, 10), f"S{DAY:%m%d}"))
+        conn.execute("insert into raw_video.events (event_id, camera_id, ts, type, state, local_date, file_id,"
+                     " line_no) select gen_random_uuid(), 'CAM1', %s::timestamptz + g * interval '5 minutes',"
+                     " 'status', 'online', %s, 1, g from generate_series(0, 287) g", (at(sunday, 0), sunday))
+    result = run_gates(warehouse_db, "run-sunday", sunday, gx_dir=tmp_path / "gx", raise_on_failure=False)
+    # (with the previous-7-days rule this Sunday failed: 0 rows against a median of 100)
+    assert "attendance" not in str(result.failures), result.failures

@@ -117,17 +117,18 @@ def schema_asset_sql() -> str:
 
 
 def volume_minimum(conn: Any, gate: GateSuite, day: dt.date) -> tuple[int, dict[str, Any]]:
-    """Least acceptable row count for the day: min_ratio x the median of the previous days' counts,
-    0 (no check) while there are too few previous days with rows or they are too small."""
+    """Least acceptable row count for the day: min_ratio x the median of the counts of the same
+    weekday in the previous weeks; 0 (no check) while too few of those days have rows or they are
+    too small."""
     v = gate.volume
     assert v is not None and gate.day_expr
-    start = day - dt.timedelta(days=v.lookback_days)
+    same_weekdays = [day - dt.timedelta(weeks=w) for w in range(1, v.lookback_weeks + 1)]
     rows = conn.execute(
         f"select {gate.day_expr} as d, count(*) from {gate.table}"
-        f" where {gate.day_expr} >= %s and {gate.day_expr} < %s group by 1", (start, day)).fetchall()
+        f" where {gate.day_expr} = any(%s) group by 1", (same_weekdays,)).fetchall()
     counts = [int(n) for _, n in rows]
-    info: dict[str, Any] = {"previous_days_with_rows": len(counts), "lookback_days": v.lookback_days,
-                            "min_ratio": v.min_ratio}
+    info: dict[str, Any] = {"previous_same_weekdays_with_rows": len(counts),
+                            "lookback_weeks": v.lookback_weeks, "min_ratio": v.min_ratio}
     if len(counts) < v.min_history_days:
         info["applies"] = False
         return 0, info

@@ -42,10 +42,13 @@ class FlagSuite:
 
 @dataclass(frozen=True)
 class VolumeCheck:
-    """The latest day's row count against the previous ``lookback_days`` days of the same table."""
-    min_ratio: float = 0.3      # fail under this share of the median of the previous days
-    lookback_days: int = 7
-    min_history_days: int = 3   # previous days with rows needed before the check applies
+    """The day's row count against the same weekday of the previous ``lookback_weeks`` weeks.
+
+    Training runs on a weekly rhythm (few or no sessions on Sundays): a Sunday is compared with
+    Sundays, so a quiet weekend is not a collapse, while a Tuesday at a tenth of past Tuesdays is."""
+    min_ratio: float = 0.3      # fail under this share of the median of those days
+    lookback_weeks: int = 4
+    min_history_days: int = 2   # earlier same-weekday days with rows needed before the check applies
     min_median: int = 50        # ... and a median at least this large (tiny feeds are too noisy)
 
 
