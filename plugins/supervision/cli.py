@@ -48,7 +48,8 @@ def cmd_generate(args) -> int:
     from supervision.simulator import generate
 
     summary = generate(start=args.start, end=args.end, scale=args.scale, seed=args.seed,
-                       training_db_url=args.training_db_url, landing=args.landing)
+                       training_db_url=args.training_db_url, landing=args.landing,
+                       anomaly_rate=args.anomaly_rate, fault_rate=args.fault_rate)
     print(summary if isinstance(summary, str) else json.dumps(summary, indent=1, default=str, ensure_ascii=False))
     return 0
 
@@ -65,7 +66,7 @@ def cmd_run(args) -> int:
 def cmd_demo(args) -> int:
     from supervision.pipeline import demo
 
-    return 0 if demo(args.start, args.end, args.scale, args.seed) else 1
+    return 0 if demo(args.start, args.end, args.scale, args.seed, args.anomaly_rate) else 1
 
 
 def cmd_summary(args) -> int:
@@ -118,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2024, help="random seed: same seed, same bytes")
     p.add_argument("--training-db-url", default=None, help="default: SUPERVISION_TRAINING_DB_URL or the embedded demo source")
     p.add_argument("--landing", default=None, help="default: SUPERVISION_LANDING_URL or var/landing")
+    p.add_argument("--anomaly-rate", type=float, default=0.002,
+                   help="labelled cases per rule and day = rate x 1,500 x scale (default 0.002)")
+    p.add_argument("--fault-rate", type=float, default=0.02, help="share of files/rows with a known fault")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("run", help="run every pipeline (ingest, GX, dbt, alerts) for each day from START to END")
@@ -131,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=_date, required=True, help="last day, YYYY-MM-DD (inclusive)")
     p.add_argument("--scale", type=float, default=0.02, help="1.0 = the whole city (default 0.02)")
     p.add_argument("--seed", type=int, default=2024, help="random seed")
+    p.add_argument("--anomaly-rate", type=float, default=0.02, help="labelled cases per rule and day / (1,500 x scale)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("summary", help="print alerts by rule and district and the city's progress against the 2024 targets")

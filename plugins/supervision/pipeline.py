@@ -196,7 +196,7 @@ def run_days(start: date, end: date, progress: bool = True, dag_ids: tuple[str, 
     return True
 
 
-def demo(start: date, end: date, scale: float, seed: int) -> bool:
+def demo(start: date, end: date, scale: float, seed: int, anomaly_rate: float = 0.02) -> bool:
     """Time passing: each day the simulator delivers that day's data, then that day's pipelines run."""
     from supervision.simulator import generate
 
@@ -204,7 +204,8 @@ def demo(start: date, end: date, scale: float, seed: int) -> bool:
     days = list(_days(start, end))
     for i, day in enumerate(days, 1):
         t = time.monotonic()
-        generate(start=day, end=day, scale=scale, seed=seed, training_db_url=None, landing=None)
+        generate(start=day, end=day, scale=scale, seed=seed, training_db_url=None, landing=None,
+                 anomaly_rate=anomaly_rate)
         gen = time.monotonic() - t
         res = runner.run_day(day)
         runner.report(res, i, len(days), extra=f" generate={gen:.1f}s")

@@ -1132,9 +1132,16 @@ def scenarios_of_day(world: World, day: int, rate: float) -> Out:
     c._org_of_exam = {}
     c._fresh_streams = []
     c._sess_n = {}
-    for rule in RULES:
-        for i in range(instances(world.seed, rule, day, rate, world.scale)):
-            if not SCENARIOS[rule](c, i):
+    # Round robin over the rules, starting from a rule that rotates with the day: when scenario rooms
+    # are scarce (small scales), every rule gets its first instance before any rule gets a second,
+    # and no rule is always the one left without a room.
+    rules = list(RULES)
+    start = day % len(rules)
+    rules = rules[start:] + rules[:start]
+    counts = {rule: instances(world.seed, rule, day, rate, world.scale) for rule in rules}
+    for i in range(max(counts.values(), default=0)):
+        for rule in rules:
+            if i < counts[rule] and not SCENARIOS[rule](c, i):
                 c.out.skipped += 1
     # fresh sites' cameras have no shard of their own: their events go to a file of their own
     for site_id, st in c._fresh_streams:
