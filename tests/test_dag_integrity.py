@@ -24,28 +24,39 @@ import psycopg
 psycopg.connect = forbidden
 
 
+from airflow.dag_processing.dagbag import DagBag
 t0 = time.perf_counter()
-import runpy
-ns = runpy.run_path(sys.argv[1])
+bag = DagBag(sys.argv[1])  # Airflow's own loader, on this one file
 elapsed = time.perf_counter() - t0
-from airflow.sdk import DAG
+if bag.import_errors:
+    raise SystemExit("import errors: " + json.dumps(bag.import_errors))
 out = []
-seen = set()
-for v in ns.values():
-    if isinstance(v, DAG) and v.dag_id not in seen:
-        seen.add(v.dag_id)
-        tasks = {t.task_id: sorted(t.upstream_task_ids) for t in v.tasks}
-        out.append({"dag_id": v.dag_id, "tags": sorted(v.tags or []), "doc_md": bool(v.doc_md),
-                    "retries": {t.task_id: t.retries for t in v.tasks}, "tasks": tasks})
+for v in bag.dags.values():
+    tasks = {t.task_id: sorted(t.upstream_task_ids) for t in v.tasks}
+    out.append({"dag_id": v.dag_id, "tags": sorted(v.tags or []), "doc_md": bool(v.doc_md),
+                "retries": {t.task_id: t.retries for t in v.tasks}, "tasks": tasks})
 print("RESULT" + json.dumps({"seconds": elapsed, "dags": out}))
 """
 
 
-def _probe(path: Path) -> dict:
+def _probe(path: Path, var_dir: Path) -> dict:
+    import os
+
     from supervision.airflow_env import airflow_environ
     from supervision.config import Settings
 
-    env = {**__import__("os").environ, **airflow_environ(Settings(home=REPO, var_dir=REPO / "var"))}
+    # URLs that nothing may connect to: parsing must not need a server
+    dummy = {"SUPERVISION_WAREHOUSE_URL": "postgresql://probe:probe@127.0.0.1:9/warehouse",
+             "SUPERVISION_TRAINING_DB_URL": "postgresql://probe:probe@127.0.0.1:9/training_platform",
+             "SUPERVISION_AIRFLOW_DB_URL": "postgresql://probe:probe@127.0.0.1:9/airflow"}
+    saved = {k: os.environ.get(k) for k in dummy}
+    os.environ.update(dummy)
+    try:
+        af = airflow_environ(Settings(home=REPO, var_dir=var_dir))
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    env = {**os.environ, **dummy, **af}
     res = subprocess.run([sys.executable, "-c", PROBE, str(path)], capture_output=True, text=True, env=env,
                          timeout=300)
     assert res.returncode == 0, f"{path.name} failed to import:\n{res.stderr[-3000:]}"
@@ -54,12 +65,12 @@ def _probe(path: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def probes(pg_admin_url) -> dict[str, dict]:
-    # the airflow environment needs a warehouse URL to build connection URIs (no connection is made)
+def probes(tmp_path_factory) -> dict[str, dict]:
     from supervision.pipeline import ensure_manifest
 
-    ensure_manifest()
-    return {p.name: _probe(p) for p in DAG_FILES}
+    ensure_manifest()  # Cosmos reads dbt_project/target/manifest.json at parse (LoadMode.DBT_MANIFEST)
+    var_dir = tmp_path_factory.mktemp("probe_var")
+    return {p.name: _probe(p, var_dir) for p in DAG_FILES}
 
 
 def test_all_expected_dags_exist(probes):
