@@ -4,10 +4,18 @@ from __future__ import annotations
 from supervision.config import CITY_CODE, DISTRICTS
 
 
+def _width(text: str) -> int:
+    """Columns a string takes in a terminal: CJK characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def _table(rows: list[tuple], headers: list[str]) -> str:
     cells = [headers] + [[("" if v is None else str(v)) for v in r] for r in rows]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(headers))]
-    lines = ["  ".join(c[i].ljust(widths[i]) for i in range(len(headers))) for c in cells]
+    widths = [max(_width(c[i]) for c in cells) for i in range(len(headers))]
+    lines = ["  ".join(c[i] + " " * (widths[i] - _width(c[i])) for i in range(len(headers))).rstrip()
+             for c in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -37,9 +45,9 @@ def summary_text(url: str | None = None) -> str:
                        round(ytd_pct_of_target, 1)
                 from marts.district_target_progress
                 where district_code = %s
-                  and month = (select max(month) from marts.district_target_progress)
+                  and month = (select max(month) from marts.district_target_progress where month_value > 0)
                 order by metric_code""", (CITY_CODE,)).fetchall()
-            out.append("\nThe city against the 2024 targets (year to date, latest month)")
+            out.append("\nThe city against the 2024 targets (year to date, to the latest month with data)")
             out.append(_table(progress, ["metric", "month", "ytd", "2024 target", "% of target"]))
         else:
             out.append("\n(marts.district_target_progress not built yet)")
