@@ -22,6 +22,9 @@ def serve(review_port: int = 8000, airflow_port: int = 8080, airflow: bool = Tru
             EmbeddedServer(settings()).start()
         bootstrap(settings().warehouse_url())
     procs: list[subprocess.Popen] = []
+    # SIGTERM (systemd, `timeout`, docker stop) must run the clean-up below too, or the children,
+    # each in its own process group, would outlive us
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     try:
@@ -41,7 +44,7 @@ def serve(review_port: int = 8000, airflow_port: int = 8080, airflow: bool = Tru
         while all(p.poll() is None for p in procs):
             time.sleep(1)
         return next((p.returncode for p in procs if p.poll() is not None), 0) or 0
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         return 0
     finally:
         # LocalExecutor workers ignore SIGTERM: stop every child by its process group

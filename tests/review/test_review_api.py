@@ -464,3 +464,20 @@ def test_data_docs_served_to_logged_in_users_only(make_client, seeded, tmp_path,
     assert "GX data docs" in c.get("/data-docs/").text
     assert c.get("/data-docs/../../secret.txt").status_code == 404
     assert c.get("/data-docs/%2e%2e/%2e%2e/secret.txt").status_code == 404
+
+
+def test_lazy_app_mounted_like_airflow_renders_its_links(seeded):
+    """Airflow mounts the plugin's lazy app (``app.mount(url_prefix, subapp)``); the outer router can
+    not see the lazy app's routes, so links must be resolved against the review app itself."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from supervision.review.app import create_app_lazy
+
+    parent = FastAPI()
+    parent.mount("/supervision", create_app_lazy(warehouse_url=seeded["url"]))
+    with TestClient(parent, base_url="http://127.0.0.1") as c:
+        page = c.get("/supervision/login")
+        assert page.status_code == 200, page.text[-500:]
+        assert 'href="/supervision/static/app.css"' in page.text and 'action="/supervision/login"' in page.text
+        assert c.get("/supervision/static/app.css").status_code == 200

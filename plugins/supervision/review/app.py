@@ -324,7 +324,11 @@ class Review:
 # --- helpers ------------------------------------------------------------------------------------------
 
 def _path(request: Request, name: str, **params) -> str:
-    return request.url_for(name, **params).path
+    # Resolve against this application's own routes, then prefix the mount point: mounted in the
+    # Airflow API server, ``request.url_for`` would search Airflow's router (scope["router"] is the
+    # outer one) and not find ours.
+    app = request.scope.get("app") or request.app
+    return request.scope.get("root_path", "").rstrip("/") + str(app.url_path_for(name, **params))
 
 
 def _client_ip(request: Request) -> str:
