@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote
 
 from supervision.config import Settings, libpq_url, settings, sqlalchemy_url
 
@@ -88,7 +87,3 @@ def _db_fingerprint(s: Settings) -> str:
     import hashlib
 
     return hashlib.sha256(s.airflow_db_url().encode()).hexdigest()[:10]
-
-
-def quote_password(p: str) -> str:
-    return quote(p, safe="")

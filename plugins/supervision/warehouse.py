@@ -14,8 +14,6 @@ import shutil
 import socket
 import stat
 import subprocess
-import time
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -235,16 +233,6 @@ def connect(url: str | None = None, autocommit: bool = False) -> psycopg.Connect
     return psycopg.connect(libpq_url(url or settings().warehouse_url()), autocommit=autocommit)
 
 
-@contextlib.contextmanager
-def transaction(url: str | None = None) -> Iterator[psycopg.Connection]:
-    conn = connect(url)
-    try:
-        with conn.transaction():
-            yield conn
-    finally:
-        conn.close()
-
-
 def ddl_text(name: str) -> str:
     return resources.files("supervision").joinpath("sql", name).read_text(encoding="utf-8")
 
@@ -259,17 +247,3 @@ def bootstrap(url: str | None = None) -> None:
             conn.execute(ddl_text("warehouse.sql"))
         finally:
             conn.execute("select pg_advisory_unlock(7400001)")
-
-
-def wait_until_ready(url: str, seconds: float = 30) -> None:
-    import psycopg
-
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with psycopg.connect(url, connect_timeout=3):
-                return
-        except psycopg.OperationalError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)

@@ -55,15 +55,15 @@ def _existing_sources(conn, sources) -> list[str]:
 
 def _validate_sql() -> str:
     """SQL flagging findings whose shape breaks the contract (reason text, else null)."""
-    sev_cases = " ".join(
+    types_of_rule = " ".join(
         f"when '{code}' then array[{', '.join(repr(t) for t in sorted(spec.entity_types))}]"
         for code, spec in RULES.items()
     )
     parts_cases = " ".join(f"when '{t}' then {n}" for t, n in KEY_PARTS.items())
     return f"""
         case
-          when rule_code is null or (case rule_code {sev_cases} else null end) is null then 'unknown rule_code'
-          when not (entity_type = any(case rule_code {sev_cases} end)) then 'entity_type not the rule''s'
+          when rule_code is null or (case rule_code {types_of_rule} else null end) is null then 'unknown rule_code'
+          when not (entity_type = any(case rule_code {types_of_rule} end)) then 'entity_type not the rule''s'
           when entity_key is null or entity_key = '' then 'empty entity_key'
           when cardinality(string_to_array(entity_key, '|'))
                <> (case entity_type {parts_cases} else 1 end) then 'entity_key has the wrong number of parts'
