@@ -136,8 +136,10 @@ class _Bad(Exception):
 
 
 def _score(x: float) -> Decimal:
-    # numeric in the warehouse: the shortest decimal that reads back as the same float (repr)
-    return Decimal(repr(x))
+    # numeric in the warehouse: the shortest decimal that reads back as the same float (repr),
+    # without a trailing ".0" (1 and 1.0 in the file are both stored as 1)
+    r = repr(x)
+    return Decimal(r[:-2] if r.endswith(".0") else r)
 
 
 def _row_of(e: _Event, line_no: int, file_id: int) -> tuple[Any, ...] | None:
