@@ -5,22 +5,33 @@
 -- trainee's sessions. Days are taken between the earlier and later of starts_at / ends_at, so even
 -- an inverted window (ends_at <= starts_at, which the overlap test can still match) is found;
 -- a window is cut to 366 days so one absurd ends_at cannot explode the table.
-{{ config(materialized='table',
-          post_hook=["create index if not exists int_sessions_checked_in_by_trainee_idx on {{ this }} (trainee_id, window_day)"]) }}
+-- Incremental per session (macros/incremental_rules.sql): a run recomputes the sessions whose
+-- inputs changed (check-ins, window, status, district).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ stage_recompute(session_change_sources(), session_inputs_changed_sql(), ['session_id']) }}",
+    post_hook=[
+        "{{ record_marks() }}",
+        "create index if not exists int_sessions_checked_in_by_trainee_idx on {{ this }} (trainee_id, window_day)",
+        "create index if not exists int_sessions_checked_in_by_trainee_session_idx on {{ this }} (session_id)",
+    ],
+) }}
+{{ change_source_refs(session_change_sources()) }}
 
 with
 
 checkins as (
 
     select * from {{ ref('fct_session_checkins') }}
-    where is_checked_in
+    where is_checked_in{{ and_recomputed('session_id') }}
 
 ),
 
 sessions as (
 
     select * from {{ ref('fct_sessions') }}
-    where not is_cancelled
+    where not is_cancelled{{ and_recomputed('session_id') }}
 
 ),
 

@@ -2,18 +2,28 @@
 -- captured_at within 30 seconds of each other (max - min <= 30 s). The largest such group per
 -- device is computed in fct_session_checkin_bursts. One finding per session (the device with the
 -- largest burst is the evidence). occurred_on: local date the session starts.
+-- Incremental per session (macros/incremental_rules.sql): a run recomputes the sessions whose inputs changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ stage_recompute(session_change_sources(), session_inputs_changed_sql()) }}",
+    post_hook="{{ record_marks() }}",
+) }}
+{{ change_source_refs(session_change_sources()) }}
+
 with
 
 sessions as (
 
     select * from {{ ref('fct_sessions') }}
+    where true{{ and_recomputed('session_id') }}
 
 ),
 
 device_bursts as (
 
     select * from {{ ref('fct_session_checkin_bursts') }}
-    where largest_burst >= {{ var('burst_min_checkins') }}
+    where largest_burst >= {{ var('burst_min_checkins') }}{{ and_recomputed('session_id') }}
 
 ),
 

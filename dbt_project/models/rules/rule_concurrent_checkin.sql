@@ -2,17 +2,18 @@
 -- non-cancelled sessions whose windows overlap (a.start < b.end and b.start < a.end).
 -- entity_key trainee_id|session_a|session_b with session_a < session_b; district: session_a's.
 -- occurred_on: local date the overlap begins (the later of the two starts).
-with
+-- Incremental (macros/incremental_rules.sql): a pair is decided by its two sessions' rows alone,
+-- so a run deletes the pairs of the sessions whose inputs changed and searches again only the
+-- pairs with at least one such session.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ stage_recompute(session_change_sources(), session_inputs_changed_sql(), [entity_key_part(2), entity_key_part(3)]) }}",
+    post_hook="{{ record_marks() }}",
+) }}
+{{ change_source_refs(session_change_sources()) }}
 
-checked_in_sessions as (
-
-    select * from {{ ref('int_sessions_checked_in_by_trainee') }}
-
-),
-
-overlapping_pairs as (
-
-    select distinct
+{%- set pair_columns %}
         session_a.trainee_id,
         session_a.session_id as session_a,
         session_b.session_id as session_b,
@@ -21,15 +22,51 @@ overlapping_pairs as (
         session_a.ends_at as a_ends_at,
         session_b.starts_at as b_starts_at,
         session_b.ends_at as b_ends_at
-    from checked_in_sessions as session_a
-    join checked_in_sessions as session_b
+{%- endset %}
+{%- set pair_join_and_overlap %}
         on session_b.trainee_id = session_a.trainee_id
         and session_b.window_day = session_a.window_day
         and session_a.session_id < session_b.session_id
     where session_a.starts_at < session_b.ends_at
       and session_b.starts_at < session_a.ends_at
+{%- endset %}
+
+with
+
+checked_in_sessions as (
+
+    select * from {{ ref('int_sessions_checked_in_by_trainee') }}
+
+),
+
+{% if is_incremental() %}
+recomputed_sessions as (
+
+    select * from checked_in_sessions
+    where session_id in {{ recompute_keys() }}
+
+),
+
+overlapping_pairs as (
+
+    select {{ pair_columns }}
+    from recomputed_sessions as session_a
+    join checked_in_sessions as session_b {{ pair_join_and_overlap }}
+    union
+    select {{ pair_columns }}
+    from checked_in_sessions as session_a
+    join recomputed_sessions as session_b {{ pair_join_and_overlap }}
 
 )
+{% else %}
+overlapping_pairs as (
+
+    select distinct {{ pair_columns }}
+    from checked_in_sessions as session_a
+    join checked_in_sessions as session_b {{ pair_join_and_overlap }}
+
+)
+{% endif %}
 
 select
     'CONCURRENT_CHECKIN'::text as rule_code,

@@ -2,13 +2,23 @@
 -- person's trainee_ids) checked in to a non-cancelled training session whose window overlaps the
 -- exam session's window (a.start < b.end and b.start < a.end). Needs the exam's window.
 -- District: the exam's evaluation org. occurred_on: local date the exam starts.
+-- Incremental per result (macros/incremental_rules.sql): a run recomputes the results whose
+-- inputs changed (exam_training_inputs_changed_sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ stage_recompute(['exam_results', 'exam_sessions', 'evaluation_orgs', 'trainees'] + session_change_sources(), exam_training_inputs_changed_sql()) }}",
+    post_hook="{{ record_marks() }}",
+) }}
+{{ change_source_refs(['exam_results', 'exam_sessions', 'evaluation_orgs', 'trainees'] + session_change_sources()) }}
+
 with
 
 results as (
 
     select * from {{ ref('fct_exam_results') }}
     where exam_starts_at is not null
-      and exam_ends_at is not null
+      and exam_ends_at is not null{{ and_recomputed('result_id') }}
 
 ),
 
@@ -63,7 +73,8 @@ training_during_exam as (
         and checked_in_sessions.window_day = exam_days.exam_day
     where exam_days.exam_starts_at < checked_in_sessions.ends_at
       and checked_in_sessions.starts_at < exam_days.exam_ends_at
-    order by exam_days.result_id, checked_in_sessions.starts_at, checked_in_sessions.session_id
+    order by exam_days.result_id, checked_in_sessions.starts_at, checked_in_sessions.session_id,
+             checked_in_sessions.trainee_id
 
 )
 

@@ -2,12 +2,21 @@
 -- event in W (matched or not), and a checked-in trainee for whom none of those events in W has
 -- that trainee_id with score >= 0.75. entity_key session_id|trainee_id.
 -- occurred_on: local date the session starts.
+-- Incremental per session (macros/incremental_rules.sql): a run recomputes the sessions whose inputs changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ stage_recompute(session_change_sources(), session_inputs_changed_sql(), [entity_key_part(1)]) }}",
+    post_hook="{{ record_marks() }}",
+) }}
+{{ change_source_refs(session_change_sources()) }}
+
 with
 
 held_onsite_sessions as (
 
     select * from {{ ref('fct_sessions') }}
-    where is_held_onsite
+    where is_held_onsite{{ and_recomputed('session_id') }}
 
 ),
 
@@ -15,7 +24,7 @@ sessions_with_face_events as (
 
     select session_id, face_events
     from {{ ref('fct_session_video_coverage') }}
-    where face_events >= 1
+    where face_events >= 1{{ and_recomputed('session_id') }}
 
 ),
 
@@ -23,7 +32,7 @@ checked_in_trainees as (
 
     select session_id, trainee_id
     from {{ ref('fct_session_checkins') }}
-    where is_checked_in
+    where is_checked_in{{ and_recomputed('session_id') }}
 
 ),
 
@@ -31,6 +40,7 @@ face_matches as (
 
     select session_id, trainee_id, best_face_score
     from {{ ref('fct_session_face_matches') }}
+    where true{{ and_recomputed('session_id') }}
 
 ),
 

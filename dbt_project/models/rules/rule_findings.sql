@@ -1,6 +1,9 @@
 -- Every finding of the 16 dbt rules, one row per (rule_code, entity_key): what the alert upkeep
 -- merges (with ops.gx_rule_findings of the 6 Great Expectations rules) into
--- marts.supervision_alerts.
+-- marts.supervision_alerts. A view: the rule tables hold the complete current findings (each is
+-- kept up to date incrementally or rebuilt), so copying their union every run would be the one
+-- step whose cost grows with the history; the upkeep reads it once a run.
+{{ config(materialized='view') }}
 with
 
 findings as (

@@ -1,12 +1,21 @@
 -- HEADCOUNT_SHORTFALL (RULES.md): a held onsite session with C >= 5 distinct trainees checked in
 -- where H < 0.8 x C; H is the largest headcount.count sent by the site's cameras with ts in
 -- W = [starts_at, ends_at) (0 if none). occurred_on: local date the session starts.
+-- Incremental per session (macros/incremental_rules.sql): a run recomputes the sessions whose inputs changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ stage_recompute(session_change_sources(), session_inputs_changed_sql()) }}",
+    post_hook="{{ record_marks() }}",
+) }}
+{{ change_source_refs(session_change_sources()) }}
+
 with
 
 held_onsite_sessions as (
 
     select * from {{ ref('fct_sessions') }}
-    where is_held_onsite
+    where is_held_onsite{{ and_recomputed('session_id') }}
 
 ),
 
@@ -14,7 +23,7 @@ checked_in as (
 
     select session_id, count(distinct trainee_id) as trainees_checked_in
     from {{ ref('fct_session_checkins') }}
-    where is_checked_in
+    where is_checked_in{{ and_recomputed('session_id') }}
     group by session_id
 
 ),
@@ -23,6 +32,7 @@ largest_headcount as (
 
     select session_id, coalesce(max_headcount, 0) as max_headcount
     from {{ ref('fct_session_video_coverage') }}
+    where true{{ and_recomputed('session_id') }}
 
 ),
 

@@ -4,6 +4,16 @@
 -- W; a session without a check_in or without a check_out, or whose last check_out is not after
 -- its first check_in, adds 0. A claim whose enrollment or class is unknown does not fire.
 -- occurred_on: local date of claimed_at.
+-- Incremental per claim (macros/incremental_rules.sql): a run recomputes the claims whose inputs
+-- changed (claim_hours_inputs_changed_sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ stage_recompute(['subsidy_claims', 'enrollments', 'classes', 'institutions', 'session_classes', 'attendance'], claim_hours_inputs_changed_sql()) }}",
+    post_hook="{{ record_marks() }}",
+) }}
+{{ change_source_refs(['subsidy_claims', 'enrollments', 'classes', 'institutions', 'session_classes', 'attendance']) }}
+
 with
 
 live_claims as (
@@ -12,6 +22,7 @@ live_claims as (
     where is_live
       and class_id is not null          -- enrollment known and ...
       and planned_hours is not null     -- ... its class known
+      {{ and_recomputed('claim_id') }}
 
 ),
 

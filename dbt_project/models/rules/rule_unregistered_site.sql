@@ -2,12 +2,21 @@
 -- belongs to another institution than the session's class (that clause needs the class).
 -- District: the site's, else the class's institution's (a session with neither does not fire).
 -- occurred_on: local date the session starts.
+-- Incremental per session (macros/incremental_rules.sql): a run recomputes the sessions whose inputs changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ stage_recompute(session_change_sources(), session_inputs_changed_sql()) }}",
+    post_hook="{{ record_marks() }}",
+) }}
+{{ change_source_refs(session_change_sources()) }}
+
 with
 
 held_onsite_sessions as (
 
     select * from {{ ref('fct_sessions') }}
-    where is_held_onsite
+    where is_held_onsite{{ and_recomputed('session_id') }}
 
 ),
 

@@ -86,6 +86,23 @@ create table if not exists raw_training.subsidy_claims (
     status text not null, updated_at timestamptz not null,
     _loaded_at timestamptz not null default now(), _run_id text);
 
+-- For dbt's incremental models (dbt_project/macros/incremental_*.sql): rows (re)loaded since a
+-- model's last build are found by _loaded_at, and the entities they touch through these keys,
+-- so a day's run reads what changed, not the history. (Same names as the GX flags' indexes of
+-- the ops section where both need one: created once.)
+create index if not exists attendance_loaded_idx on raw_training.attendance (_loaded_at);
+create index if not exists sessions_loaded_idx on raw_training.sessions (_loaded_at);
+create index if not exists sessions_starts_at_idx on raw_training.sessions (starts_at);
+create index if not exists sessions_class_idx on raw_training.sessions (class_id);
+create index if not exists sessions_site_idx on raw_training.sessions (site_id);
+create index if not exists classes_loaded_idx on raw_training.classes (_loaded_at);
+create index if not exists classes_institution_idx on raw_training.classes (institution_id);
+create index if not exists enrollments_loaded_idx on raw_training.enrollments (_loaded_at);
+create index if not exists enrollments_class_idx on raw_training.enrollments (class_id);
+create index if not exists trainees_loaded_idx on raw_training.trainees (_loaded_at);
+create index if not exists subsidy_claims_loaded_idx on raw_training.subsidy_claims (_loaded_at);
+create index if not exists subsidy_claims_enrollment_idx on raw_training.subsidy_claims (enrollment_id);
+
 -- History where supervision needs it: every version of institutions, approved scopes and sites
 -- as pulled (valid_from = the version's updated_at; the dbt snapshot/dim derives valid_to).
 create table if not exists raw_training.institutions_history (
