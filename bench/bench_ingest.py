@@ -7,8 +7,8 @@ landing folder (realistic shape: status/headcount/face, ~2% re-delivered event i
 lines), then measures on the same data, each figure in its own subprocess (so each has its own
 peak memory):
 
-(a) end to end: ``load_video`` (files → warehouse: read, checksum, parse, validate, COPY, dedup,
-    quarantine, audit, manifest), events received per second;
+(a) end to end: ``load_video``'s three steps (files → warehouse: read, checksum, parse, validate,
+    COPY, dedup, indexes, attach, quarantine, audit, manifest), events received per second;
 (b) raw COPY: the same rows, already formatted as COPY text in memory, into an empty UNLOGGED
     table without indexes: the server's own limit;
 (c) pandas ``DataFrame.to_sql`` (method=None) of a sample of the same rows;
@@ -123,12 +123,19 @@ def generate(landing: Path, n_events: int, n_files: int, seed: int = 7, folder: 
 # --- phases (each in its own process) ---------------------------------------------------------
 
 def phase_e2e(landing: Path, url: str, workers: int) -> dict:
-    from supervision.ingest.video import load_video
+    """``load_video``'s three steps, each timed: plan (pending files, load tables), load (the
+    workers: read, parse, COPY), attach (dedup, indexes, partitions, manifest, audit)."""
+    from supervision.ingest.video import finish_load, load_video_files, plan_load, summarise
 
     t = time.perf_counter()
-    s = load_video(landing, url, "bench", workers=workers)
+    batches = plan_load(landing, url, "bench", workers=workers)
+    t_plan = time.perf_counter()
+    results = load_video_files(landing, url, "bench", [p for b in batches for p in b], workers)["results"]
+    t_load = time.perf_counter()
+    s = summarise(results, finish_load(url, "bench"))
     el = time.perf_counter() - t
-    return {"seconds": el, "received": s["received"], "loaded": s["loaded"], "duplicates": s["duplicates"],
+    return {"seconds": el, "plan_s": t_plan - t, "load_s": t_load - t_plan, "attach_s": t + el - t_load,
+            "received": s["received"], "loaded": s["loaded"], "duplicates": s["duplicates"],
             "quarantined": s["quarantined"], "rate": s["received"] / el, "files": s["files"],
             "peak_mib": _peak_mib(), "worker_peak_mib": _peak_mib(children=True)}
 
@@ -331,7 +338,8 @@ def main() -> int:
         result["generated"] = gen
 
         e2e = _sub("e2e", str(landing), url, str(args.workers))
-        print(f"(a) end to end load_video: {e2e['rate']:,.0f} events/s ({e2e['received']:,} in {e2e['seconds']:.1f}s;"
+        print(f"(a) end to end load_video: {e2e['rate']:,.0f} events/s ({e2e['received']:,} in {e2e['seconds']:.1f}s:"
+              f" plan {e2e['plan_s']:.1f}s, load {e2e['load_s']:.1f}s, attach {e2e['attach_s']:.1f}s;"
               f" loaded {e2e['loaded']:,}, duplicates {e2e['duplicates']:,}, quarantined {e2e['quarantined']});"
               f" peak {e2e['peak_mib']:.0f} MiB parent, {e2e['worker_peak_mib']:.0f} MiB per worker;"
               f" load {e2e['loadavg']:.1f}", flush=True)
@@ -356,6 +364,9 @@ def main() -> int:
             land = tmp / f"mem_{label}"
             generate(land, size, 1, seed=11)
             path = next(land.rglob("*.gz")).relative_to(land).as_posix()
+            from supervision.ingest.video import plan_load
+
+            plan_load(land, url)  # a new day: the file goes the bulk way (into the day's load table)
             mem[label] = _sub("one_file", str(land), url, path) | {"events": size}
         print(f"(d) peak memory loading one file: {mem['k']['peak_mib']:.0f} MiB for {k:,} events,"
               f" {mem['2k']['peak_mib']:.0f} MiB for {2 * k:,}; load {mem['2k']['loadavg']:.1f}", flush=True)
@@ -393,20 +404,23 @@ def main() -> int:
 
 def _mapping(tmp: Path, url: str, reset) -> dict:
     """One process per file (the floor of one mapped task per file) vs one batch over 2 workers."""
-    from supervision.ingest.video import list_pending_files, load_video_files
+    from supervision.ingest.video import finish_load, load_video_files, plan_load
 
     land = tmp / "mapping"
     n_files, per = 24, 5_000
     generate(land, n_files * per, n_files, seed=5)
     reset()
-    paths = list_pending_files(land, url)
+    paths = [p for b in plan_load(land, url) for p in b]
     t = time.perf_counter()
     for p in paths:
         _sub("one_file", str(land), url, p)
+    finish_load(url)
     per_file = time.perf_counter() - t
     reset()
+    paths = [p for b in plan_load(land, url) for p in b]
     t = time.perf_counter()
     load_video_files(land, url, "bench-batch", paths, workers=2)
+    finish_load(url)
     batched = time.perf_counter() - t
     print(f"mapping: {n_files} files x {per:,} events: one process per file {per_file:.1f}s,"
           f" one batch over 2 workers {batched:.1f}s", flush=True)
