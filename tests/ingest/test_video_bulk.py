@@ -160,3 +160,23 @@ def test_bulk_path_on_postgresql_15(pg15_admin_url, landing):
     with psycopg.connect(url) as conn:
         assert conn.execute("select count(*) from raw_video.events_p20240301").fetchone()[0] == 74
         assert conn.execute("select count(distinct event_id) from raw_video.events").fetchone()[0] == 74
+
+
+def test_event_id_forms(warehouse_db, landing):
+    u = uuid.uuid4()
+    forms = [str(u), str(u).upper(), u.hex, "{" + str(u) + "}"]   # one event in four spellings
+    other = uuid.uuid4()
+    lines = [ev(event_id=f) for f in forms] + [
+        ev(event_id="urn:uuid:" + str(other)),                     # read by uuid.UUID: loaded
+        ev(event_id="g" * 32),                                      # 32 characters, not hex
+        ev(event_id=str(u)[:-1]),                                   # one digit short
+        ev(event_id=12345),                                         # not a string
+    ]
+    write_jsonl_gz(landing, D1, "ids.jsonl.gz", lines)
+    summary = load_video(landing, warehouse_db, "ids")
+    assert (summary["loaded"], summary["duplicates"], summary["quarantined"]) == (2, 3, 3)
+    with psycopg.connect(warehouse_db) as conn:
+        got = dict(conn.execute("select event_id, line_no from raw_video.events"))
+        reasons = sorted(r[0] for r in conn.execute("select reason from ops.quarantine"))
+    assert got == {u: 1, other: 5}  # the first spelling is the first delivery
+    assert reasons == ["bad_event_id", "bad_event_id", "bad_event_id"]
