@@ -32,7 +32,7 @@ table being attached. If some other writer made the day's partition meanwhile (a
 ``load_video_file``), ``finish_load`` merges the load table into it instead. Readers (dbt, GX, the
 review app) use the parent table only.
 
-Speed: the file is read once (checksum and decompression in the same pass, with zlib directly so
+Speed: the file is read once (checksum and decompression in the same pass, with ISA-L's zlib-compatible inflate directly so
 that a truncated member keeps every line decoded before it); runs of complete lines are decoded
 by msgspec in one call into typed structs validated in C (``decode_lines``); a run with a line that
 fails goes line by line, and a line that fails goes through a slow path that names the reason.
@@ -73,6 +73,12 @@ from supervision.ingest.common import (
 )
 
 log = logging.getLogger(__name__)
+
+try:  # ISA-L's inflate: the same API as zlib, measured 2.3x faster here (0.19 vs 0.44 us per event)
+    from isal import isal_zlib as _inflate
+except ImportError:  # pragma: no cover - a platform without isal wheels
+    _inflate = zlib
+_INFLATE_ERRORS = (zlib.error, _inflate.error)
 
 SOURCE = "video"
 SUFFIX = ".jsonl.gz"
@@ -256,7 +262,7 @@ def _gzip_chunks(path: Path, reading: _FileReading) -> Iterator[tuple[int, bytes
 
     Damage (truncation, corrupt data, garbage after the last member) ends the iteration and is
     recorded in ``reading.damage``; every complete line decoded before it has been yielded."""
-    d = zlib.decompressobj(wbits=31)
+    d = _inflate.decompressobj(wbits=31)
     in_member = False  # fed input that has not reached its end marker yet
     pending = b""      # the incomplete last line so far
     line_no = 0        # lines yielded so far
@@ -286,13 +292,13 @@ def _gzip_chunks(path: Path, reading: _FileReading) -> Iterator[tuple[int, bytes
                         break
                     in_member = False
                     data = d.unused_data
-                    d = zlib.decompressobj(wbits=31)
+                    d = _inflate.decompressobj(wbits=31)
                     if data[:2] != b"\x1f\x8b" and data.strip(b"\x00"):
                         # zero padding after the last member is harmless; anything else is not gzip
                         raise zlib.error("data after a gzip member is not gzip")
                     if data[:2] != b"\x1f\x8b":
                         data = b""
-            except zlib.error as err:
+            except _INFLATE_ERRORS as err:
                 for rest in iter(lambda: f.read(_READ_BLOCK), b""):  # keep hashing for the manifest
                     reading.hash.update(rest)
                     reading.size += len(rest)
