@@ -9,6 +9,11 @@ inserted from exactly that query. Thresholds are dbt vars (``{{ var('...') }}`` 
 The ``breakdown`` expectations restate each condition of a rule with built-in GX expectations, so
 that Data Docs show, per condition, how many rows miss it and which keys: they are informational.
 Change a rule here and in its SQL file together; tests/quality pins every boundary of RULES.md.
+
+``changed_sql`` lists, for incremental runs, the records whose inputs were loaded since the last
+run (``flags/*.changed.sql``): every table the population joins must appear there, or a change to
+it would go unnoticed until the next full run. tests/quality/test_incremental_flags.py checks
+that incremental runs over several loads end with exactly the findings of one full run.
 """
 from __future__ import annotations
 
@@ -23,6 +28,8 @@ FLAG_SUITES: tuple[FlagSuite, ...] = (
         rule_code="WEAK_IDENTITY",
         entity_type="attendance",
         asset_sql="weak_identity.sql",
+        changed_sql="_attendance.changed.sql",
+        key_column="attendance_id",
         unexpected_where="method <> 'face' or face_score is null or face_score < {{ var('face_min_score') }}",
         description="An attendance row of a subsidised class's session whose method is not face, "
                     "or whose face_score is missing or below face_min_score.",
@@ -43,6 +50,7 @@ FLAG_SUITES: tuple[FlagSuite, ...] = (
         rule_code="INVALID_ID_NUMBER",
         entity_type="trainee",
         asset_sql="invalid_id_number__trainees.sql",
+        changed_sql="invalid_id_number__trainees.changed.sql",
         unexpected_where="not id_format_ok or id_birth_date is null or id_birth_date < {{ var('id_birth_date_min') }} "
                          "or id_birth_date > today or not id_check_ok",
         description="A trainee whose ID number is not 17 digits and a check character, or whose birth "
@@ -64,6 +72,7 @@ FLAG_SUITES: tuple[FlagSuite, ...] = (
         rule_code="INVALID_ID_NUMBER",
         entity_type="result",
         asset_sql="invalid_id_number__results.sql",
+        changed_sql="invalid_id_number__results.changed.sql",
         unexpected_where="not id_format_ok or id_birth_date is null or id_birth_date < {{ var('id_birth_date_min') }} "
                          "or id_birth_date > today or not id_check_ok",
         description="An assessment result whose candidate ID number is malformed, has an impossible birth "
@@ -81,6 +90,7 @@ FLAG_SUITES: tuple[FlagSuite, ...] = (
         rule_code="AGE_OUT_OF_RANGE",
         entity_type="enrollment",
         asset_sql="age_out_of_range.sql",
+        changed_sql="age_out_of_range.changed.sql",
         unexpected_where="age_years < {{ var('age_min') }} or age_years >= {{ var('age_max_exclusive') }}",
         description="An enrollment whose trainee's age in whole years on the class's start_date is under "
                     "age_min, or age_max_exclusive and over.",
@@ -95,6 +105,8 @@ FLAG_SUITES: tuple[FlagSuite, ...] = (
         rule_code="ATTENDANCE_OUTSIDE_WINDOW",
         entity_type="attendance",
         asset_sql="attendance_outside_window.sql",
+        changed_sql="_attendance.changed.sql",
+        key_column="attendance_id",
         unexpected_where=(
             "session_status = 'cancelled'"
             " or (event = 'check_in' and (captured_at < starts_at - interval '1 minute' * "
@@ -132,6 +144,7 @@ FLAG_SUITES: tuple[FlagSuite, ...] = (
         rule_code="SESSION_ODD_HOURS",
         entity_type="session",
         asset_sql="session_odd_hours.sql",
+        changed_sql="session_odd_hours.changed.sql",
         unexpected_where=(
             "start_hour < {{ var('session_earliest_hour') }}"
             " or end_hour > {{ var('session_latest_hour') }} or ends_on_later_date"
@@ -157,6 +170,7 @@ FLAG_SUITES: tuple[FlagSuite, ...] = (
         rule_code="SCORE_FLAG_MISMATCH",
         entity_type="result",
         asset_sql="score_flag_mismatch.sql",
+        changed_sql="_results.changed.sql",
         unexpected_where=(
             "theory_score is null or practical_score is null"
             " or theory_score < {{ var('score_min') }} or theory_score > {{ var('score_max') }}"

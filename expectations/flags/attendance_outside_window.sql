@@ -5,6 +5,7 @@ select
     'ATTENDANCE_OUTSIDE_WINDOW'::text                       as rule_code,
     'attendance'::text                                      as entity_type,
     a.attendance_id::text                                   as entity_key,
+    a.attendance_id,                                        -- the key, typed (incremental runs)
     coalesce(site.district_code, inst.district_code, '310000') as district_code,
     (a.captured_at at time zone 'Asia/Shanghai')::date      as occurred_on,
     a.event,

@@ -3,14 +3,6 @@
 -- District: the institution of the trainee's earliest enrollment (by enrolled_at, then
 -- enrollment_id), else 310000 (the city). occurred_on: that enrollment's local enrolled_at date,
 -- else the local date of the trainee row's updated_at (a source time, so a re-run gives the same).
-with earliest_enrollment as (
-    select distinct on (e.trainee_id)
-        e.trainee_id, e.enrolled_at, inst.district_code
-    from raw_training.enrollments as e
-    left join raw_training.classes as c on c.class_id = e.class_id
-    left join raw_training.institutions as inst on inst.institution_id = c.institution_id
-    order by e.trainee_id, e.enrolled_at, e.enrollment_id
-)
 select
     'INVALID_ID_NUMBER'::text                               as rule_code,
     'trainee'::text                                         as entity_type,
@@ -26,4 +18,12 @@ select
         'id_masked', t.id_masked, 'format_ok', t.id_format_ok,
         'birth_date', t.id_birth_date, 'check_ok', t.id_check_ok) as evidence
 from raw_training.trainees as t
-left join earliest_enrollment as ee on ee.trainee_id = t.trainee_id
+left join lateral (   -- per trainee (an index lookup), so that a few re-checked trainees cost little
+    select e.enrolled_at, inst.district_code
+    from raw_training.enrollments as e
+    left join raw_training.classes as c on c.class_id = e.class_id
+    left join raw_training.institutions as inst on inst.institution_id = c.institution_id
+    where e.trainee_id = t.trainee_id
+    order by e.enrolled_at, e.enrollment_id
+    limit 1
+) as ee on true

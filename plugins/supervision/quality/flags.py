@@ -1,26 +1,38 @@
 """Record-level anomaly flags (the six low-severity rules): GX counts, findings inserted set-based.
 
-For every flag suite of ``expectations/record_flags.py``:
+A run checks a *population* per suite (``expectations/flags/<suite>.sql``): all of it in a full
+run, or, in an incremental run, only the records whose inputs were loaded (``_loaded_at``) since
+the last run (``expectations/flags/*.changed.sql``: the record itself and every row its
+population joins). ops.gx_rule_findings always holds the complete current set of findings:
 
-1. findings: ``insert into ops.gx_rule_findings ... select ... from (<the rule's unexpected-rows
-   query, with {batch} = the population query>)`` - one statement per suite, all in one
-   transaction that first empties the table (it holds the latest run's findings only);
-2. GX validates the same population with the same unexpected-rows query (counted in PostgreSQL,
-   at most 200 sample rows fetched) plus the informational breakdown expectations, stores the
-   results and builds Data Docs;
-3. per suite, GX's unexpected count is compared with the rows inserted: the comparison is kept in
-   ops.gx_validation_results.summary (``consistent``) and a difference is logged as an error (it
-   can only come from rows loaded between the two steps, or from a bug).
+1. in one transaction: the checked population of each suite is materialised as the unlogged
+   table ``ops.gx_flags__<suite>``; the findings of the checked records are deleted (all findings
+   in a full run) and those the rule finds among them inserted, with the rule's very
+   unexpected-rows query; findings of records not re-checked stay as they were;
+2. GX validates those tables (the checked records, and nothing else) with the same
+   unexpected-rows query plus the informational breakdown expectations, stores the results and
+   builds Data Docs;
+3. per suite, GX's unexpected count is compared with the rows inserted (``consistent`` in
+   ops.gx_validation_results.summary); one row in ops.gx_flag_runs records what was re-checked.
 
-Flags never fail a run: unexpected rows are findings, not errors.
+A run is full when no earlier run is recorded, when the rendered suites (rules, thresholds) differ
+from the last run's, or when asked (``full=True``, or SUPERVISION_GX_FLAGS_FULL=1). An incremental
+run re-checks inputs loaded since the last run's snapshot minus ``OVERLAP`` (a load transaction
+that began before that snapshot and committed after it). Its cost follows what was loaded, not
+the history. Flags never fail a run: unexpected rows are findings, not errors.
 """
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 import logging
+import os
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from supervision.quality.context import (
     VIEW_SCHEMA,
@@ -32,7 +44,6 @@ from supervision.quality.context import (
     load_expectations_module,
     make_context,
     page_url,
-    replace_view,
     safe_run_name,
 )
 from supervision.quality.results import ValidationOutcome, outcome_from_result, store_outcomes
@@ -43,12 +54,18 @@ log = logging.getLogger(__name__)
 
 RULE_CODES = ("WEAK_IDENTITY", "INVALID_ID_NUMBER", "AGE_OUT_OF_RANGE", "ATTENDANCE_OUTSIDE_WINDOW",
               "SESSION_ODD_HOURS", "SCORE_FLAG_MISMATCH")
+OVERLAP = dt.timedelta(minutes=10)  # re-read before the last snapshot: load transactions in flight
+FULL_ENV = "SUPERVISION_GX_FLAGS_FULL"
 
 
 class FlagCounts(dict[str, int]):
-    """Findings per rule code (a plain dict to callers), with where the Data Docs were built."""
+    """Findings per rule code (the complete current set; a plain dict to callers), with where the
+    Data Docs were built and what this run re-checked."""
 
     docs_path: Path | None = None
+    mode: str = "full"
+    since: dt.datetime | None = None
+    checked: dict[str, dict[str, int]] = {}  # noqa: RUF012 - replaced per instance
 
 
 @dataclass(frozen=True)
@@ -56,14 +73,24 @@ class RenderedFlagSuite:
     spec: FlagSuite
     asset_sql: str              # the population, thresholds filled in
     unexpected_rows_query: str  # "select * from {batch} where <rule>", thresholds filled in
+    changed_sql: str = ""       # keys of records whose inputs changed, with {{ since }} / {{ since_date }}
 
     @property
-    def view(self) -> str:
-        """The population as a view in ops (what GX validates, and what the findings come from)."""
+    def table(self) -> str:
+        """The checked population, materialised in ops (what GX validates, and what the findings
+        come from)."""
         return "gx_flags__" + self.spec.asset_sql.removesuffix(".sql")
 
+    view = table  # the name it had when it was a view
+
+    def changed(self, since: dt.datetime) -> str:
+        if not self.changed_sql:
+            raise ValueError(f"{self.spec.name}: no changed_sql, can not run incrementally")
+        return (self.changed_sql.replace("{{ since }}", f"timestamptz '{since.isoformat()}'")
+                .replace("{{ since_date }}", f"date '{since.astimezone(_local_tz()).date().isoformat()}'"))
+
     def findings_insert(self) -> str:
-        source = self.unexpected_rows_query.replace("{batch}", f"{VIEW_SCHEMA}.{self.view}")
+        source = self.unexpected_rows_query.replace("{batch}", f"{VIEW_SCHEMA}.{self.table}")
         return (
             "insert into ops.gx_rule_findings"
             " (rule_code, entity_type, entity_key, district_code, occurred_on, evidence, run_id)\n"
@@ -72,8 +99,20 @@ class RenderedFlagSuite:
         )
 
 
+def _local_tz():
+    from zoneinfo import ZoneInfo
+
+    from supervision.config import LOCAL_TZ
+
+    return ZoneInfo(LOCAL_TZ)
+
+
 def flag_suites(expectations_dir: Path | None = None) -> tuple[FlagSuite, ...]:
     return tuple(load_expectations_module("record_flags", expectations_dir).FLAG_SUITES)
+
+
+def _read_sql(expectations_dir: Path, name: str) -> str:
+    return (expectations_dir / "flags" / name).read_text(encoding="utf-8").strip().rstrip(";")
 
 
 def render_flag_suites(thresholds: dict[str, Threshold],
@@ -84,31 +123,102 @@ def render_flag_suites(thresholds: dict[str, Threshold],
         expectations_dir = settings().expectations_dir
     out = []
     for spec in flag_suites(expectations_dir):
-        sql = (expectations_dir / "flags" / spec.asset_sql).read_text(encoding="utf-8").strip().rstrip(";")
         out.append(RenderedFlagSuite(
             spec=spec,
-            asset_sql=render_vars(sql, thresholds),
+            asset_sql=render_vars(_read_sql(expectations_dir, spec.asset_sql), thresholds),
             unexpected_rows_query=spec.unexpected_rows_query(render_vars(spec.unexpected_where, thresholds)),
+            changed_sql=render_vars(_read_sql(expectations_dir, spec.changed_sql), thresholds)
+            if spec.changed_sql else "",
         ))
     return out
 
 
-def replace_findings(warehouse_url: str, run_id: str | None, suites: list[RenderedFlagSuite]) -> dict[str, int]:
-    """(Re)create the population views and replace ops.gx_rule_findings by this run's findings, in
-    one transaction; returns the rows inserted per suite."""
+def definition_hash(suites: list[RenderedFlagSuite]) -> str:
+    """What the findings depend on besides the data: every suite's population, rule and change
+    detection, thresholds filled in. A different hash makes the next run a full one."""
+    text = json.dumps([[s.spec.name, s.spec.rule_code, s.spec.entity_type, s.spec.key_column, s.asset_sql,
+                        s.unexpected_rows_query, s.changed_sql] for s in suites], ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class FlagPlan:
+    mode: str                               # 'full' | 'incremental'
+    since: dt.datetime | None               # incremental: inputs loaded at or after this
+    snapshot_at: dt.datetime | None = None  # set inside the findings transaction
+    definition_hash: str = ""
+    checked: dict[str, dict[str, int]] = field(default_factory=dict)  # suite -> counts
+
+
+def plan_run(conn: Any, suites: list[RenderedFlagSuite], full: bool, overlap: dt.timedelta) -> FlagPlan:
+    digest = definition_hash(suites)
+    last = conn.execute("select snapshot_at, definition_hash from ops.gx_flag_runs"
+                        " order by flag_run_id desc limit 1").fetchone()
+    if full or last is None or last[1] != digest or not all(s.changed_sql for s in suites):
+        reason = ("asked" if full else "first run" if last is None else
+                  "rules or thresholds changed" if last[1] != digest else "a suite without changed_sql")
+        log.info("record flags: full run (%s)", reason)
+        return FlagPlan("full", None, definition_hash=digest)
+    return FlagPlan("incremental", last[0] - overlap, definition_hash=digest)
+
+
+def _drop_relation(conn: Any, name: str) -> None:
+    """Drop ops.<name> whether it is a table or (as before) a view."""
+    kind = conn.execute("select c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+                        " where n.nspname = %s and c.relname = %s", (VIEW_SCHEMA, name)).fetchone()
+    if kind:
+        conn.execute(f"drop {'view' if kind[0] == 'v' else 'table'} {VIEW_SCHEMA}.{name}")
+
+
+def replace_findings(warehouse_url: str, run_id: str | None, suites: list[RenderedFlagSuite],
+                     plan: FlagPlan | None = None) -> dict[str, int]:
+    """Materialise each suite's checked population and replace the findings of the checked records
+    (all of them in a full run) in ops.gx_rule_findings, in one transaction; returns the rows
+    inserted per suite. ``plan.checked`` gets per suite: checked, removed, inserted."""
     from supervision.warehouse import connect
 
+    plan = plan or FlagPlan("full", None, definition_hash=definition_hash(suites))
     inserted: dict[str, int] = {}
     with connect(warehouse_url) as conn:
         with conn.transaction():
             # one writer at a time; readers keep seeing the previous findings until commit
             conn.execute("lock table ops.gx_rule_findings in share row exclusive mode")
-            conn.execute("delete from ops.gx_rule_findings")
+            # the next run starts from here: this transaction's start, or earlier if another
+            # transaction of this database (a load in flight) started before it
+            plan.snapshot_at = conn.execute(
+                "select least(now(), (select min(xact_start) from pg_stat_activity"
+                " where datname = current_database() and pid <> pg_backend_pid()"
+                " and xact_start > now() - interval '1 hour'))").fetchone()[0]
+            if plan.mode == "full":
+                conn.execute("delete from ops.gx_rule_findings")
+            changed_tables: dict[str, str] = {}  # changed SQL -> temp table of its keys (shared)
             for s in suites:
-                replace_view(conn, s.view, s.asset_sql)
-            for s in suites:
+                _drop_relation(conn, s.table)
+                counts: dict[str, int] = {}
+                if plan.mode == "full":
+                    conn.execute(f"create unlogged table {VIEW_SCHEMA}.{s.table} as\n{s.asset_sql}")
+                else:
+                    assert plan.since is not None
+                    keys = changed_tables.get(s.changed_sql)
+                    if keys is None:
+                        keys = changed_tables[s.changed_sql] = f"_flags_changed_{len(changed_tables)}"
+                        conn.execute(f"create temp table {keys} on commit drop as\n"
+                                     f"select k from (\n{s.changed(plan.since)}\n) as changed (k)")
+                        conn.execute(f"analyze {keys}")
+                    conn.execute(
+                        f"create unlogged table {VIEW_SCHEMA}.{s.table} as\n"
+                        f"select * from (\n{s.asset_sql}\n) as population\n"
+                        f"where {s.spec.key_column} in (select k from {keys})")
+                    counts["keys_changed"] = conn.execute(f"select count(*) from {keys}").fetchone()[0]
+                    cur = conn.execute(
+                        "delete from ops.gx_rule_findings where rule_code = %s and entity_type = %s"
+                        f" and entity_key in (select k::text from {keys})",
+                        (s.spec.rule_code, s.spec.entity_type))
+                    counts["findings_removed"] = cur.rowcount
+                counts["checked"] = conn.execute(f"select count(*) from {VIEW_SCHEMA}.{s.table}").fetchone()[0]
                 cur = conn.execute(s.findings_insert(), {"run_id": run_id})
-                inserted[s.spec.name] = cur.rowcount
+                inserted[s.spec.name] = counts["findings_inserted"] = cur.rowcount
+                plan.checked[s.spec.name] = counts
     return inserted
 
 
@@ -124,7 +234,7 @@ def validate_flag_suites(warehouse_url: str, run_id: str | None, suites: list[Re
     try:
         definitions = []
         for s in suites:
-            asset = datasource.add_table_asset(s.spec.asset_sql.removesuffix(".sql"), table_name=s.view,
+            asset = datasource.add_table_asset(s.spec.asset_sql.removesuffix(".sql"), table_name=s.table,
                                                schema_name=VIEW_SCHEMA)
             batch = asset.add_batch_definition_whole_table("all rows")
             rule = gxe.UnexpectedRowsExpectation(
@@ -169,40 +279,60 @@ def gx_unexpected_count(outcome: ValidationOutcome) -> int | None:
 
 
 def run_record_flags(warehouse_url: str, run_id: str | None, *, thresholds: dict[str, Threshold] | None = None,
-                     gx_dir: Path | None = None, expectations_dir: Path | None = None) -> FlagCounts:
-    """Find the six record-level rules' anomalies; replace ops.gx_rule_findings with them.
+                     gx_dir: Path | None = None, expectations_dir: Path | None = None, full: bool | None = None,
+                     overlap: dt.timedelta = OVERLAP) -> FlagCounts:
+    """Find the six record-level rules' anomalies among the records whose inputs changed since the
+    last run (all records in a full run: see the module doc); keep ops.gx_rule_findings the
+    complete current set.
 
-    Returns the number of findings per rule code (every one of the six, 0 included; a dict whose
-    ``docs_path`` attribute is the Data Docs index). Also stores
-    one row per suite in ops.gx_validation_results (kind 'flags') and rebuilds Data Docs under
+    Returns the number of current findings per rule code (every one of the six, 0 included; a dict
+    whose ``docs_path`` attribute is the Data Docs index, ``mode``/``since``/``checked`` what this
+    run re-checked). Also stores one row per suite in ops.gx_validation_results (kind 'flags': the
+    validation of the records re-checked) and one in ops.gx_flag_runs, and rebuilds Data Docs under
     ``settings().gx_dir / "data_docs"``. Never raises because records are anomalous."""
+    from supervision.warehouse import connect
+
     started = time.monotonic()
     thresholds = thresholds if thresholds is not None else load_thresholds()
     gx_dir = gx_dir or gx_dir_default()
+    if full is None:
+        full = os.environ.get(FULL_ENV, "").strip().lower() in ("1", "true", "yes")
     suites = render_flag_suites(thresholds, expectations_dir)
-    inserted = replace_findings(warehouse_url, run_id, suites)
+    with connect(warehouse_url) as conn:
+        plan = plan_run(conn, suites, full, overlap)
+    inserted = replace_findings(warehouse_url, run_id, suites, plan)
     outcomes, docs = validate_flag_suites(warehouse_url, run_id, suites, thresholds, gx_dir)
 
-    counts: Counter[str] = Counter({code: 0 for code in RULE_CODES})
     for s, outcome in zip(suites, outcomes, strict=True):
         gx_count = gx_unexpected_count(outcome)
         n = inserted[s.spec.name]
-        outcome.asset = f"{VIEW_SCHEMA}.{s.view}"
-        counts[s.spec.rule_code] += n
+        outcome.asset = f"{VIEW_SCHEMA}.{s.table}"
         consistent = gx_count == n
         outcome.extra = {"rule_code": s.spec.rule_code, "entity_type": s.spec.entity_type,
-                         "gx_unexpected_count": gx_count, "findings_inserted": n, "consistent": consistent,
+                         "mode": plan.mode, "since": plan.since.isoformat() if plan.since else None,
+                         **plan.checked[s.spec.name],
+                         "gx_unexpected_count": gx_count, "consistent": consistent,
                          "thresholds": thresholds}
         if not consistent:
-            log.error("%s: GX counted %s unexpected rows but %s findings were inserted (rows loaded "
-                      "meanwhile, or a bug)", s.spec.name, gx_count, n)
-    from supervision.warehouse import connect
-
+            log.error("%s: GX counted %s unexpected rows but %s findings were inserted (a bug: both read "
+                      "the same table)", s.spec.name, gx_count, n)
     with connect(warehouse_url) as conn, conn.transaction():
         store_outcomes(conn, run_id, outcomes)
-    log.info("record flags: %s in %.1fs; Data Docs %s", dict(counts), time.monotonic() - started, docs)
+        # recorded last: a run that failed before this point is not a base for the next one
+        conn.execute("insert into ops.gx_flag_runs (run_id, mode, since, snapshot_at, definition_hash, checked)"
+                     " values (%s, %s, %s, %s, %s, %s)",
+                     (run_id, plan.mode, plan.since, plan.snapshot_at, plan.definition_hash,
+                      json.dumps(plan.checked)))
+        current = dict(conn.execute("select rule_code, count(*) from ops.gx_rule_findings group by 1").fetchall())
+    counts: Counter[str] = Counter({code: 0 for code in RULE_CODES})
+    for code, n in current.items():
+        counts[code] += int(n)
+    log.info("record flags (%s%s): %s current findings in %.1fs; re-checked %s; Data Docs %s", plan.mode,
+             f" since {plan.since.isoformat()}" if plan.since else "", dict(counts), time.monotonic() - started,
+             {k: v["checked"] for k, v in plan.checked.items()}, docs)
     out = FlagCounts(counts)
     out.docs_path = docs
+    out.mode = plan.mode
+    out.since = plan.since
+    out.checked = plan.checked
     return out
-
-

@@ -35,6 +35,10 @@ class FlagSuite:
     unexpected_where: str       # the rule: SQL predicate over the asset's columns (may use {{ var(...) }})
     description: str            # the rule in words, shown in Data Docs
     breakdown: tuple[Any, ...] = ()  # built-in GX expectations, informational
+    # incremental runs: an SQL file under expectations/flags/ giving the keys (one column, typed as
+    # ``key_column``) of the records whose inputs were loaded at or after ``{{ since }}``
+    changed_sql: str = ""
+    key_column: str = "entity_key"  # the population's column those keys are compared with
 
     def unexpected_rows_query(self, where: str) -> str:
         return f"select * from {{batch}} where {where}"

@@ -276,6 +276,33 @@ create table if not exists ops.gx_rule_findings (
     found_at timestamptz not null default now(),
     primary key (rule_code, entity_key));
 
+-- One row per record-flags run (supervision.quality.flags): which records it re-checked. An
+-- incremental run re-checks only records whose inputs were loaded (_loaded_at) since the last
+-- run with the same rule definitions; a first run, a forced one or changed rules check all.
+create table if not exists ops.gx_flag_runs (
+    flag_run_id bigserial primary key,
+    run_id text,
+    mode text not null,                -- 'full' | 'incremental'
+    since timestamptz,                 -- incremental: inputs loaded at or after this were re-checked
+    snapshot_at timestamptz not null,  -- the next incremental run starts from here (minus an overlap)
+    definition_hash text not null,     -- sha256 of the rendered suites (rules and thresholds)
+    checked jsonb not null,            -- per suite: records re-checked, findings removed / inserted
+    finished_at timestamptz not null default now());
+-- What an incremental flags run looks up: raw rows loaded since the last run, and the records
+-- that depend on them (GX-owned indexes on raw tables; the loaders never read them).
+create index if not exists attendance_loaded_idx on raw_training.attendance (_loaded_at);
+create index if not exists sessions_loaded_idx on raw_training.sessions (_loaded_at);
+create index if not exists sessions_class_idx on raw_training.sessions (class_id);
+create index if not exists classes_loaded_idx on raw_training.classes (_loaded_at);
+create index if not exists trainees_loaded_idx on raw_training.trainees (_loaded_at);
+create index if not exists enrollments_loaded_idx on raw_training.enrollments (_loaded_at);
+create index if not exists enrollments_trainee_idx on raw_training.enrollments (trainee_id);
+create index if not exists enrollments_class_idx on raw_training.enrollments (class_id);
+create index if not exists exam_results_loaded_idx on raw_assessment.exam_results (_loaded_at);
+create index if not exists exam_sessions_loaded_idx on raw_assessment.exam_sessions (_loaded_at);
+create index if not exists trainees_id_birth_idx on raw_training.trainees (id_birth_date);
+create index if not exists exam_results_id_birth_idx on raw_assessment.exam_results (id_birth_date);
+
 -- Outcome of every GX validation (gates and record-level suites).
 create table if not exists ops.gx_validation_results (
     validation_id bigserial primary key,
