@@ -78,3 +78,16 @@ def result(conn, result_id: str, exam_id: str, theory: float | str | None, pract
            id_masked="310104********1234", id_format_ok=format_ok, id_birth_date=id_birth, id_check_ok=check_ok,
            theory_score=theory, practical_score=practical, passed=passed, recorded_at=recorded,
            delivery_date=delivery, file_id=1, line_no=1)
+
+
+TRAINING_TABLES = ("occupations", "institutions", "institution_occupations", "sites", "cameras", "classes",
+                   "trainees", "sessions", "enrollments", "attendance", "subsidy_claims")
+
+
+def training_pull(conn, started: str | dt.datetime = "now", status: str = "ok",
+                  tables: tuple[str, ...] = TRAINING_TABLES) -> None:
+    """The training loader's audit rows of one pull of ``tables`` (one row per table)."""
+    for table in tables:
+        conn.execute("insert into ops.load_audit (run_id, source, object, started_at, finished_at, status)"
+                     " values ('pull', 'training', %s, %s::timestamptz, %s::timestamptz, %s)",
+                     (table, started, started, status))

@@ -1,6 +1,7 @@
 """Quality gates: a healthy day passes; a broken load (a column missing, a spike of nulls, a
-day's volume collapsing, a video feed cut short) fails its gate with a message that names the
-suite, the expectation, the column and what was observed."""
+day's volume collapsing, a video feed cut short, a training pull failed or not run) fails its gate
+with a message that names the suite, the expectation, the column and what was observed; a quiet
+day (a public holiday: nothing changed at the source) passes."""
 from __future__ import annotations
 
 import datetime as dt
@@ -54,6 +55,7 @@ def load_healthy(conn: psycopg.Connection, day: dt.date = DAY) -> None:
                         " device_id, captured_at, face_score, updated_at) values (%s,%s,%s,%s,%s,%s,%s,%s,%s)", att)
         cur.executemany("insert into raw_video.events (event_id, camera_id, ts, type, state, count, trainee_id,"
                         " score, local_date, file_id, line_no) values (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", ev)
+    r.training_pull(conn)  # the pull ran (now, long after the day): the training platform is fresh
     r.org(conn, "ORG1", "310106")
     r.exam(conn, "X1", "ORG1", delivery=day.isoformat())
     for i in range(20):
@@ -97,7 +99,25 @@ def video_cut_short(conn: psycopg.Connection) -> None:
     conn.execute("delete from raw_video.events where local_date = %s and ts >= %s", (DAY, at(DAY, 12)))
 
 
+def pull_failed(conn: psycopg.Connection) -> None:
+    r.training_pull(conn, status="failed", tables=("sessions",))   # the latest attempt: source down
+
+
+def pull_before_day_end(conn: psycopg.Connection) -> None:
+    conn.execute("delete from ops.load_audit")
+    r.training_pull(conn, started=at(DAY, 23, 30))                 # ran before the day was over
+
+
+def pull_missing_a_table(conn: psycopg.Connection) -> None:
+    conn.execute("delete from ops.load_audit where object = 'attendance'")
+
+
 @pytest.mark.parametrize(("breakage", "expected"), [
+    (pull_failed, ["gate_training_pull__freshness", "expect_column_values_to_be_in_set", 'column="status"']),
+    (pull_before_day_end, ["gate_training_pull__freshness", "expect_column_min_to_be_between",
+                           'column="started_at"', "2024-03-08 23:30:00+08:00"]),
+    (pull_missing_a_table, ["gate_training_pull__freshness", "expect_column_distinct_values_to_contain_set",
+                            "attendance"]),
     (drop_column, ["gate_raw_schema", "missing or of another type", "raw_training.attendance.face_score numeric",
                    "gate_raw_training__attendance", "face_score"]),
     (null_spike, ["gate_raw_assessment__exam_results", "expect_column_values_to_not_be_null",
@@ -150,3 +170,47 @@ def test_a_quiet_weekday_is_compared_with_the_same_weekday(warehouse_db, tmp_pat
     result = run_gates(warehouse_db, "run-sunday", sunday, gx_dir=tmp_path / "gx", raise_on_failure=False)
     # (with the previous-7-days rule this Sunday failed: 0 rows against a median of 100)
     assert "attendance" not in str(result.failures), result.failures
+
+
+def test_a_quiet_holiday_passes(warehouse_db, tmp_path):
+    """A public holiday on a Friday: the training platform changed nothing all day (no session held,
+    no attendance, no class or trainee touched), the cameras kept sending heartbeats, and the pull
+    ran after the day as every day. Earlier Fridays had 100 attendance rows each: without a held
+    session no attendance is expected, and freshness is the pull's, not a changed row's."""
+    holiday = DAY + dt.timedelta(days=7)
+    with psycopg.connect(warehouse_db, autocommit=True) as conn:
+        load_healthy(conn)
+        conn.execute("insert into raw_video.events (event_id, camera_id, ts, type, state, local_date, file_id,"
+                     " line_no) select gen_random_uuid(), 'CAM1', %s::timestamptz + g * interval '5 minutes',"
+                     " 'status', 'online', %s, 1, g from generate_series(0, 287) g", (at(holiday, 0), holiday))
+        changed = conn.execute("select count(*) from raw_training.sessions"
+                               " where (updated_at at time zone 'Asia/Shanghai')::date = %s", (holiday,)).fetchone()
+    assert changed == (0,)
+    result = run_gates(warehouse_db, "run-holiday", holiday, gx_dir=tmp_path / "gx", raise_on_failure=False)
+    assert result.success, result.failures
+    fresh = next(o for o in result.outcomes if o.suite == "gate_training_pull__freshness")
+    assert fresh.success and fresh.evaluated == 3
+    with psycopg.connect(warehouse_db) as conn:
+        volume = conn.execute("select summary->'volume' from ops.gx_validation_results where run_id = 'run-holiday'"
+                              " and suite = 'gate_raw_training__attendance'").fetchone()[0]
+    assert volume["applies"] is True and volume["units_on_day"] == 0 and volume["min_rows"] == 0
+    assert volume["median_previous_days"] == 100                    # busy Fridays before it
+
+
+def test_sessions_held_with_attendance_missing_still_fail(warehouse_db, tmp_path):
+    """The volume gate per held session still catches a cut feed: the day's session was held, its
+    attendance did not arrive."""
+    with psycopg.connect(warehouse_db, autocommit=True) as conn:
+        load_healthy(conn)
+        conn.execute("delete from raw_training.attendance where (updated_at at time zone 'Asia/Shanghai')::date = %s",
+                     (DAY,))
+    with pytest.raises(GateFailed) as info:
+        run_gates(warehouse_db, "run-cut", DAY, gx_dir=tmp_path / "gx")
+    assert "gate_raw_training__attendance" in str(info.value) and "min_value=30" in str(info.value)
+
+
+def test_the_freshness_gate_knows_every_training_table():
+    from supervision.ingest.training import TABLE_NAMES
+    from supervision.quality.context import load_expectations_module
+
+    assert set(load_expectations_module("gates").TRAINING_TABLES) == set(TABLE_NAMES) == set(r.TRAINING_TABLES)

@@ -88,6 +88,8 @@ def load_gate_suites(expectations_dir: Path | None = None) -> tuple[SchemaGate, 
 
 
 def day_view_sql(gate: GateSuite, day: dt.date) -> str:
+    if gate.batch_sql:
+        return gate.batch_sql.replace("{day}", f"date '{day.isoformat()}'")
     if not gate.day_expr:
         raise ValueError(f"{gate.name}: scope 'day' needs day_expr")
     return f"select * from {gate.table} where {gate.day_expr} = date '{day.isoformat()}'"
@@ -137,6 +139,18 @@ def volume_minimum(conn: Any, gate: GateSuite, day: dt.date) -> tuple[int, dict[
     if median < v.min_median:
         info["applies"] = False
         return 0, info
+    if v.per_sql:  # rows per unit of the source's own activity (e.g. per held session)
+        units = {d: int(n) for d, n in conn.execute(v.per_sql, ([*same_weekdays, day],)).fetchall()}
+        by_day = {d: int(n) for d, n in rows}
+        rates = [by_day.get(d, 0) / units[d] for d in same_weekdays if units.get(d)]
+        info.update(per=v.per, units_on_day=units.get(day, 0), previous_days_with_units=len(rates))
+        if len(rates) < v.min_history_days:
+            info["applies"] = False
+            return 0, info
+        rate = statistics.median(rates)
+        info["median_rows_per_unit"] = rate
+        info["applies"] = True
+        return int(math.floor(v.min_ratio * rate * units.get(day, 0))), info
     info["applies"] = True
     return int(math.floor(v.min_ratio * median)), info
 
@@ -147,7 +161,7 @@ def gate_parameters(warehouse_url: str, gates: tuple[GateSuite, ...], day: dt.da
 
     tz = ZoneInfo(LOCAL_TZ)
     day_start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
-    params: dict[str, Any] = {"day_start": day_start}
+    params: dict[str, Any] = {"day_start": day_start, "day_end": day_start + dt.timedelta(days=1)}
     notes: dict[str, Any] = {}
     with connect(warehouse_url) as conn:
         for g in gates:
@@ -191,7 +205,8 @@ def run_gates(warehouse_url: str, run_id: str | None, day: dt.date | str, *, gx_
             name=schema.name, data=asset.add_batch_definition_whole_table("catalog"), suite=suite)))
         plan.append((schema.name, "raw layer columns"))
         for g in gates:
-            asset_name = g.table if g.scope == "table" else f"{g.table} rows of {day.isoformat()}"
+            asset_name = (g.table if g.scope == "table" else f"{g.table}: the batch for {day.isoformat()}"
+                          if g.batch_sql else f"{g.table} rows of {day.isoformat()}")
             schema_name, table_name = (VIEW_SCHEMA, views[g.name]) if g.scope == "day" else g.table.split(".")
             asset = datasource.add_table_asset(asset_name, table_name=table_name, schema_name=schema_name)
             suite = context.suites.add(gx.ExpectationSuite(

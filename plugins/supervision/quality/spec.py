@@ -54,6 +54,12 @@ class VolumeCheck:
     lookback_weeks: int = 4
     min_history_days: int = 2   # earlier same-weekday days with rows needed before the check applies
     min_median: int = 50        # ... and a median at least this large (tiny feeds are too noisy)
+    # per unit of the source's own activity: SQL giving (day, units) for the days in %s (an array
+    # of dates), e.g. sessions held per day. The day's minimum is then min_ratio x the median rows
+    # per unit of the earlier days x the day's units: a public holiday without sessions expects no
+    # attendance, while sessions held with their attendance missing still fail.
+    per_sql: str = ""
+    per: str = ""               # what a unit is, for the notes
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,9 @@ class GateSuite:
     volume: VolumeCheck | None = None
     description: str = ""
     params: dict[str, Any] = field(default_factory=dict)  # extra fixed suite parameters
+    # scope 'day' over something other than the table's rows of the day: the batch's SQL
+    # (``{day}`` = the day as a date literal); ``table`` then only names what it is about
+    batch_sql: str = ""
 
     @property
     def short(self) -> str:
