@@ -17,9 +17,13 @@ population joins). ops.gx_rule_findings always holds the complete current set of
 
 A run is full when no earlier run is recorded, when the rendered suites (rules, thresholds) differ
 from the last run's, or when asked (``full=True``, or SUPERVISION_GX_FLAGS_FULL=1). An incremental
-run re-checks inputs loaded since the last run's snapshot minus ``OVERLAP`` (a load transaction
-that began before that snapshot and committed after it). Its cost follows what was loaded, not
-the history. Flags never fail a run: unexpected rows are findings, not errors.
+run re-checks inputs loaded since the last run's snapshot minus ``OVERLAP``. The snapshot is the
+start of the findings transaction, or the start of the oldest other transaction of the warehouse
+database open at that moment if earlier: a load in flight stamps its rows with its own start
+(``_loaded_at = now()``) and commits later, so its rows are re-checked next time. (Another role's
+transactions show their start only to members of pg_read_all_stats; the loaders and the flags run
+as the same role here. ``OVERLAP`` is a margin on top.) Its cost follows what was loaded, not the
+history. Flags never fail a run: unexpected rows are findings, not errors.
 """
 from __future__ import annotations
 
@@ -54,7 +58,7 @@ log = logging.getLogger(__name__)
 
 RULE_CODES = ("WEAK_IDENTITY", "INVALID_ID_NUMBER", "AGE_OUT_OF_RANGE", "ATTENDANCE_OUTSIDE_WINDOW",
               "SESSION_ODD_HOURS", "SCORE_FLAG_MISMATCH")
-OVERLAP = dt.timedelta(minutes=10)  # re-read before the last snapshot: load transactions in flight
+OVERLAP = dt.timedelta(minutes=1)  # margin before the last snapshot (see plan_run / replace_findings)
 FULL_ENV = "SUPERVISION_GX_FLAGS_FULL"
 
 

@@ -1,0 +1,293 @@
+"""The whole daily run at city scale: seconds per DAG, Great Expectations' share, peak memory.
+
+What it does, in a scratch SUPERVISION_VAR_DIR (its own embedded PostgreSQL, Airflow home, landing;
+never the repo's var/):
+
+1. simulates ``--history`` days (``supervision generate``) and runs the last of them with
+   ``supervision run`` (the first run loads everything delivered so far: the initial load);
+2. simulates the measured day and runs it with ``supervision run --start D --end D`` (a fresh
+   process, as a daily run is): four real DAG runs through ``DAG.test()``;
+3. reads the measured day's task instances from Airflow's metadata database (start and end
+   dates) and prints seconds per DAG, the Great Expectations tasks (``quality_gates``,
+   ``record_flags``: the only tasks that call GX) and their share of the day, beside the peak
+   memory of the whole process tree INCLUDING the PostgreSQL server's processes, sampled every
+   0.2 s (sum of RSS, which counts PostgreSQL's shared buffers once per backend, and sum of PSS,
+   which shares them out: the fair total).
+
+    .venv/bin/python bench/bench_daily.py                 # city scale (1.0), 3 days of history
+    .venv/bin/python bench/bench_daily.py --quick         # scale 0.05, for a smoke run
+    .venv/bin/python bench/bench_daily.py --scale 0.2 --history 2 --keep
+
+Goals (the project's): GX under 20% of the day; a city-scale day under 4 GiB.
+Final line: JSON {"bench": "daily_city", ...}.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = REPO / ".venv" / "bin"
+MEASURED_DAY = dt.date(2024, 3, 7)  # a Thursday
+GX_TASKS = ("quality_gates", "record_flags")  # every task of the DAGs that imports GX
+GIB = 1024 ** 3
+
+
+class TreeMemory:
+    """Peak memory of a process tree plus the PostgreSQL server of ``pgdata``, every ``interval`` s."""
+
+    def __init__(self, pgdata: Path, interval: float = 0.2) -> None:
+        self.pgdata = pgdata
+        self.interval = interval
+        self.peak_rss = self.peak_pss = 0
+        self.peak_procs = 0
+        self.samples = 0
+        self.root: int | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def _children() -> dict[int, list[int]]:
+        kids: dict[int, list[int]] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            kids.setdefault(ppid, []).append(int(entry.name))
+        return kids
+
+    def _postmaster(self) -> int | None:
+        try:
+            return int((self.pgdata / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    @staticmethod
+    def _rss_pss(pid: int) -> tuple[int, int]:
+        rss = pss = 0
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Rss:"):
+                        rss = int(line.split()[1]) * 1024
+                    elif line.startswith("Pss:"):
+                        pss = int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return rss, pss
+
+    def sample(self) -> None:
+        kids = self._children()
+        todo = [p for p in (self.root, self._postmaster()) if p]
+        seen: set[int] = set()
+        while todo:
+            pid = todo.pop()
+            if pid not in seen:
+                seen.add(pid)
+                todo += kids.get(pid, [])
+        rss = pss = 0
+        for pid in seen:
+            r, p = self._rss_pss(pid)
+            rss += r
+            pss += p
+        self.samples += 1
+        self.peak_rss = max(self.peak_rss, rss)
+        self.peak_pss = max(self.peak_pss, pss)
+        self.peak_procs = max(self.peak_procs, len(seen))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def start(self, root: int) -> None:
+        self.root = root
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+
+
+def supervision(env: dict[str, str], *args: str, memory: TreeMemory | None = None, log: Path) -> float:
+    """Run ``supervision <args>`` in a fresh process; returns its wall seconds (raises on failure)."""
+    t = time.monotonic()
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([str(BIN / "supervision"), *args], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                cwd=REPO)
+        if memory:
+            memory.start(proc.pid)
+        rc = proc.wait()
+        if memory:
+            memory.stop()
+    seconds = time.monotonic() - t
+    if rc != 0:
+        tail = log.read_text(errors="replace").splitlines()[-40:]
+        raise SystemExit(f"supervision {' '.join(args)} failed ({rc}); log {log}:\n" + "\n".join(tail))
+    return seconds
+
+
+def task_seconds(airflow_url: str, day: dt.date) -> tuple[dict[str, float], dict[str, float], list[tuple]]:
+    """Per DAG: span from its first task's start to its last task's end, for the runs of ``day``;
+    per task id (summed over map indexes); and the raw rows."""
+    import psycopg
+
+    from supervision.config import libpq_url
+
+    with psycopg.connect(libpq_url(airflow_url)) as conn:
+        rows = conn.execute(
+            "select ti.dag_id, ti.task_id, ti.map_index, ti.start_date, ti.end_date, ti.state"
+            " from task_instance ti join dag_run dr on dr.dag_id = ti.dag_id and dr.run_id = ti.run_id"
+            " where (dr.logical_date at time zone 'Asia/Shanghai')::date = %s"
+            " and ti.start_date is not null and ti.end_date is not null",
+            (day,)).fetchall()
+    dags: dict[str, tuple[dt.datetime, dt.datetime]] = {}
+    tasks: dict[str, float] = {}
+    for dag_id, task_id, _map, start, end, _state in rows:
+        lo, hi = dags.get(dag_id, (start, end))
+        dags[dag_id] = (min(lo, start), max(hi, end))
+        key = f"{dag_id}.{task_id}"
+        tasks[key] = tasks.get(key, 0.0) + (end - start).total_seconds()
+    return {d: (hi - lo).total_seconds() for d, (lo, hi) in dags.items()}, tasks, rows
+
+
+def warehouse_figures(warehouse_url: str, day: dt.date) -> dict[str, object]:
+    import psycopg
+
+    from supervision.config import libpq_url
+
+    with psycopg.connect(libpq_url(warehouse_url)) as conn:
+        flags = conn.execute("select mode, checked from ops.gx_flag_runs order by flag_run_id desc limit 1").fetchone()
+        sizes = dict(conn.execute(
+            "select 'attendance', count(*) from raw_training.attendance union all"
+            " select 'video_events', count(*) from raw_video.events union all"
+            " select 'sessions_held_on_day', count(*) from raw_training.sessions"
+            "  where status = 'held' and (starts_at at time zone 'Asia/Shanghai')::date = %s union all"
+            " select 'gx_findings', count(*) from ops.gx_rule_findings", (day,)).fetchall())
+    checked = sum(v.get("checked", 0) for v in flags[1].values()) if flags else None
+    return {"flags_mode": flags[0] if flags else None, "flags_records_checked": checked,
+            "flags_checked": flags[1] if flags else None, **sizes}
+
+
+def report(day, scale, history, figures, per_dag, per_task, wh, memory, wall, load_before, load_after) -> dict:
+    gx = {t: v for t, v in per_task.items() if t.rsplit('.', 1)[1] in GX_TASKS}
+    gx_s = sum(gx.values())
+    dag_s = sum(per_dag.values())
+    print(f"measured day {day} at scale {scale} after {len(history)} day(s) of history "
+          f"({wh.get('sessions_held_on_day')} sessions held on it; {wh.get('attendance')} attendance rows, "
+          f"{wh.get('video_events')} video events in the warehouse)")
+    for dag_id, sec in sorted(per_dag.items()):
+        print(f"  {dag_id:<28} {sec:7.1f} s")
+    print(f"  {'DAG runs, summed':<28} {dag_s:7.1f} s;  `supervision run` process wall {wall:.1f} s")
+    for task, sec in sorted(gx.items()):
+        print(f"  GX {task:<36} {sec:7.1f} s")
+    share_dags = gx_s / dag_s if dag_s else None
+    share_wall = gx_s / wall if wall else None
+    print(f"  GX {gx_s:.1f} s = {100 * (share_dags or 0):.1f}% of the DAG runs, {100 * (share_wall or 0):.1f}% of "
+          f"the process wall (goal < 20%); record flags {wh['flags_mode']}, {wh['flags_records_checked']} records "
+          "re-checked")
+    print(f"  peak memory, whole tree incl. PostgreSQL ({memory.peak_procs} processes at most, "
+          f"{memory.samples} samples): PSS {memory.peak_pss / GIB:.2f} GiB, RSS sum {memory.peak_rss / GIB:.2f} GiB "
+          "(goal < 4 GiB)")
+    print(f"  load average 1/5/15 min: before {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, "
+          f"after {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} ({os.cpu_count()} cores)")
+    top = sorted(per_task.items(), key=lambda kv: -kv[1])[:8]
+    print("  slowest tasks: " + ", ".join(f"{k} {v:.1f}s" for k, v in top))
+    result = {
+        "bench": "daily_city", **figures, "sessions_held": wh.get("sessions_held_on_day"),
+        "wall_s": round(wall, 1), "dag_runs_s": round(dag_s, 1),
+        **{f"{d.removeprefix('ingest_')}_s": round(v, 1) for d, v in sorted(per_dag.items())},
+        "gx_s": round(gx_s, 1), **{f"gx_{t.rsplit('.', 1)[1]}_s": round(v, 1) for t, v in gx.items()},
+        "gx_share_of_dag_runs": round(share_dags, 3) if share_dags is not None else None,
+        "gx_share_of_wall": round(share_wall, 3) if share_wall is not None else None,
+        "flags_mode": wh["flags_mode"], "flags_records_checked": wh["flags_records_checked"],
+        "peak_pss_mib": round(memory.peak_pss / 2**20), "peak_rss_sum_mib": round(memory.peak_rss / 2**20),
+        "loadavg_1m_before": round(load_before[0], 2), "loadavg_1m_after": round(load_after[0], 2),
+    }
+    return result
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", type=float, default=1.0, help="simulator scale (1.0 = the city)")
+    ap.add_argument("--quick", action="store_true", help="scale 0.05 (smoke run)")
+    ap.add_argument("--history", type=int, default=3, help="days simulated before the measured day")
+    ap.add_argument("--day", type=dt.date.fromisoformat, default=MEASURED_DAY, help="the measured day")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--var-dir", type=Path, default=None,
+                    help="scratch SUPERVISION_VAR_DIR (default /tmp/bench_daily-<pid>, removed after)")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch folder (server stopped)")
+    args = ap.parse_args()
+    scale = 0.05 if args.quick else args.scale
+
+    var_dir = (args.var_dir or Path(f"/tmp/bench_daily-{os.getpid()}")).resolve()
+    if var_dir == (REPO / "var").resolve():
+        raise SystemExit("refusing to use the repo's var/")
+    var_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "SUPERVISION_VAR_DIR": str(var_dir)}
+    for name in ("SUPERVISION_WAREHOUSE_URL", "SUPERVISION_AIRFLOW_DB_URL", "SUPERVISION_TRAINING_DB_URL",
+                 "SUPERVISION_LANDING_URL"):
+        env.pop(name, None)  # everything in the scratch folder's embedded server
+    os.environ.update({"SUPERVISION_VAR_DIR": str(var_dir)})
+    for name in ("SUPERVISION_WAREHOUSE_URL", "SUPERVISION_AIRFLOW_DB_URL"):
+        os.environ.pop(name, None)
+    sys.path.insert(0, str(REPO / "plugins"))
+    from supervision.config import settings
+
+    log = var_dir / "bench_daily.log"
+    history = [args.day - dt.timedelta(days=i) for i in range(args.history, 0, -1)]
+    figures: dict[str, object] = {"scale": scale, "history_days": len(history), "day": args.day.isoformat()}
+    try:
+        supervision(env, "warehouse", "start", log=log)
+        t = time.monotonic()
+        if history:
+            supervision(env, "generate", "--start", history[0].isoformat(), "--end", history[-1].isoformat(),
+                        "--scale", str(scale), "--seed", str(args.seed), log=log)
+        gen_history = time.monotonic() - t
+        run_history = 0.0
+        if history:  # the first run loads every day delivered so far
+            run_history = supervision(env, "run", "--start", history[-1].isoformat(), "--end",
+                                      history[-1].isoformat(), log=log)
+        gen_day = supervision(env, "generate", "--start", args.day.isoformat(), "--end", args.day.isoformat(),
+                              "--scale", str(scale), "--seed", str(args.seed), log=log)
+        print(f"history: {len(history)} day(s) simulated in {gen_history:.0f}s, initial load run in "
+              f"{run_history:.0f}s; measured day simulated in {gen_day:.1f}s", flush=True)
+
+        s = settings()
+        memory = TreeMemory(s.pgdata)
+        load_before = os.getloadavg()
+        wall = supervision(env, "run", "--start", args.day.isoformat(), "--end", args.day.isoformat(),
+                           memory=memory, log=log)
+        load_after = os.getloadavg()
+        per_dag, per_task, _ = task_seconds(s.airflow_db_url(), args.day)
+        wh = warehouse_figures(s.warehouse_url(), args.day)
+        (var_dir.parent / f"{var_dir.name}.measured.json").write_text(json.dumps(
+            {"per_dag": per_dag, "per_task": per_task, "wh": wh, "wall": wall, "peak_pss": memory.peak_pss,
+             "peak_rss": memory.peak_rss, "load": [load_before, load_after]}, default=str))
+    finally:
+        subprocess.run([str(BIN / "supervision"), "warehouse", "stop"], env=env, cwd=REPO,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        if not args.keep:
+            shutil.rmtree(var_dir, ignore_errors=True)
+
+    result = report(args.day, scale, history, figures, per_dag, per_task, wh, memory, wall, load_before, load_after)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
