@@ -302,6 +302,24 @@ create index if not exists exam_results_loaded_idx on raw_assessment.exam_result
 create index if not exists exam_sessions_loaded_idx on raw_assessment.exam_sessions (_loaded_at);
 create index if not exists trainees_id_birth_idx on raw_training.trainees (id_birth_date);
 create index if not exists exam_results_id_birth_idx on raw_assessment.exam_results (id_birth_date);
+-- What the GX gates look up: one day's rows of a table (the day's batch, and the volume of the same
+-- weekday in earlier weeks), by the very expression of expectations/gates.py's day_expr: without
+-- these, every gate expectation on a day scans the table's whole history.
+create index if not exists attendance_updated_day_idx on raw_training.attendance
+    (((updated_at at time zone 'Asia/Shanghai')::date));
+create index if not exists sessions_updated_day_idx on raw_training.sessions
+    (((updated_at at time zone 'Asia/Shanghai')::date));
+create index if not exists trainees_updated_day_idx on raw_training.trainees
+    (((updated_at at time zone 'Asia/Shanghai')::date));
+create index if not exists enrollments_updated_day_idx on raw_training.enrollments
+    (((updated_at at time zone 'Asia/Shanghai')::date));
+create index if not exists classes_updated_day_idx on raw_training.classes
+    (((updated_at at time zone 'Asia/Shanghai')::date));
+create index if not exists subsidy_claims_updated_day_idx on raw_training.subsidy_claims
+    (((updated_at at time zone 'Asia/Shanghai')::date));
+create index if not exists exam_results_delivery_idx on raw_assessment.exam_results (delivery_date);
+create index if not exists exam_sessions_delivery_idx on raw_assessment.exam_sessions (delivery_date);
+create index if not exists certificates_delivery_idx on raw_assessment.certificates (delivery_date);
 
 -- Outcome of every GX validation (gates and record-level suites).
 create table if not exists ops.gx_validation_results (
