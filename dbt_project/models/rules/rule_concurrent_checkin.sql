@@ -33,32 +33,64 @@
 
 with
 
+{% if is_incremental() %}
+recomputed_sessions as (
+
+    select * from {{ ref('int_sessions_checked_in_by_trainee') }}
+    where session_id in {{ recompute_keys() }}
+
+),
+
+-- every other checked-in session of the same trainee and day that overlaps a recomputed one
+overlaps_of_recomputed as (
+
+    select
+        recomputed.trainee_id,
+        recomputed.session_id as recomputed_id,
+        recomputed.district_code as recomputed_district_code,
+        recomputed.starts_at as recomputed_starts_at,
+        recomputed.ends_at as recomputed_ends_at,
+        other.session_id as other_id,
+        other.district_code as other_district_code,
+        other.starts_at as other_starts_at,
+        other.ends_at as other_ends_at
+    from recomputed_sessions as recomputed
+    -- lateral: one index lookup on (trainee_id, window_day) per row, whatever the history
+    cross join lateral (
+        select session_id, district_code, starts_at, ends_at
+        from {{ ref('int_sessions_checked_in_by_trainee') }} as other
+        where other.trainee_id = recomputed.trainee_id
+          and other.window_day = recomputed.window_day
+          and other.session_id <> recomputed.session_id
+        offset 0  -- keeps the subquery a per-row index scan (not a hash join over the whole table)
+    ) as other
+    where recomputed.starts_at < other.ends_at
+      and other.starts_at < recomputed.ends_at
+
+),
+
+-- as pairs (session_a < session_b), the columns of each side
+overlapping_pairs as (
+
+    select distinct
+        trainee_id,
+        least(recomputed_id, other_id) as session_a,
+        greatest(recomputed_id, other_id) as session_b,
+        case when recomputed_id < other_id then recomputed_district_code else other_district_code end as district_code,
+        case when recomputed_id < other_id then recomputed_starts_at else other_starts_at end as a_starts_at,
+        case when recomputed_id < other_id then recomputed_ends_at else other_ends_at end as a_ends_at,
+        case when recomputed_id < other_id then other_starts_at else recomputed_starts_at end as b_starts_at,
+        case when recomputed_id < other_id then other_ends_at else recomputed_ends_at end as b_ends_at
+    from overlaps_of_recomputed
+
+)
+{% else %}
 checked_in_sessions as (
 
     select * from {{ ref('int_sessions_checked_in_by_trainee') }}
 
 ),
 
-{% if is_incremental() %}
-recomputed_sessions as (
-
-    select * from checked_in_sessions
-    where session_id in {{ recompute_keys() }}
-
-),
-
-overlapping_pairs as (
-
-    select {{ pair_columns }}
-    from recomputed_sessions as session_a
-    join checked_in_sessions as session_b {{ pair_join_and_overlap }}
-    union
-    select {{ pair_columns }}
-    from checked_in_sessions as session_a
-    join recomputed_sessions as session_b {{ pair_join_and_overlap }}
-
-)
-{% else %}
 overlapping_pairs as (
 
     select distinct {{ pair_columns }}
