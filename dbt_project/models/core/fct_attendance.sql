@@ -1,12 +1,15 @@
 -- One row per attendance event (check_in / check_out), latest version. Incremental: only rows
 -- the loader (re)wrote since the last build are merged, so a day's run reads a day of attendance.
 -- previous_session_id keeps the session a corrected row belonged to before, so the per-session
--- check-in facts can recompute that session too.
+-- check-in facts can recompute that session too. The unique index on attendance_id keeps the
+-- merge (and the previous-version lookup) an index probe per loaded row: without it, both join the
+-- whole table and a day's run grows with the history (0.45 s -> 9.5 s from 30 to 300 days).
 {{ config(
     materialized='incremental',
     unique_key='attendance_id',
     incremental_strategy='merge',
     post_hook=[
+        "create unique index if not exists fct_attendance_id_idx on {{ this }} (attendance_id)",
         "create index if not exists fct_attendance_loaded_at_idx on {{ this }} (_loaded_at)",
         "create index if not exists fct_attendance_session_idx on {{ this }} (session_id)",
     ],

@@ -6,7 +6,7 @@
     unique_key=['session_id', 'class_id'],
     incremental_strategy='merge',
     post_hook=[
-        "create index if not exists int_session_class_assignments_session_idx on {{ this }} (session_id)",
+        "create unique index if not exists int_session_class_assignments_key_idx on {{ this }} (session_id, class_id)",
         "create index if not exists int_session_class_assignments_loaded_at_idx on {{ this }} (_loaded_at)",
     ],
 ) }}
