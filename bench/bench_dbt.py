@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import json
 import resource
+import shutil
 import sys
 import tempfile
 import threading
@@ -231,7 +232,8 @@ def main() -> int:
         from supervision.config import Settings
         from supervision.warehouse import EmbeddedServer
 
-        server = EmbeddedServer(Settings(home=REPO, var_dir=Path(tempfile.mkdtemp(prefix="bench_dbt_", dir=REPO / "var"))))
+        scratch = Path(tempfile.mkdtemp(prefix="bench_dbt_", dir=REPO / "var"))
+        server = EmbeddedServer(Settings(home=REPO, var_dir=scratch))
         server.start()
         admin = server.url("postgres")
     name = "bench_dbt_" + uuid.uuid4().hex[:8]
@@ -288,6 +290,7 @@ def main() -> int:
                 conn.execute(f'drop database if exists "{name}" with (force)')
         if server is not None:
             server.destroy()
+            shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 
