@@ -30,6 +30,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -230,13 +231,16 @@ def main() -> int:
     ap.add_argument("--history", type=int, default=3, help="days simulated before the measured day")
     ap.add_argument("--day", type=dt.date.fromisoformat, default=MEASURED_DAY, help="the measured day")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--fault-rate", type=float, default=None, help="simulator's source faults (default: its own)")
     ap.add_argument("--var-dir", type=Path, default=None,
-                    help="scratch SUPERVISION_VAR_DIR (default /tmp/bench_daily-<pid>, removed after)")
+                    help="scratch SUPERVISION_VAR_DIR (default a new folder under $TMPDIR, removed after)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder (server stopped)")
     args = ap.parse_args()
     scale = 0.05 if args.quick else args.scale
+    fault_rate = args.fault_rate
+    gen_extra = [] if fault_rate is None else ["--fault-rate", str(fault_rate)]
 
-    var_dir = (args.var_dir or Path(f"/tmp/bench_daily-{os.getpid()}")).resolve()
+    var_dir = (args.var_dir or Path(tempfile.mkdtemp(prefix="bench_daily_"))).resolve()
     if var_dir == (REPO / "var").resolve():
         raise SystemExit("refusing to use the repo's var/")
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -256,20 +260,21 @@ def main() -> int:
         print(f"note: the simulator backfills from 2024-01-01: the initial load holds "
               f"{((history[0] if history else args.day) - dt.date(2024, 1, 1)).days} more day(s) of history",
               flush=True)
-    figures: dict[str, object] = {"scale": scale, "history_days": len(history), "day": args.day.isoformat()}
+    figures: dict[str, object] = {"scale": scale, "history_days": len(history), "day": args.day.isoformat(),
+                                  **({"fault_rate": fault_rate} if fault_rate is not None else {})}
     try:
         supervision(env, "warehouse", "start", log=log)
         t = time.monotonic()
         if history:
             supervision(env, "generate", "--start", history[0].isoformat(), "--end", history[-1].isoformat(),
-                        "--scale", str(scale), "--seed", str(args.seed), log=log)
+                        "--scale", str(scale), "--seed", str(args.seed), *gen_extra, log=log)
         gen_history = time.monotonic() - t
         run_history = 0.0
         if history:  # the first run loads every day delivered so far
             run_history = supervision(env, "run", "--start", history[-1].isoformat(), "--end",
                                       history[-1].isoformat(), log=log)
         gen_day = supervision(env, "generate", "--start", args.day.isoformat(), "--end", args.day.isoformat(),
-                              "--scale", str(scale), "--seed", str(args.seed), log=log)
+                              "--scale", str(scale), "--seed", str(args.seed), *gen_extra, log=log)
         print(f"history: {len(history)} day(s) simulated in {gen_history:.0f}s, initial load run in "
               f"{run_history:.0f}s; measured day simulated in {gen_day:.1f}s", flush=True)
 

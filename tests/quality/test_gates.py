@@ -214,3 +214,18 @@ def test_the_freshness_gate_knows_every_training_table():
     from supervision.quality.context import load_expectations_module
 
     assert set(load_expectations_module("gates").TRAINING_TABLES) == set(TABLE_NAMES) == set(r.TRAINING_TABLES)
+
+
+def test_a_few_score_findings_do_not_stop_the_day(warehouse_db, tmp_path):
+    """Missing or out-of-range scores are SCORE_FLAG_MISMATCH findings: on a small day (2 and 1 of 20)
+    they pass the gate; a mapping gone wrong (most rows) is what the gate stops (null_spike above)."""
+    with psycopg.connect(warehouse_db, autocommit=True) as conn:
+        load_healthy(conn)
+        conn.execute("update raw_assessment.exam_results set theory_score = null where result_id in ('R1', 'R2')")
+        conn.execute("update raw_assessment.exam_results set practical_score = 100.5 where result_id = 'R3'")
+    result = run_gates(warehouse_db, "run-scores", DAY, gx_dir=tmp_path / "gx", raise_on_failure=False)
+    assert result.success, result.failures
+    results = next(o for o in result.outcomes if o.suite == "gate_raw_assessment__exam_results")
+    nulls = next(e for e in results.expectations if e["type"] == "expect_column_values_to_not_be_null"
+                 and e["kwargs"]["column"] == "theory_score")
+    assert nulls["unexpected_count"] == 2
