@@ -180,3 +180,20 @@ def test_event_id_forms(warehouse_db, landing):
         reasons = sorted(r[0] for r in conn.execute("select reason from ops.quarantine"))
     assert got == {u: 1, other: 5}  # the first spelling is the first delivery
     assert reasons == ["bad_event_id", "bad_event_id", "bad_event_id"]
+
+
+def test_several_new_days_are_attached_in_parallel(warehouse_db, landing):
+    days = ["2024-03-01", "2024-03-02", "2024-03-03"]
+    shared = {d: [ev(ts=f"{d}T09:00:00+08:00") for _ in range(30)] for d in days}
+    for d in days:
+        write_jsonl_gz(landing, d, "x.jsonl.gz", shared[d] + [ev(ts=f"{d}T10:00:00+08:00") for _ in range(5)])
+        write_jsonl_gz(landing, d, "y.jsonl.gz", shared[d][:10] + ["not json"])
+    summary = load_video(landing, warehouse_db, "catch-up", workers=2)
+    assert summary["failed_files"] == []
+    assert (summary["received"], summary["loaded"], summary["duplicates"], summary["quarantined"]) == (138, 105, 30, 3)
+    with psycopg.connect(warehouse_db) as conn:
+        per_day = dict(conn.execute("select local_date::text, count(*) from raw_video.events group by 1"))
+        parts = conn.execute("select count(*) from pg_inherits where inhparent = 'raw_video.events'::regclass")
+        assert parts.fetchone()[0] == 4  # three days and the default
+        assert conn.execute("select count(*) from ops.file_manifest where status = 'loaded'").fetchone()[0] == 6
+    assert per_day == {d: 35 for d in days}

@@ -626,7 +626,6 @@ def _finish_day(conn: Any, day: date, run_id: str | None) -> dict[str, Any]:
     conn.execute("set local work_mem = '256MB'")
     conn.execute("set local maintenance_work_mem = '1GB'")
     partition = partition_name(day)
-    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (_PARTITION_LOCK,))
     if _exists(conn, partition):
         # some other writer made the day's partition meanwhile: merge into it, like a late file
         conn.execute(
@@ -652,6 +651,13 @@ def _finish_day(conn: Any, day: date, run_id: str | None) -> dict[str, Any]:
         short = table.split(".", 1)[1]
         conn.execute(f"alter table {table} add constraint {short}_pkey primary key (local_date, event_id)")
         conn.execute(f"create index {short}_camera_id_ts_idx on {table} (camera_id, ts)")
+        # the heavy part above holds only the day's lock (days are attached in parallel); the
+        # partitions' lock serialises the attach with a loader making a partition
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (_PARTITION_LOCK,))
+        if _exists(conn, partition):  # made meanwhile: the next finish_load merges into it
+            conn.rollback()
+            log.warning("video %s: partition %s appeared while attaching; left staged", day, partition)
+            return {"day": day.isoformat(), "files": 0, "duplicates": 0, "staged": True}
         conn.execute(f"alter table {table} alter column local_date drop default")
         conn.execute(f"alter table {table} rename to {partition.split('.', 1)[1]}")
         bounds = f"for values from ('{day.isoformat()}') to ('{(day + timedelta(days=1)).isoformat()}')"
@@ -675,10 +681,24 @@ def _finish_day(conn: Any, day: date, run_id: str | None) -> dict[str, Any]:
     return {"day": day.isoformat(), "files": len(files), "duplicates": total_dups}
 
 
-def finish_load(warehouse_url: str, run_id: str | None = None) -> list[dict[str, Any]]:
-    """Attach every staged bulk day (those of this run and any an interrupted run left)."""
+def finish_load(warehouse_url: str, run_id: str | None = None, workers: int | None = None) -> list[dict[str, Any]]:
+    """Attach every staged bulk day (those of this run and any an interrupted run left); several
+    days (a catch-up, an initial load) on ``workers`` connections at once (default: one per core,
+    at most 2)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     with connect(warehouse_url) as conn:
-        return [_finish_day(conn, day, run_id) for day in _load_tables(conn)]
+        days = _load_tables(conn)
+    workers = max(1, min(workers or min(cpu_count(), 2), len(days) or 1))
+
+    def finish(day: date) -> dict[str, Any]:
+        with connect(warehouse_url) as conn:
+            return _finish_day(conn, day, run_id)
+
+    if workers == 1:
+        return [finish(day) for day in days]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(finish, days))
 
 
 # --- planning and running a load --------------------------------------------------------------
