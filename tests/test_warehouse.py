@@ -59,3 +59,26 @@ def test_pg15_server_takes_the_same_schema(pg15_admin_url):
     bootstrap(url)
     with psycopg.connect(url) as c:
         assert c.execute("select to_regclass('marts.supervision_alerts')").fetchone()[0] is not None
+
+
+def test_stop_with_an_external_warehouse_stops_the_embedded_metadata_server(tmp_path):
+    """With SUPERVISION_WAREHOUSE_URL set, `supervision run` still starts the embedded server for
+    Airflow's metadata: `warehouse stop` must stop it (it used to leave it running)."""
+    import os
+    import subprocess
+    import sys
+
+    var = tmp_path / "var"
+    server = EmbeddedServer(Settings(home=REPO, var_dir=var))
+    try:
+        server.start()
+        env = {**os.environ, "SUPERVISION_VAR_DIR": str(var),
+               "SUPERVISION_WAREHOUSE_URL": "postgresql://someone:pw@127.0.0.1:1/elsewhere"}
+        cli = [sys.executable, "-m", "supervision.cli", "warehouse", "stop"]
+        first = subprocess.run(cli, env=env, capture_output=True, text=True, check=True)
+        assert "stopped the embedded server" in first.stdout
+        assert not server.is_running()
+        second = subprocess.run(cli, env=env, capture_output=True, text=True, check=True)
+        assert "not running" in second.stdout
+    finally:
+        server.destroy()

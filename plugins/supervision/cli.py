@@ -21,12 +21,17 @@ def cmd_warehouse(args) -> int:
     from supervision.warehouse import EmbeddedServer, bootstrap
 
     s = settings()
-    if s.external_warehouse and args.action in ("start", "stop"):
-        if args.action == "start":
-            bootstrap(s.warehouse_url())
-        print(f"SUPERVISION_WAREHOUSE_URL is set: the embedded server is not used ({args.action} does nothing to it)")
+    if s.external_warehouse and args.action == "start":
+        bootstrap(s.warehouse_url())
+        print("SUPERVISION_WAREHOUSE_URL is set: the warehouse is that server (bootstrapped); the embedded"
+              " one starts with `supervision run` / `serve` for Airflow's metadata only")
         return 0
     server = EmbeddedServer(s)
+    if s.external_warehouse and args.action == "stop":
+        # the warehouse is external, but the embedded server may still hold Airflow's metadata
+        print("stopped the embedded server (Airflow's metadata); the external warehouse is untouched"
+              if server.stop() else "not running (the warehouse is external: nothing to stop there)")
+        return 0
     if args.action == "start":
         url = server.start()
         bootstrap(url)
