@@ -8,7 +8,8 @@ lines), then measures on the same data, each figure in its own subprocess (so ea
 peak memory):
 
 (a) end to end: ``load_video``'s three steps (files → warehouse: read, checksum, parse, validate,
-    COPY, dedup, indexes, attach, quarantine, audit, manifest), events received per second;
+    COPY, dedup, indexes, attach, quarantine, audit, manifest), events received per second, with
+    the native fast path when it is built (a') and again with the Python parser;
 (b) raw COPY: the same rows, already formatted as COPY text in memory, into an empty UNLOGGED
     table without indexes: the server's own limit;
 (c) pandas ``DataFrame.to_sql`` (method=None) of a sample of the same rows;
@@ -125,6 +126,7 @@ def generate(landing: Path, n_events: int, n_files: int, seed: int = 7, folder: 
 def phase_e2e(landing: Path, url: str, workers: int) -> dict:
     """``load_video``'s three steps, each timed: plan (pending files, load tables), load (the
     workers: read, parse, COPY), attach (dedup, indexes, partitions, manifest, audit)."""
+    from supervision.ingest import video
     from supervision.ingest.video import finish_load, load_video_files, plan_load, summarise
 
     t = time.perf_counter()
@@ -137,7 +139,8 @@ def phase_e2e(landing: Path, url: str, workers: int) -> dict:
     return {"seconds": el, "plan_s": t_plan - t, "load_s": t_load - t_plan, "attach_s": t + el - t_load,
             "received": s["received"], "loaded": s["loaded"], "duplicates": s["duplicates"],
             "quarantined": s["quarantined"], "rate": s["received"] / el, "files": s["files"],
-            "peak_mib": _peak_mib(), "worker_peak_mib": _peak_mib(children=True)}
+            "peak_mib": _peak_mib(), "worker_peak_mib": _peak_mib(children=True),
+            "parser": "native" if video._NATIVE is not None else "python"}
 
 
 def phase_history(url: str, days: int, per_day: int, legacy: bool) -> dict:
@@ -237,9 +240,10 @@ def phase_one_file(landing: Path, url: str, path: str) -> dict:
     return {"seconds": time.perf_counter() - t, "received": r["received"], "peak_mib": _peak_mib()}
 
 
-def _sub(*args: str) -> dict:
+def _sub(*args: str, env: dict | None = None) -> dict:
     """Run one phase in its own process (its own peak memory); adds the load average at its end."""
-    res = subprocess.run([sys.executable, __file__, "--phase", *args], capture_output=True, text=True)
+    res = subprocess.run([sys.executable, __file__, "--phase", *args], capture_output=True, text=True,
+                         env=None if env is None else {**os.environ, **env})
     if res.returncode != 0:
         raise RuntimeError(f"phase {args[0]} failed:\n{res.stderr[-3000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1]) | {"loadavg": _loadavg()}
@@ -344,6 +348,15 @@ def main() -> int:
               f" peak {e2e['peak_mib']:.0f} MiB parent, {e2e['worker_peak_mib']:.0f} MiB per worker;"
               f" load {e2e['loadavg']:.1f}", flush=True)
         assert e2e["duplicates"] == gen["redelivered"], "duplicates must be counted exactly"
+        print(f"    parser: {e2e['parser']}", flush=True)
+        if e2e["parser"] == "native":  # the same files through the Python parser (no Rust toolchain)
+            reset()
+            py = _sub("e2e", str(landing), url, str(args.workers), env={"SUPERVISION_VIDEO_NATIVE": "0"})
+            assert (py["loaded"], py["duplicates"], py["quarantined"]) == (e2e["loaded"], e2e["duplicates"], e2e["quarantined"])
+            print(f"(a') the same with the Python parser: {py['rate']:,.0f} events/s ({py['seconds']:.1f}s: load"
+                  f" {py['load_s']:.1f}s, attach {py['attach_s']:.1f}s); peak {py['worker_peak_mib']:.0f} MiB per worker;"
+                  f" load {py['loadavg']:.1f}", flush=True)
+            result["e2e_python_parser"] = py
         cp = _sub("copy", url)
         print(f"(b) raw COPY into an unlogged table without indexes: {cp['rate']:,.0f} rows/s"
               f" ({cp['rows']:,} in {cp['seconds']:.1f}s); peak {cp['peak_mib']:.0f} MiB (holds the data);"

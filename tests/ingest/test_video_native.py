@@ -1,0 +1,128 @@
+"""The native fast path of the video loader (Rust, native/src/lib.rs) loads exactly what the Python
+path loads: the same rows (every column, the score's decimal text included), the same quarantine
+records with the same reasons, the same per-file counts, on lines made to sit on every edge of
+what the fast path takes and hands back."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from supervision.ingest import video
+from supervision.ingest.video import load_video
+
+from .conftest import write_jsonl_gz
+from .test_video_bulk import _content, second_db  # noqa: F401 - fixture
+
+D1 = "2024-03-01"
+
+pytestmark = pytest.mark.skipif(video._NATIVE is None, reason=f"native fast path not built ({video.NATIVE_LIBRARY}): make env builds it with cargo")
+
+
+def _u() -> str:
+    return str(uuid.uuid4())
+
+
+def _line(**fields) -> str:
+    base = {"event_id": _u(), "camera_id": "CAM001", "ts": "2024-03-01T09:00:00+08:00", "type": "status", "state": "online"}
+    base.update(fields)
+    return json.dumps({k: v for k, v in base.items() if v is not _DROP}, ensure_ascii=False)
+
+
+_DROP = object()
+
+
+def _j(rest: str) -> str:
+    """A line written by hand: a fresh event_id, then ``rest`` as given."""
+    return '{"event_id": "' + _u() + '", ' + rest
+
+
+def _edge_lines() -> list[str]:
+    ok_face = dict(type="face", state=_DROP, trainee_id="T0001", score=0.5)
+    lines = [
+        # plain events of the three types, then every form of event_id
+        _line(), _line(type="headcount", state=_DROP, count=12), _line(**ok_face),
+        _line(event_id=uuid.uuid4().hex), _line(event_id=_u().upper()), _line(event_id="{" + _u() + "}"),
+        _line(event_id=uuid.uuid4().hex[:31]), _line(event_id=_u().replace("-", "--")), _line(event_id="urn:uuid:" + _u()),
+        _line(event_id="zz" + uuid.uuid4().hex[2:]), _line(event_id=12345), _line(event_id=None), _line(event_id=_DROP),
+        # strings: escapes, unicode, empty, control characters
+        _j('"camera_id": "CAM\\u00e9\\t1", "ts": "2024-03-01T09:00:00Z", "type": "status", "state": "online"}'),
+        _line(camera_id="攝像頭一號"), _line(camera_id=""), _line(camera_id=None), _line(camera_id=7),
+        _line(camera_id="back\\slash"), _line(**{**ok_face, "trainee_id": ""}), _line(**{**ok_face, "trainee_id": None}),
+        _line(**{**ok_face, "trainee_id": "T\"q"}), _line(**{**ok_face, "trainee_id": 9}),
+        _j('"camera_id": "C\x01", "ts": "2024-03-01T09:00:00Z", "type": "status", "state": "online"}'),
+        # timestamps
+        _line(ts="2024-03-01T09:00:00Z"), _line(ts="2024-03-01T09:00:00.5+08:00"), _line(ts="2024-03-01T09:00:00.123456-05:30"),
+        _line(ts="2024-03-01T09:00:00.1234567+08:00"), _line(ts="2024-03-01T09:00:00-00:00"), _line(ts="2024-03-01 09:00:00+08:00"),
+        _line(ts="2024-03-01T09:00:00"), _line(ts="2024-03-01T09:00+08:00"), _line(ts="2024-02-29T23:59:59+08:00"),
+        _line(ts="2023-02-29T10:00:00+08:00"), _line(ts="2024-04-31T10:00:00+08:00"), _line(ts="2024-03-01T24:00:00+08:00"),
+        _line(ts="2024-03-01T23:59:60+08:00"), _line(ts="2024-03-01t09:00:00z"), _line(ts="2024-03-01T09:00:00+0800"),
+        _line(ts="2024-03-01T09:00:00+24:00"), _line(ts="1899-12-31T23:00:00+08:00"), _line(ts="20240301T090000Z"),
+        _line(ts=1709254800), _line(ts=None),
+        # type and state
+        _line(type="Status"), _line(type=None), _line(type=_DROP), _line(state="asleep"), _line(state=None),
+        _line(state=_DROP), _line(type="headcount", state="asleep", count=3), _line(type="headcount", state="offline", count=3),
+        _line(state="tampered", count=-1), _line(state="occluded", score=2),
+        # counts
+        _line(type="headcount", state=_DROP, count=0), _line(type="headcount", state=_DROP, count=2**31 - 1),
+        _line(type="headcount", state=_DROP, count=2**31), _line(type="headcount", state=_DROP, count=-1),
+        _line(type="headcount", state=_DROP, count=5.0), _line(type="headcount", state=_DROP, count="5"),
+        _line(type="headcount", state=_DROP, count=True), _line(type="headcount", state=_DROP, count=None),
+        _line(type="headcount", state=_DROP, count=10**30),
+        _j('"camera_id": "C", "ts": "2024-03-01T09:00:00Z", "type": "headcount", "count": 1e2}'),
+        _j('"camera_id": "C", "ts": "2024-03-01T09:00:00Z", "type": "headcount", "count": 012}'),
+        # scores: the decimal text that must survive
+        *[_line(**{**ok_face, "score": s}) for s in (0, 1, 0.0, 1.0, 0.1, 0.75, 1e-7, 5e-324, 0.3333333333333333, 0.9999999999999999,
+                                                   1.5, -0.1, "0.5", True, None)],
+        *[_j('"camera_id": "C", "ts": "2024-03-01T09:00:00Z", "type": "face", "trainee_id": "T", "score": ' + s + '}')
+          for s in ("-0", "-0.0", "1E-2", "0.50", "1e0", "0.", ".5", "00.5", "1e", "NaN", "Infinity")],
+        # shapes: unknown fields, nesting, duplicates, whitespace, not JSON
+        _line(extra="x", more=None, n=1.5, flag=False), _line(nested={"a": 1}), _line(array=[1, 2]),
+        _j('"camera_id": "C", "ts": "2024-03-01T09:00:00Z", "type": "status", "state": "online", "state": "offline"}'),
+        _j('"camera_id": "C", "ts": "2024-03-01T09:00:00Z", "type": "status", "state": "online", "x": 1, "x": 2}'),
+        '  {"event_id":"' + _u() + '","camera_id":"C","ts":"2024-03-01T09:00:00Z","type":"status","state":"online"}  \r',
+        _j('"camera_id": "C", "ts": "2024-03-01T09:00:00Z", "type": "status", "state": "online"} x'),
+        _j('"camera_id": "C", "ts": "2024-03-01T09:00:00Z", "type": "status", "state": "online",}'),
+        "", "   ", "\t", "{}", "[]", "null", "42", '"text"', "{oops", '{"event_id": ',
+    ]
+    return lines
+
+
+def test_native_and_python_paths_load_the_same(warehouse_db, second_db, landing, monkeypatch):  # noqa: F811
+    lines = _edge_lines()
+    write_jsonl_gz(landing, D1, "a.jsonl.gz", lines)
+    # invalid UTF-8 and a NUL byte, which json.dumps cannot write
+    raw = ("\n".join(lines[:3]) + "\n").encode() + b'{"event_id": "%s", "camera_id": "C\xff", "ts": "2024-03-01T09:00:00Z",' \
+        b' "type": "status", "state": "online"}\n' % _u().encode() + b'{"camera_id": "C\x00"}\n'
+    import gzip
+
+    (landing / "video" / f"date={D1}" / "b.jsonl.gz").write_bytes(gzip.compress(raw))
+    native = load_video(landing, warehouse_db, "native", workers=1)
+    monkeypatch.setattr(video, "_NATIVE", None)
+    python = load_video(landing, second_db, "python", workers=1)
+    assert native["failed_files"] == python["failed_files"] == []
+    got, want = _content(warehouse_db), _content(second_db)
+    assert got[0] == want[0]
+    assert got[1] == want[1]
+    assert got[2] == want[2]
+    assert {k: native[k] for k in ("received", "loaded", "duplicates", "quarantined", "skipped")} == \
+           {k: python[k] for k in ("received", "loaded", "duplicates", "quarantined", "skipped")}
+    # the edges are real: both outcomes occur, and the fast path took most lines itself
+    assert native["loaded"] > 40 and native["quarantined"] > 40 and native["skipped"] == 3
+    scores = {r[7] for r in got[0] if r[3] == "face"}
+    assert {"0", "1", "0.1", "0.75", "0.0000001", "0.3333333333333333", "0.9999999999999999", "0.01"} <= scores
+
+
+def test_native_fast_path_takes_plain_lines_and_hands_back_the_rest():
+    plain = [_line(), _line(type="headcount", state=_DROP, count=3), _line(type="face", state=_DROP, trainee_id="T", score=0.25)]
+    run = "\n".join([*plain, "", _line(ts="2024-03-01T09:00:00"), _line(camera_id="C\\u00e9")]).encode()
+    out, rejected = video._NATIVE.convert(run, 10, 7)
+    rows = out.decode().splitlines()
+    assert len(rows) == 3 and rejected == [3, 4, 5]
+    fields = [r.split("\t") for r in rows]
+    assert [f[8] for f in fields] == ["10", "11", "12"] and {f[9] for f in fields} == {"7"}
+    assert fields[0][3:8] == ["status", "online", r"\N", r"\N", r"\N"]
+    assert fields[1][3:8] == ["headcount", r"\N", "3", r"\N", r"\N"]
+    assert fields[2][3:8] == ["face", r"\N", r"\N", "T", "0.25"]
+    assert all(len(f[0]) == 32 for f in fields)
