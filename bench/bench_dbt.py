@@ -47,65 +47,80 @@ CITY_SESSIONS_PER_DAY = 1500
 TRAINEES_PER_SESSION = 30
 
 STATIC_SQL = """
-insert into raw_training.occupations values ('O1', 'occ', 'life_service', true, now());
+insert into raw_training.occupations values ('O1', 'occ', 'life_service', true, timestamptz '{start} 00:00+08');
 insert into raw_training.institutions
 select 'I' || i, 'inst', 'cc', 'private', (array['310101','310104','310105','310115'])[1 + i % 4],
-       '2020-01-01', '2030-12-31', now() from generate_series(0, 19) i;
-insert into raw_training.institution_occupations select 'I' || i, 'O1', '2020-01-01', '2030-12-31', now()
+       '2020-01-01', '2030-12-31', timestamptz '{start} 00:00+08' from generate_series(0, 19) i;
+insert into raw_training.institution_occupations select 'I' || i, 'O1', '2020-01-01', '2030-12-31', timestamptz '{start} 00:00+08'
 from generate_series(0, 19) i;
 insert into raw_training.sites select 'X' || i, 'I' || (i % 20), (array['310101','310104','310105','310115'])[1 + (i % 20) % 4],
-       'addr', true, now() from generate_series(0, {spd} - 1) i;
-insert into raw_training.cameras select 'C' || i, 'X' || i, '2020-01-01', now() from generate_series(0, {spd} - 1) i;
+       'addr', true, timestamptz '{start} 00:00+08' from generate_series(0, {spd} - 1) i;
+insert into raw_training.cameras select 'C' || i, 'X' || i, '2020-01-01', timestamptz '{start} 00:00+08' from generate_series(0, {spd} - 1) i;
+update raw_training.occupations set _loaded_at = timestamptz '{start} 00:00+08';
+update raw_training.institutions set _loaded_at = timestamptz '{start} 00:00+08';
+update raw_training.institution_occupations set _loaded_at = timestamptz '{start} 00:00+08';
+update raw_training.sites set _loaded_at = timestamptz '{start} 00:00+08';
+update raw_training.cameras set _loaded_at = timestamptz '{start} 00:00+08';
 """
 
 # One local day d (0-based), its video in its own partition of raw_video.events as the video loader
 # makes them (all days in the DEFAULT partition would make every local_date lookup grow with history): spd sessions of 3 hours at their own site; classes rotate every 20 days
 # with tps trainees each; every trainee checks in and out; the site's camera sends an online status,
-# a headcount every minute and a face event per trainee.
+# a headcount every minute and a face event per trainee. The training rows carry the _loaded_at of
+# the nightly pull that would have brought them (01:00 the next day), not the bench's clock: the
+# history of 300 days is written in minutes, and stamps that close would make "the rows loaded in
+# the last day" (what a daily data test reads, macros/data_tests_scope.sql) the whole history.
 DAY_SQL = """
 insert into raw_training.classes
 select 'K' || i || '_' || ({d} / 20), 'I' || (i % 20), 'O1', 4, 'standard', true, 60,
-       date '{start}' + ({d} / 20) * 20, date '{start}' + ({d} / 20) * 20 + 19, 'running', now()
+       date '{start}' + ({d} / 20) * 20, date '{start}' + ({d} / 20) * 20 + 19, 'running', {loaded_at}
 from generate_series(0, {spd} - 1) i
 where {d} % 20 = 0;
 insert into raw_training.trainees
 select 'T' || i || '_' || ({d} / 20) || '_' || k, md5(i || '_' || ({d} / 20) || '_' || k), 'masked', true, null, true,
-       'F', '1990-01-01', true, now()
+       'F', '1990-01-01', true, {loaded_at}
 from generate_series(0, {spd} - 1) i, generate_series(0, {tps} - 1) k
 where {d} % 20 = 0;
 insert into raw_training.enrollments
 select 'E' || i || '_' || ({d} / 20) || '_' || k, 'K' || i || '_' || ({d} / 20), 'T' || i || '_' || ({d} / 20) || '_' || k,
-       now(), 'completed', date '{start}' + ({d} / 20) * 20 + 19, now()
+       (date '{start}' + ({d} / 20) * 20)::timestamptz - interval '1 day', 'completed', date '{start}' + ({d} / 20) * 20 + 19, {loaded_at}
 from generate_series(0, {spd} - 1) i, generate_series(0, {tps} - 1) k
 where {d} % 20 = 0;
 insert into raw_training.subsidy_claims
 select 'CL' || i || '_' || ({d} / 20) || '_' || k, 'E' || i || '_' || ({d} / 20) || '_' || k,
        'T' || i || '_' || ({d} / 20) || '_' || k, null, 1000, (date '{day}' + time '10:00') at time zone 'Asia/Shanghai',
-       'submitted', now()
+       'submitted', {loaded_at}
 from generate_series(0, {spd} - 1) i, generate_series(0, {tps} - 1) k
 where {d} % 20 = 19;
 insert into raw_training.sessions
 select 'S' || {d} || '_' || i, 'K' || i || '_' || ({d} / 20), 'X' || i,
        (date '{day}' + time '09:00') at time zone 'Asia/Shanghai', (date '{day}' + time '12:00') at time zone 'Asia/Shanghai',
-       'onsite', 'held', now()
+       'onsite', 'held', {loaded_at}
 from generate_series(0, {spd} - 1) i;
 insert into raw_training.attendance
 select {d}::bigint * 1000000 + i * 100 + k * 2 + e, 'S' || {d} || '_' || i, 'T' || i || '_' || ({d} / 20) || '_' || k,
        case e when 0 then 'check_in' else 'check_out' end, 'face', 'D' || i,
        (date '{day}' + case e when 0 then time '08:55' else time '12:00' end) at time zone 'Asia/Shanghai'
-           + k * interval '7 seconds', 0.9, now()
+           + k * interval '7 seconds', 0.9, {loaded_at}
 from generate_series(0, {spd} - 1) i, generate_series(0, {tps} - 1) k, generate_series(0, 1) e;
 create table if not exists raw_video.events_{day_compact} partition of raw_video.events
     for values from ('{day}') to ('{next_day}');
-insert into raw_video.events (event_id, camera_id, ts, type, state, count, trainee_id, score, local_date, file_id, line_no)
+insert into raw_video.events (event_id, camera_id, ts, type, state, count, trainee_id, score, local_date, file_id, line_no, _loaded_at)
 select gen_random_uuid(), 'C' || i, (date '{day}' + time '08:55') at time zone 'Asia/Shanghai' + m * interval '1 minute',
        case when m = 0 then 'status' else 'headcount' end, case when m = 0 then 'online' end,
-       case when m > 0 then 20 end, null, null::numeric, date '{day}', {d}, i * 1000 + m
+       case when m > 0 then 20 end, null, null::numeric, date '{day}', {d}, i * 1000 + m, {loaded_at}
 from generate_series(0, {spd} - 1) i, generate_series(0, 185) m;
-insert into raw_video.events (event_id, camera_id, ts, type, state, count, trainee_id, score, local_date, file_id, line_no)
+insert into raw_video.events (event_id, camera_id, ts, type, state, count, trainee_id, score, local_date, file_id, line_no, _loaded_at)
 select gen_random_uuid(), 'C' || i, (date '{day}' + time '09:02') at time zone 'Asia/Shanghai' + k * interval '3 seconds',
-       'face', null, null, 'T' || i || '_' || ({d} / 20) || '_' || k, 0.9, date '{day}', {d}, i * 1000 + 500 + k
+       'face', null, null, 'T' || i || '_' || ({d} / 20) || '_' || k, 0.9, date '{day}', {d}, i * 1000 + 500 + k, {loaded_at}
 from generate_series(0, {spd} - 1) i, generate_series(0, {tps} - 1) k;
+-- the loaders' stamp (the column defaults to the clock; the index on it finds today's rows)
+update raw_training.classes set _loaded_at = {loaded_at} where _loaded_at > {loaded_at};
+update raw_training.trainees set _loaded_at = {loaded_at} where _loaded_at > {loaded_at};
+update raw_training.enrollments set _loaded_at = {loaded_at} where _loaded_at > {loaded_at};
+update raw_training.subsidy_claims set _loaded_at = {loaded_at} where _loaded_at > {loaded_at};
+update raw_training.sessions set _loaded_at = {loaded_at} where _loaded_at > {loaded_at};
+update raw_training.attendance set _loaded_at = {loaded_at} where _loaded_at > {loaded_at};
 """
 
 
@@ -148,7 +163,8 @@ def load_days(url: str, first: int, last: int, spd: int) -> float:
         for d in range(first, last):
             day = START + timedelta(days=d)
             conn.execute(DAY_SQL.format(d=d, day=day, day_compact=f"{day:%Y%m%d}", next_day=day + timedelta(days=1),
-                                        start=START, spd=spd, tps=TRAINEES_PER_SESSION))
+                                        start=START, spd=spd, tps=TRAINEES_PER_SESSION,
+                                        loaded_at=f"timestamptz '{day + timedelta(days=1)} 01:00+08'"))
         conn.execute("analyze")
     return time.perf_counter() - t0
 
@@ -246,7 +262,7 @@ def main() -> int:
     try:
         bootstrap(url)
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(STATIC_SQL.format(spd=spd))
+            conn.execute(STATIC_SQL.format(spd=spd, start=START - timedelta(days=1)))
         t_load = load_days(url, 0, n, spd)
         run_dbt(["seed"], url)
         t0 = time.perf_counter()

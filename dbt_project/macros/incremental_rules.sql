@@ -47,9 +47,9 @@
 
 {#- Rows of a change source (re)loaded since this model last read it. -#}
 {% macro changed_since_last_build(name, alias=none) -%}
-    {{ alias ~ '.' if alias else '' }}_loaded_at > (
-        select coalesce(max(built_until), '-infinity'::timestamptz) from {{ ref('incremental_marks') }}
-        where model_name = '{{ this.name }}' and source_name = '{{ name }}')
+    {{ alias ~ '.' if alias else '' }}_loaded_at > {{ timestamptz_literal(
+        "select coalesce(max(built_until), '-infinity'::timestamptz) from " ~ ref('incremental_marks')
+        ~ " where model_name = '" ~ this.name ~ "' and source_name = '" ~ name ~ "'", ref('incremental_marks')) }}
 {%- endmacro %}
 
 {#- Pre-hook: take the marks of `sources` now; on an incremental run, stage the keys to recompute

@@ -94,6 +94,21 @@ def cmd_bench(args) -> int:
     return run_benchmarks(args.only, quick=args.quick)
 
 
+def cmd_dbt(args) -> int:
+    from supervision.config import settings
+    from supervision.dbt_runner import DbtError, run_dbt
+
+    extra = list(args.dbt_args)
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
+    try:
+        run_dbt(extra, settings().warehouse_url())
+    except DbtError as err:
+        print(err, file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_users(args) -> int:
     from supervision.review.users import main as users_main
 
@@ -158,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="*", default=None, help="names of benchmarks to run (default: all)")
     p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("dbt", help="run dbt on the warehouse (the project's profile and connection), e.g. the"
+                                   " whole-history sweep of the data tests: supervision dbt test --vars"
+                                   " '{data_tests_scope: all}'")
+    p.add_argument("dbt_args", nargs=argparse.REMAINDER, help="dbt's own arguments")
+    p.set_defaults(func=cmd_dbt)
 
     p = sub.add_parser("users", help="manage review application users")
     p.add_argument("action", choices=["add", "list", "disable", "passwd"])

@@ -8,10 +8,12 @@
     materialized='incremental',
     unique_key='attendance_id',
     incremental_strategy='merge',
+    on_schema_change='append_new_columns',
     post_hook=[
         "create unique index if not exists fct_attendance_id_idx on {{ this }} (attendance_id)",
         "create index if not exists fct_attendance_loaded_at_idx on {{ this }} (_loaded_at)",
         "create index if not exists fct_attendance_session_idx on {{ this }} (session_id)",
+        "create index if not exists fct_attendance_built_at_idx on {{ this }} (_built_at)",
     ],
 ) }}
 
@@ -56,7 +58,8 @@ final as (
         attendance.captured_at,
         {{ local_date('attendance.captured_at') }} as captured_on,
         attendance.updated_at,
-        attendance._loaded_at
+        attendance._loaded_at,
+        {{ built_at_sql() }} as _built_at
     from attendance
     {% if is_incremental() %}
     left join previous_versions on previous_versions.attendance_id = attendance.attendance_id

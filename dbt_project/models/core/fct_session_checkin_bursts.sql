@@ -7,8 +7,12 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    on_schema_change='append_new_columns',
     pre_hook="{{ stage_sessions_to_recompute(attendance_sessions_to_recompute_sql()) }}",
-    post_hook=["create index if not exists fct_session_checkin_bursts_session_idx on {{ this }} (session_id)"],
+    post_hook=[
+        "create index if not exists fct_session_checkin_bursts_session_idx on {{ this }} (session_id)",
+        "create index if not exists fct_session_checkin_bursts_built_at_idx on {{ this }} (_built_at)",
+    ],
 ) }}
 
 with
@@ -59,5 +63,6 @@ select
     check_ins,
     largest_burst,
     largest_burst_started_at,
-    _source_loaded_at
+    _source_loaded_at,
+    {{ built_at_sql() }} as _built_at
 from largest_burst_per_device

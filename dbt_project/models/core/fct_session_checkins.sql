@@ -4,9 +4,11 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    on_schema_change='append_new_columns',
     pre_hook="{{ stage_sessions_to_recompute(attendance_sessions_to_recompute_sql()) }}",
     post_hook=[
         "create index if not exists fct_session_checkins_session_idx on {{ this }} (session_id)",
+        "create index if not exists fct_session_checkins_built_at_idx on {{ this }} (_built_at)",
         "create index if not exists fct_session_checkins_trainee_idx on {{ this }} (trainee_id)",
     ],
 ) }}
@@ -46,5 +48,6 @@ select
     first_check_in_at,
     last_check_out_at,
     -- high-water mark of this build (same on every row of the batch): what was read
-    max(_loaded_at) over () as _source_loaded_at
+    max(_loaded_at) over () as _source_loaded_at,
+    {{ built_at_sql() }} as _built_at
 from per_session_trainee

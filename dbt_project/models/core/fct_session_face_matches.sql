@@ -4,8 +4,12 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    on_schema_change='append_new_columns',
     pre_hook="{{ stage_sessions_to_recompute(video_sessions_to_recompute_sql()) }}",
-    post_hook=["create index if not exists fct_session_face_matches_session_idx on {{ this }} (session_id)"],
+    post_hook=[
+        "create index if not exists fct_session_face_matches_session_idx on {{ this }} (session_id)",
+        "create index if not exists fct_session_face_matches_built_at_idx on {{ this }} (_built_at)",
+    ],
 ) }}
 
 with
@@ -64,6 +68,7 @@ select
     trainee_id,
     count(*) as face_events,
     max(face_score) as best_face_score,
-    max(max(_loaded_at)) over () as _source_loaded_at
+    max(max(_loaded_at)) over () as _source_loaded_at,
+    {{ built_at_sql() }} as _built_at
 from face_events_in_window
 group by session_id, trainee_id

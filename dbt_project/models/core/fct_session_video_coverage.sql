@@ -16,8 +16,12 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    on_schema_change='append_new_columns',
     pre_hook="{{ stage_sessions_to_recompute(video_sessions_to_recompute_sql()) }}",
-    post_hook=["create index if not exists fct_session_video_coverage_session_idx on {{ this }} (session_id)"],
+    post_hook=[
+        "create index if not exists fct_session_video_coverage_session_idx on {{ this }} (session_id)",
+        "create index if not exists fct_session_video_coverage_built_at_idx on {{ this }} (_built_at)",
+    ],
 ) }}
 
 {%- set recent = "interval '" ~ var('camera_up_recent_minutes') ~ " minutes'" %}
@@ -301,5 +305,6 @@ select
     max_headcount,
     headcount_events,
     face_events,
-    _source_loaded_at
+    _source_loaded_at,
+    {{ built_at_sql() }} as _built_at
 from final

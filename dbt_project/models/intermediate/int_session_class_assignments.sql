@@ -5,17 +5,20 @@
     materialized='incremental',
     unique_key=['session_id', 'class_id'],
     incremental_strategy='merge',
+    on_schema_change='append_new_columns',
     post_hook=[
         "create unique index if not exists int_session_class_assignments_key_idx on {{ this }} (session_id, class_id)",
         "create index if not exists int_session_class_assignments_loaded_at_idx on {{ this }} (_loaded_at)",
+        "create index if not exists int_session_class_assignments_built_at_idx on {{ this }} (_built_at)",
     ],
 ) }}
 
 select
     session_id,
     class_id,
-    _loaded_at
+    _loaded_at,
+    {{ built_at_sql() }} as _built_at
 from {{ ref('stg_training__sessions') }}
 {% if is_incremental() %}
-where _loaded_at > (select coalesce(max(_loaded_at), '-infinity'::timestamptz) from {{ this }})
+where _loaded_at > {{ built_until_sql('_loaded_at') }}
 {% endif %}

@@ -1,0 +1,65 @@
+{#-
+  What a daily run's data tests read: the rows that run wrote, not the whole history.
+
+  Data tests on the models that grow with history (attendance, the per-session and per-trainee
+  facts) carry a `where` config with one of the placeholders below. dbt builds every filtered test
+  from get_where_subquery(); this override replaces the placeholder with a bound that an index
+  answers, so a test costs the rows of one run, not of 300 days:
+
+    __latest_build__   the rows the latest build of the model wrote: `_built_at >= <the newest
+                       _built_at of the model>` (each incremental fact
+                       stamps its inserted / merged rows with the build's run_started_at; a full
+                       refresh stamps every row, so its test reads the whole table)
+    __latest_loads__   the rows the loaders wrote in the last `data_tests_loads_days` days of
+                       loads: `_loaded_at >= <the newest _loaded_at of the model> - N days`
+
+  What a scoped test does not see, the database enforces or an earlier run's test saw:
+    - keys: a per-session fact (key session_id, or session_id and one more column) rewrites all
+      of a session's rows in one build (delete + insert), so a key repeated across builds cannot
+      arise; fct_attendance and int_session_class_assignments merge on their key under a unique
+      index, and raw_training.attendance (under stg_training__attendance) has its primary key;
+    - rows that this run did not write were tested by the run that wrote them.
+  (Unique indexes on the per-session facts were tried, in bench/bench_dbt.py: the planner then
+  estimated 1 row for FACE_NOT_SEEN's join and chose nested loops; in a 270-day catch-up that model
+  ran 17 minutes before it was stopped, where the whole catch-up had taken 188 s without them.)
+  `--vars '{data_tests_scope: all}'` drops the bounds (the whole-history sweep: after a backfill,
+  a change of a test, or weekly). Tests without a placeholder are untouched.
+-#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- if not where -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+    {%- set scoped = '__latest_build__' in where or '__latest_loads__' in where -%}
+    {%- if scoped and var('data_tests_scope', 'changed') == 'all' -%}
+        {%- set where = where | replace('__latest_build__', 'true') | replace('__latest_loads__', 'true') -%}
+    {%- elif scoped -%}
+        {#- the bounds are read first and written into the test as literals: a bound the planner
+            sees only as a subquery's result gets a generic estimate (a third of the table) and a
+            sequential scan; a literal beyond the column's statistics gets the index -#}
+        {%- set latest_build = '_built_at >= ' ~ _scope_bound(relation, 'max(_built_at)', '__latest_build__' in where) -%}
+        {%- set latest_loads = '_loaded_at >= ' ~ _scope_bound(
+                relation, "max(_loaded_at) - interval '" ~ (var('data_tests_loads_days') | int) ~ " days'",
+                '__latest_loads__' in where) -%}
+        {%- set where = where | replace('__latest_build__', latest_build) | replace('__latest_loads__', latest_loads) -%}
+    {%- endif -%}
+    {%- set filtered -%}
+        (select * from {{ relation }} where {{ where }}) dbt_subquery
+    {%- endset -%}
+    {%- do return(filtered) -%}
+{%- endmacro %}
+
+{#- The build stamp of an incremental fact's rows (see get_where_subquery). -#}
+{% macro built_at_sql() -%}
+    '{{ run_started_at.isoformat() }}'::timestamptz
+{%- endmacro %}
+
+{#- A bound of the scope: `expression` over `relation`, as a literal (timestamptz_literal,
+    macros/incremental_window.sql); not read when the test does not use it. -#}
+{% macro _scope_bound(relation, expression, used) -%}
+    {%- if not used -%}
+        {{- "'infinity'::timestamptz" -}}
+    {%- else -%}
+        {{- timestamptz_literal('select ' ~ expression ~ ' from ' ~ relation, relation) -}}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,79 @@
+"""Data tests of the large facts read the rows the latest build wrote (macros/data_tests_scope.sql):
+a bad row there fails the daily test; a bad row left by an older build is outside the daily scope
+and is caught by the whole-history sweep (--vars data_tests_scope: all). The bounds are written
+into the test as literals (so PostgreSQL can use the _built_at / _loaded_at indexes)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from supervision.dbt_runner import DbtError, run_dbt
+
+HERE = Path(__file__).resolve().parent
+CHECKINS_TESTS = ["--select", "fct_session_checkins", "--exclude", "test_type:unit"]
+
+
+def _exec(url: str, sql: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _failing_tests(url: str, target: list[str], *extra: str) -> set[str]:
+    try:
+        run_dbt(["test", *CHECKINS_TESTS, *target], url, vars=dict(extra) if extra else None)
+    except DbtError as err:
+        return set(re.findall(r"test\.supervision\.(\w+?)\.[0-9a-f]{10}", str(err))) or {str(err)[:300]}
+    return set()
+
+
+def test_daily_data_tests_read_the_latest_build_and_the_sweep_reads_all(warehouse_db: str, tmp_path: Path) -> None:
+    target = ["--target-path", str(tmp_path / "target")]
+    _exec(warehouse_db, (HERE / "raw_dataset.sql").read_text(encoding="utf-8"))
+    run_dbt(["build", "--resource-type", "model", "--resource-type", "seed", "--exclude", "tag:after_alerts", *target],
+            warehouse_db)
+    assert _failing_tests(warehouse_db, target) == set()
+    with psycopg.connect(warehouse_db) as conn:
+        n, builds = conn.execute("select count(*), count(distinct _built_at) from core.fct_session_checkins").fetchone()
+    assert n > 0 and builds == 1
+
+    # a repeated (session, trainee) left by an older build: outside the daily scope, caught by the sweep
+    _exec(warehouse_db, "insert into core.fct_session_checkins select (c).* from ("
+                        " select c from core.fct_session_checkins c limit 1) x;"
+                        " update core.fct_session_checkins set _built_at = '2000-01-01'"
+                        " where ctid = (select max(ctid) from core.fct_session_checkins)")
+    assert _failing_tests(warehouse_db, target) == set()
+    swept = _failing_tests(warehouse_db, target, ("data_tests_scope", "all"))
+    assert any(t.startswith("unique_combination_of_columns_fct_session_checkins") for t in swept), swept
+
+    # the same in the latest build's rows: the daily test fails
+    _exec(warehouse_db, "update core.fct_session_checkins set _built_at = (select max(_built_at) from core.fct_session_checkins)"
+                        " where _built_at = '2000-01-01'")
+    daily = _failing_tests(warehouse_db, target)
+    assert any(t.startswith("unique_combination_of_columns_fct_session_checkins") for t in daily), daily
+
+    # the compiled daily test bounds _built_at by a literal, not by a subquery the planner cannot see through
+    compiled = [p.read_text() for p in (tmp_path / "target" / "compiled").rglob("*.sql")]
+    sql = next(s for s in compiled if "from (select * from" in s and "fct_session_checkins\" where" in s
+               and "group by session_id, trainee_id" in s)
+    assert re.search(r"_built_at >= '\d{4}-\d\d-\d\d[ T][\d:.+]+'::timestamptz", sql), sql
+    assert "select max(_built_at)" not in sql
+
+
+@pytest.mark.parametrize("scope", ["changed", "all"])
+def test_staging_attendance_key_tests_are_bounded_by_the_latest_loads(warehouse_db: str, tmp_path: Path, scope: str) -> None:
+    _exec(warehouse_db, (HERE / "raw_dataset.sql").read_text(encoding="utf-8"))
+    target = ["--target-path", str(tmp_path / "target")]
+    run_dbt(["compile", "--select", "stg_training__attendance", *target], warehouse_db, vars={"data_tests_scope": scope})
+    # before the view exists the bound cannot be read: compiling still works (the bound as a subquery)
+    first = next((tmp_path / "target" / "compiled").rglob("unique_stg_training__attendance_attendance_id*.sql")).read_text()
+    assert ("_loaded_at >= (select max(_loaded_at)" in first) == (scope == "changed"), first
+    run_dbt(["run", "--select", "stg_training__attendance", *target], warehouse_db)
+    run_dbt(["compile", "--select", "stg_training__attendance", *target], warehouse_db, vars={"data_tests_scope": scope})
+    sql = next((tmp_path / "target" / "compiled").rglob("unique_stg_training__attendance_attendance_id*.sql")).read_text()
+    if scope == "changed":
+        assert re.search(r"_loaded_at >= '\d{4}-\d\d-\d\d[ T][\d:.+]+'::timestamptz", sql), sql
+    else:
+        assert "_loaded_at >=" not in sql and "where true" in sql, sql
