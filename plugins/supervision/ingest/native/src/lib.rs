@@ -348,12 +348,8 @@ fn row(line: &[u8], line_no: i64, file_id: i64, out: &mut Vec<u8>, num: &mut Str
         None => out.extend_from_slice(b"\\N"),
     }
     out.push(b'\t');
-    num.clear();
     match count {
-        Some(c) => {
-            let _ = write!(num, "{c}");
-            out.extend_from_slice(num.as_bytes());
-        }
+        Some(c) => push_int(out, c),
         None => out.extend_from_slice(b"\\N"),
     }
     out.push(b'\t');
@@ -371,10 +367,32 @@ fn row(line: &[u8], line_no: i64, file_id: i64, out: &mut Vec<u8>, num: &mut Str
         }
         None => out.extend_from_slice(b"\\N"),
     }
-    num.clear();
-    let _ = write!(num, "\t{line_no}\t{file_id}\n");
-    out.extend_from_slice(num.as_bytes());
+    out.push(b'\t');
+    push_int(out, line_no);
+    out.push(b'\t');
+    push_int(out, file_id);
+    out.push(b'\n');
     true
+}
+
+/// Decimal digits of `v` (no formatting machinery: this runs three times a row).
+#[inline]
+fn push_int(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    let mut n = v.unsigned_abs();
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
 }
 
 /// Convert `len` bytes at `input` (lines joined by b"\n", the first numbered `first_line`) into
