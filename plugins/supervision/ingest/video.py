@@ -36,7 +36,8 @@ Speed: the file is read once (checksum and decompression in the same pass, with 
 that a truncated member keeps every line decoded before it); runs of complete lines are decoded
 by msgspec in one call into typed structs validated in C (``decode_lines``); a run with a line that
 fails goes line by line, and a line that fails goes through a slow path that names the reason.
-Rows go to the server by binary COPY.
+Rows go to the server by binary COPY; with the native fast path (native/src/lib.rs), runs of lines
+become COPY text rows in Rust and only the lines it hands back take the Python path.
 """
 from __future__ import annotations
 
@@ -457,15 +458,14 @@ class _Native:
     takes a run of lines and gives back (COPY text rows, indexes of the lines it did not take).
     The GIL is released during the call."""
 
-    VERSION = 1
+    VERSION = 2  # of the Result layout and row format (lib.rs fv_version)
 
     def __init__(self, path: Path):
         import ctypes
 
         class Result(ctypes.Structure):
             _fields_ = [("out_ptr", ctypes.c_void_p), ("out_len", ctypes.c_size_t), ("out_cap", ctypes.c_size_t),
-                        ("rej_ptr", ctypes.c_void_p), ("rej_len", ctypes.c_size_t), ("rej_cap", ctypes.c_size_t),
-                        ("rows", ctypes.c_size_t)]
+                        ("rej_ptr", ctypes.c_void_p), ("rej_len", ctypes.c_size_t), ("rej_cap", ctypes.c_size_t)]
 
         lib = ctypes.CDLL(str(path))
         lib.fv_version.restype = ctypes.c_uint32
@@ -477,7 +477,6 @@ class _Native:
         lib.fv_free.argtypes = [ctypes.POINTER(Result)]
         lib.fv_free.restype = None
         self._lib, self._ctypes, self._result = lib, ctypes, Result
-        self.path = path
 
     def convert(self, run: bytes, first_line: int, file_id: int) -> tuple[bytes, list[int]]:
         ct = self._ctypes
@@ -496,7 +495,7 @@ NATIVE_LIBRARY = Path(__file__).with_name("native") / "target" / "release" / "li
 
 def _load_native() -> _Native | None:
     """The fast path when it is built and not switched off (SUPERVISION_VIDEO_NATIVE=0); else
-    None, and the loader parses in Python (same rows, about 3x the CPU per event)."""
+    None, and the loader parses in Python (same rows, more CPU per event)."""
     if os.environ.get("SUPERVISION_VIDEO_NATIVE", "1") == "0" or not NATIVE_LIBRARY.exists():
         return None
     try:

@@ -24,7 +24,6 @@ pub struct FvResult {
     rej_ptr: *mut u32,
     rej_len: usize,
     rej_cap: usize,
-    rows: usize,
 }
 
 const INT4_MAX: i64 = 2_147_483_647;
@@ -407,11 +406,8 @@ pub unsafe extern "C" fn fv_convert(input: *const u8, len: usize, first_line: i6
     let mut out: Vec<u8> = Vec::with_capacity(len + len / 4 + 64);
     let mut rej: Vec<u32> = Vec::new();
     let mut num = String::with_capacity(48);
-    let mut rows = 0usize;
     for (k, line) in data.split(|&c| c == b'\n').enumerate() {
-        if row(line, first_line + k as i64, file_id, &mut out, &mut num) {
-            rows += 1;
-        } else {
+        if !row(line, first_line + k as i64, file_id, &mut out, &mut num) {
             rej.push(k as u32);
         }
     }
@@ -424,7 +420,6 @@ pub unsafe extern "C" fn fv_convert(input: *const u8, len: usize, first_line: i6
         rej_ptr: rej.as_mut_ptr(),
         rej_len: rej.len(),
         rej_cap: rej.capacity(),
-        rows,
     };
 }
 
@@ -444,5 +439,5 @@ pub unsafe extern "C" fn fv_free(res: *mut FvResult) {
 /// Version of the row format, checked by the Python side before use.
 #[no_mangle]
 pub extern "C" fn fv_version() -> u32 {
-    1
+    2
 }
