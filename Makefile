@@ -41,7 +41,7 @@ $(BIN)/supervision: $(UV) uv.lock pyproject.toml
 	@touch $@
 
 # the video loader's native fast path (Rust, no dependencies: built offline by the machine's
-# cargo); without cargo the loader parses in Python (same rows, about 3x the CPU per event)
+# cargo); without cargo the loader parses in Python (same rows, more CPU per event)
 NATIVE := plugins/supervision/ingest/native
 NATIVE_LIB := $(NATIVE)/target/release/libsupervision_video.so
 $(NATIVE_LIB): $(NATIVE)/src/lib.rs $(NATIVE)/Cargo.toml

@@ -9,7 +9,7 @@ peak memory):
 
 (a) end to end: ``load_video``'s three steps (files → warehouse: read, checksum, parse, validate,
     COPY, dedup, indexes, attach, quarantine, audit, manifest), events received per second, with
-    the native fast path when it is built (a') and again with the Python parser;
+    the native fast path when it is built; (a') then the same files again with the Python parser;
 (b) raw COPY: the same rows, already formatted as COPY text in memory, into an empty UNLOGGED
     table without indexes: the server's own limit;
 (c) pandas ``DataFrame.to_sql`` (method=None) of a sample of the same rows;
