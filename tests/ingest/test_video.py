@@ -7,6 +7,7 @@ import uuid
 from datetime import date
 
 import psycopg
+import pytest
 
 from supervision.ingest.video import list_pending_files, load_video, load_video_file
 
@@ -158,7 +159,16 @@ def test_a_changed_file_is_reported_once_and_not_reloaded(warehouse_db, landing)
     assert len(failed) == 1 and "changed after it was loaded" in failed[0]["message"]
 
 
-def test_parallel_workers_share_ids_without_loss_or_deadlock(warehouse_db, landing):
+@pytest.mark.parametrize("parser", ["native", "python"])
+def test_parallel_workers_share_ids_without_loss_or_deadlock(warehouse_db, landing, parser, monkeypatch):
+    """Two workers: threads with the native parser, subprocesses with the Python one."""
+    from supervision.ingest import video
+
+    if parser == "native" and video._NATIVE is None:
+        pytest.skip("native fast path not built (make env builds it with cargo)")
+    if parser == "python":  # the subprocesses read the switch from their environment
+        monkeypatch.setenv("SUPERVISION_VIDEO_NATIVE", "0")
+        monkeypatch.setattr(video, "_NATIVE", None)
     shared = [ev() for _ in range(300)]
     for i in range(4):
         write_jsonl_gz(landing, D1, f"w{i}.jsonl.gz", shared + [ev() for _ in range(50)])

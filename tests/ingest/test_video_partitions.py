@@ -33,13 +33,53 @@ def test_one_partition_per_day_and_duplicates_within_the_day(warehouse_db, landi
                                         partition_name(date(2024, 3, 1)): 6,
                                         partition_name(date(2024, 3, 2)): 3}
     with psycopg.connect(warehouse_db) as conn:
-        keys = conn.execute("select a.attname from pg_index i join pg_attribute a on a.attrelid = i.indrelid"
-                            " and a.attnum = any(i.indkey) where i.indrelid = 'raw_video.events'::regclass"
-                            " and i.indisprimary").fetchall()
         plan = "\n".join(r[0] for r in conn.execute(
             "explain select * from raw_video.events where local_date = '2024-03-02'"))
-    assert {k[0] for k in keys} == {"local_date", "event_id"}
+    # event_id leads the key (uuids sort on abbreviated keys: the partition's key builds faster)
+    assert primary_keys(warehouse_db) == {"raw_video.events": ["event_id", "local_date"],
+                                          partition_name(date(2024, 3, 1)): ["event_id", "local_date"],
+                                          partition_name(date(2024, 3, 2)): ["event_id", "local_date"],
+                                          "raw_video.events_default": ["event_id", "local_date"]}
     assert "events_p20240302" in plan and "events_p20240301" not in plan  # pruning replaces the date index
+
+
+def primary_keys(url: str) -> dict[str, list[str]]:
+    """Primary key columns, in order, of raw_video.events and its partitions."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "select c.conrelid::regclass::text, array_agg(a.attname::text order by k.ord)"
+            " from pg_constraint c cross join unnest(c.conkey) with ordinality k(attnum, ord)"
+            " join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum"
+            " join pg_namespace n on n.oid = c.connamespace"
+            " where n.nspname = 'raw_video' and c.contype = 'p' group by 1").fetchall()
+    return dict(rows)
+
+
+def test_a_warehouse_keyed_local_date_first_still_attaches_its_days(fresh_db, landing):
+    """A warehouse bootstrapped when the key was (local_date, event_id) keeps it, and each bulk day
+    gets the same key, so that it can be attached."""
+    from supervision.warehouse import bootstrap, ddl_text
+
+    ddl = ddl_text("warehouse.sql")
+    assert "primary key (event_id, local_date))" in ddl
+    with psycopg.connect(fresh_db) as conn:
+        conn.execute("create schema raw_video")
+        start = ddl.index("create table if not exists raw_video.events (")
+        conn.execute(ddl[start:ddl.index(";", start)].replace("primary key (event_id, local_date))",
+                                                             "primary key (local_date, event_id))"))
+    bootstrap(fresh_db)
+    d1 = [ev() for _ in range(4)]
+    write_jsonl_gz(landing, D1, "a.jsonl.gz", d1)
+    write_jsonl_gz(landing, D1, "b-redelivery.jsonl.gz", d1[:2] + [ev()])
+    write_jsonl_gz(landing, D2, "a.jsonl.gz", [ev(ts="2024-03-02T10:00:00+08:00")])
+    summary = load_video(landing, fresh_db, "run-1", workers=1)
+    assert (summary["received"], summary["loaded"], summary["duplicates"], summary["failed_files"]) == (8, 6, 2, [])
+    assert primary_keys(fresh_db) == {"raw_video.events": ["local_date", "event_id"],
+                                      partition_name(date(2024, 3, 1)): ["local_date", "event_id"],
+                                      partition_name(date(2024, 3, 2)): ["local_date", "event_id"],
+                                      "raw_video.events_default": ["local_date", "event_id"]}
+    assert partitions(fresh_db) == {"raw_video.events_default": 0, partition_name(date(2024, 3, 1)): 5,
+                                    partition_name(date(2024, 3, 2)): 1}
 
 
 def test_rows_of_the_default_partition_are_moved_when_the_day_gets_its_partition(warehouse_db, landing):

@@ -1,7 +1,7 @@
 """Video monitoring platform: ``<landing>/video/date=YYYY-MM-DD/*.jsonl.gz`` into ``raw_video.events``.
 
 ``raw_video.events`` is partitioned by ``local_date``, one partition per day (see warehouse.sql).
-Events are deduplicated on (local_date, event_id): the contract puts every delivery of an event in
+Events are deduplicated on (event_id, local_date): the contract puts every delivery of an event in
 the same ``date=`` folder, so a file's load touches one day's rows only and costs the same whatever
 the history holds. Every file is loaded once (``ops.file_manifest``, by landing-relative path, with
 size and SHA-256); a file that cannot be read is recorded and never stops the others.
@@ -36,8 +36,9 @@ Speed: the file is read once (checksum and decompression in the same pass, with 
 that a truncated member keeps every line decoded before it); runs of complete lines are decoded
 by msgspec in one call into typed structs validated in C (``decode_lines``); a run with a line that
 fails goes line by line, and a line that fails goes through a slow path that names the reason.
-Rows go to the server by binary COPY; with the native fast path (native/src/lib.rs), runs of lines
-become COPY text rows in Rust and only the lines it hands back take the Python path.
+Rows go to the server by binary COPY (the server parses no text); with the native fast path
+(native/src/lib.rs), runs of lines become binary COPY tuples in Rust and only the lines it hands
+back take the Python path.
 """
 from __future__ import annotations
 
@@ -45,7 +46,10 @@ import hashlib
 import json
 import logging
 import os
+import struct
 import sys
+import tempfile
+import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -57,6 +61,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from psycopg.adapt import PyFormat
+from psycopg.types.numeric import DecimalBinaryDumper
 
 from supervision.ingest.common import (
     Counts,
@@ -88,7 +93,7 @@ SUFFIX = ".jsonl.gz"
 TYPES = frozenset({"status", "headcount", "face"})
 STATES = frozenset({"online", "offline", "occluded", "tampered"})
 INT4_MAX = 2**31 - 1
-_READ_BLOCK = 1 << 20
+_READ_BLOCK = 1 << 18
 _RAW_TEXT_MAX = 8000  # a quarantined line is kept whole up to this many characters
 _PER_LINE = 64        # a failing run of at most this many lines is taken line by line
 
@@ -125,7 +130,7 @@ create temp table if not exists _video_stage (
     on commit delete rows
 """
 # {target}: the day's partition (or the parent, for an unpartitioned table / no partition rights).
-# ON CONFLICT without a target: the key is (local_date, event_id) when partitioned, event_id on an
+# ON CONFLICT without a target: the key is (event_id, local_date) when partitioned, event_id on an
 # older unpartitioned table.
 _MERGE = """
 insert into {target} (event_id, camera_id, ts, type, state, count, trainee_id, score,
@@ -290,7 +295,7 @@ def _gzip_chunks(path: Path, reading: _FileReading) -> Iterator[tuple[int, bytes
                         else:
                             run, pending = buf[:cut], buf[cut + 1:]
                             first = line_no + 1
-                            line_no += run.count(b"\n") + 1
+                            line_no += _count_newlines(run) + 1
                             yield first, run
                     if not d.eof:
                         break
@@ -424,48 +429,63 @@ def _parse_file(path: Path, reading: _FileReading, file_id: int, write: Callable
 
 
 def _parse_file_native(path: Path, reading: _FileReading, file_id: int, write: Callable[[bytes], Any],
-                       counts: Counts, bad: list[Quarantined]) -> None:
-    """As _parse_file, through the native fast path: each run of lines becomes COPY text rows in
-    one call; the lines it hands back take the line-by-line path (rows formatted as COPY text)."""
-    one_line = _line_handler(file_id, lambda row: write(_copy_text(row)), counts, bad)
+                       counts: Counts, bad: list[Quarantined], write_ids: Callable[[bytes], Any]) -> None:
+    """As _parse_file, through the native fast path: each run of lines becomes binary COPY tuples
+    in one call; the lines it hands back take the line-by-line path (rows packed by _copy_binary).
+    ``write`` receives the whole binary COPY stream: header, tuples, trailer; ``write_ids`` the
+    event id (16 bytes) of every row."""
+    def python_row(row: tuple[Any, ...]) -> None:
+        write(_copy_binary(row))
+        write_ids(row[0])
+
+    one_line = _line_handler(file_id, python_row, counts, bad)
     convert = _NATIVE.convert  # type: ignore[union-attr]
+    write(_COPY_HEADER)
     for first, run in _gzip_chunks(path, reading):
-        out, rejected = convert(run, first, file_id)
-        if out:
-            write(out)
-        if rejected:
-            lines = run.split(b"\n")
-            for k in rejected:
-                one_line(first + k, lines[k])
+        for k, start, end in convert(run, first, file_id, write, write_ids):
+            one_line(first + k, run[start:end])
+    write(_COPY_TRAILER)
 
 
-def _copy_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
+_COPY_TRAILER = b"\xff\xff"
+_NULL = struct.pack(">i", -1)
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+_numeric_binary = DecimalBinaryDumper(Decimal).dump
 
 
-def _copy_text(row: tuple[Any, ...]) -> bytes:
-    """A row of the line-by-line path as a COPY text line (the native path's format)."""
+def _sized(b: bytes) -> bytes:
+    return struct.pack(">i", len(b)) + b
+
+
+def _copy_binary(row: tuple[Any, ...]) -> bytes:
+    """A row of the line-by-line path as a binary COPY tuple (the native path's format)."""
     eid, camera_id, ts, t, state, count, trainee_id, score, line_no, file_id = row
-    fields = (eid.hex(), _copy_escape(camera_id), ts.astimezone(timezone.utc).isoformat(), t,
-              "\\N" if state is None else state, "\\N" if count is None else str(count),
-              "\\N" if trainee_id is None else _copy_escape(trainee_id),
-              "\\N" if score is None else str(score), str(line_no), str(file_id))
-    return ("\t".join(fields) + "\n").encode()
+    return b"".join((
+        struct.pack(">h", 10), _sized(eid), _sized(camera_id.encode()),
+        struct.pack(">iq", 8, (ts - _PG_EPOCH) // _MICROSECOND), _sized(t.encode()),
+        _NULL if state is None else _sized(state.encode()),
+        _NULL if count is None else struct.pack(">ii", 4, count),
+        _NULL if trainee_id is None else _sized(trainee_id.encode()),
+        _NULL if score is None else _sized(bytes(_numeric_binary(score))),
+        struct.pack(">iiiq", 4, line_no, 8, file_id)))
 
 
 class _Native:
     """The Rust fast path (native/src/lib.rs, built by ``make env``), through ctypes: ``convert``
-    takes a run of lines and gives back (COPY text rows, indexes of the lines it did not take).
-    The GIL is released during the call."""
+    turns a run of lines into binary COPY tuples and names the lines it did not take;
+    ``repeated`` finds the ids that occur more than once. The GIL is released during the calls."""
 
-    VERSION = 2  # of the Result layout and row format (lib.rs fv_version)
+    VERSION = 6  # of the Result layout, the row format and the functions (lib.rs fv_version)
 
     def __init__(self, path: Path):
         import ctypes
 
         class Result(ctypes.Structure):
             _fields_ = [("out_ptr", ctypes.c_void_p), ("out_len", ctypes.c_size_t), ("out_cap", ctypes.c_size_t),
-                        ("rej_ptr", ctypes.c_void_p), ("rej_len", ctypes.c_size_t), ("rej_cap", ctypes.c_size_t)]
+                        ("rej_ptr", ctypes.c_void_p), ("rej_len", ctypes.c_size_t), ("rej_cap", ctypes.c_size_t),
+                        ("ids_ptr", ctypes.c_void_p), ("ids_len", ctypes.c_size_t), ("ids_cap", ctypes.c_size_t)]
 
         lib = ctypes.CDLL(str(path))
         lib.fv_version.restype = ctypes.c_uint32
@@ -474,20 +494,42 @@ class _Native:
         lib.fv_convert.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int64, ctypes.c_int64,
                                    ctypes.POINTER(Result)]
         lib.fv_convert.restype = None
+        lib.fv_repeated.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(Result)]
+        lib.fv_repeated.restype = None
+        lib.fv_count_newlines.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+        lib.fv_count_newlines.restype = ctypes.c_size_t
+        self.count_newlines = lambda run: lib.fv_count_newlines(run, len(run))
         lib.fv_free.argtypes = [ctypes.POINTER(Result)]
         lib.fv_free.restype = None
         self._lib, self._ctypes, self._result = lib, ctypes, Result
 
-    def convert(self, run: bytes, first_line: int, file_id: int) -> tuple[bytes, list[int]]:
+    def convert(self, run: bytes, first_line: int, file_id: int, write: Callable[[memoryview], Any],
+                write_ids: Callable[[memoryview], Any]) -> list[tuple[int, int, int]]:
+        """Hands the run's tuples to ``write`` and their event ids (16 bytes each) to ``write_ids``
+        (views of the native buffers, valid during the call: no copy) and returns the lines not
+        taken as (index in the run, start, end offsets)."""
         ct = self._ctypes
         res = self._result()
         self._lib.fv_convert(run, len(run), first_line, file_id, ct.byref(res))
         try:
-            out = ct.string_at(res.out_ptr, res.out_len) if res.out_len else b""
-            rejected = list((ct.c_uint32 * res.rej_len).from_address(res.rej_ptr)) if res.rej_len else []
+            if res.out_len:
+                write(memoryview((ct.c_char * res.out_len).from_address(res.out_ptr)).cast("B"))
+                write_ids(memoryview((ct.c_char * res.ids_len).from_address(res.ids_ptr)).cast("B"))
+            flat = list((ct.c_uint32 * res.rej_len).from_address(res.rej_ptr)) if res.rej_len else []
         finally:
             self._lib.fv_free(ct.byref(res))
-        return out, rejected
+        return list(zip(flat[0::3], flat[1::3], flat[2::3], strict=True))
+
+
+    def repeated(self, ids: bytes) -> bytes:
+        """The 16-byte ids that occur more than once in ``ids`` (16 bytes each), each once."""
+        ct = self._ctypes
+        res = self._result()
+        self._lib.fv_repeated(ids, len(ids), ct.byref(res))
+        try:
+            return ct.string_at(res.out_ptr, res.out_len) if res.out_len else b""
+        finally:
+            self._lib.fv_free(ct.byref(res))
 
 
 NATIVE_LIBRARY = Path(__file__).with_name("native") / "target" / "release" / "libsupervision_video.so"
@@ -506,6 +548,10 @@ def _load_native() -> _Native | None:
 
 
 _NATIVE = _load_native()
+
+
+def _count_newlines(run: bytes) -> int:
+    return _NATIVE.count_newlines(run) if _NATIVE is not None else run.count(b"\n")
 
 
 # --- partitions and bulk load tables ----------------------------------------------------------
@@ -606,6 +652,17 @@ def _prepare_bulk_day(conn: Any, day: date) -> bool:
         return False
 
 
+def _key_columns(conn: Any) -> str:
+    """The parent's primary key columns, in order: a partition's key must match the parent's to be
+    attached without a second index build ((event_id, local_date) in a warehouse bootstrapped now,
+    (local_date, event_id) in one bootstrapped before the order changed)."""
+    return conn.execute(
+        "select string_agg(quote_ident(a.attname), ', ' order by k.ord)"
+        " from pg_constraint c cross join unnest(c.conkey) with ordinality k(attnum, ord)"
+        " join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum"
+        " where c.conrelid = %s::regclass and c.contype = 'p'", (PARENT,)).fetchone()[0]
+
+
 def _load_tables(conn: Any) -> list[date]:
     """Days that have a load table (bulk loads staged and not attached yet)."""
     rows = conn.execute(
@@ -667,9 +724,14 @@ def _load_file(conn: Any, landing: Path, lf: LandingFile, run_id: str, started: 
         if bulk is None:
             cur.execute(_STAGE_DDL)
         into = bulk or "_video_stage"
-        if _NATIVE is not None:  # COPY text rows made by the native fast path
-            with cur.copy(f"copy {into} ({', '.join(ROW_COLUMNS)}) from stdin") as cp:
-                _parse_file_native(landing / lf.path, reading, file_id, cp.write, counts, bad)
+        ids = None
+        if _NATIVE is not None:  # binary COPY tuples made by the native fast path
+            # a bulk day's event ids, for its attach (ops.video_staged_ids): spooled to disk
+            # beyond 16 MB, so that memory stays flat however large the file
+            ids = tempfile.SpooledTemporaryFile(max_size=_IDS_PART) if bulk else None
+            with cur.copy(f"copy {into} ({', '.join(ROW_COLUMNS)}) from stdin (format binary)") as cp:
+                _parse_file_native(landing / lf.path, reading, file_id, cp.write, counts, bad,
+                                   ids.write if ids is not None else _discard)
         else:
             # by oid, bytea's binary dumper is psycopg's DB-API one (Python, ~0.75 us a call); the
             # C one that bytes objects get by type is the same bytes on the wire
@@ -696,6 +758,10 @@ def _load_file(conn: Any, landing: Path, lf: LandingFile, run_id: str, started: 
         status = "failed"
     else:
         status = "staged" if bulk else "loaded"
+    if ids is not None:
+        if status == "staged":
+            _store_staged_ids(conn, file_id, ids)
+        ids.close()
     conn.execute("update ops.file_manifest set sha256 = %s, size_bytes = %s where file_id = %s",
                  (reading.hash.hexdigest(), reading.size, file_id))
     finish_file(conn, file_id, counts, status, message)
@@ -706,16 +772,78 @@ def _load_file(conn: Any, landing: Path, lf: LandingFile, run_id: str, started: 
     return {"path": lf.path, "status": status, "file_id": file_id, **counts.as_dict()}
 
 
+_IDS_PART = 16 << 20  # bytes of event ids in one ops.video_staged_ids row (1 M ids)
+
+
+def _discard(_: Any) -> None:
+    pass
+
+
+def _store_staged_ids(conn: Any, file_id: int, ids: Any) -> None:
+    """The staged file's event ids into ops.video_staged_ids, in parts of at most 1 M ids (one
+    row even when the file has none: a staged file without rows there was staged by an older
+    loader, and its day's attach then reads the ids from the load table)."""
+    ids.seek(0)
+    part = 0
+    while True:
+        chunk = ids.read(_IDS_PART)
+        if chunk or part == 0:
+            conn.execute("insert into ops.video_staged_ids (file_id, part, event_ids) values (%s, %s, %s)",
+                         (file_id, part, chunk))
+        if len(chunk) < _IDS_PART:
+            return
+        part += 1
+
+
+def _staged_ids(conn: Any, table: str) -> bytes:
+    """The event ids (16 bytes each) of the day's staged files (_video_files): as their loaders
+    stored them, or, when a file has none stored (the Python parser, or a file staged by an older
+    loader), aggregated from the load table (a scan of the day's rows)."""
+    missing = conn.execute("select count(*) from _video_files f where not exists"
+                           " (select 1 from ops.video_staged_ids s where s.file_id = f.file_id)").fetchone()[0]
+    if missing:
+        query = f"select string_agg(uuid_send(event_id), ''::bytea) from {table} group by file_id"
+    else:
+        query = ("select s.event_ids from ops.video_staged_ids s join _video_files f using (file_id)"
+                 " order by s.file_id, s.part")
+    return b"".join(r[0] for r in conn.execute(query, binary=True) if r[0])
+
+
 # --- attaching a bulk day ---------------------------------------------------------------------
 
-def _finish_day(conn: Any, day: date, run_id: str | None) -> dict[str, Any]:
+def _repeated_ids(ids: bytes) -> bytes:
+    """The 16-byte ids that occur more than once in ``ids``, each once (native: one sort; else a
+    Python set)."""
+    if _NATIVE is not None:
+        return _NATIVE.repeated(ids)
+    seen: set[bytes] = set()
+    repeated: set[bytes] = set()
+    for i in range(0, len(ids), 16):
+        k = ids[i:i + 16]
+        (repeated if k in seen else seen).add(k)
+    return b"".join(sorted(repeated))
+
+
+def _finish_day(conn: Any, day: date, run_id: str | None, parallel_builds: bool = True) -> dict[str, Any]:
     """Attach ``day``'s load table as its partition, in one transaction: duplicates out (first
-    delivery wins: file path order, then line), indexes built once, manifest and audit rows."""
+    delivery wins: file path order, then line), indexes built once, manifest and audit rows.
+    ``parallel_builds``: the server may build the indexes with parallel workers (off when other
+    days are attached at the same time: then the cores are busy anyway, and a parallel sort
+    costs more CPU in all; measured 0.15 s less for 3 days on 2 cores)."""
     table = load_table_name(day)
+    steps: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def lap(name: str) -> None:  # seconds of each step, logged and returned (bench_ingest prints them)
+        now = time.perf_counter()
+        steps[name] = round(steps.get(name, 0.0) + now - clock[0], 3)
+        clock[0] = now
+
     conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (_day_lock(day),))
     if not _exists(conn, table):
         conn.rollback()
         return {"day": day.isoformat(), "files": 0, "duplicates": 0}
+    lap("lock")
     conn.execute(f"lock table {table} in access exclusive mode")
     conn.execute("create temp table _video_files on commit drop as"
                  " select file_id, path, rank() over (order by path) as delivery,"
@@ -726,6 +854,9 @@ def _finish_day(conn: Any, day: date, run_id: str | None) -> dict[str, Any]:
     conn.execute("analyze _video_files")
     conn.execute("set local work_mem = '256MB'")
     conn.execute("set local maintenance_work_mem = '1GB'")
+    if not parallel_builds:
+        conn.execute("set local max_parallel_maintenance_workers = 0")
+    lap("files")
     partition = partition_name(day)
     if _exists(conn, partition):
         # some other writer made the day's partition meanwhile: merge into it, like a late file
@@ -738,20 +869,37 @@ def _finish_day(conn: Any, day: date, run_id: str | None) -> dict[str, Any]:
             f" select staged.file_id, staged.n - coalesce(kept.n, 0) as dups"
             f" from staged left join kept using (file_id)")
         conn.execute(f"drop table {table}")
+        lap("merge")
     else:
-        # event ids delivered more than once: all but the first delivery go
+        # event ids delivered more than once: all but the first delivery go. The repeated ids are
+        # found here from the day's ids, which the loaders stored (measured: a fraction of the
+        # server's hash aggregate over the day's rows, 0.55 s per 750 k events)
+        ids = _staged_ids(conn, table)
+        repeated = _repeated_ids(ids)
+        del ids
+        lap("repeated_ids")
+        conn.execute("create temp table _video_dup_ids (event_id uuid primary key) on commit drop")
+        conn.execute("insert into _video_dup_ids select encode(substring(%(b)s from 16 * i + 1 for 16), 'hex')::uuid"
+                     " from generate_series(0, %(n)s - 1) i", {"b": repeated, "n": len(repeated) // 16})
+        conn.execute("analyze _video_dup_ids")
         conn.execute(
             f"create temp table _video_dups on commit drop as"
-            f" with dup_ids as (select event_id from {table} group by event_id having count(*) > 1),"
-            f" ranked as (select l.ctid as row_ctid, row_number() over ("
-            f"              partition by l.event_id order by f.delivery, l.line_no) as nth"
-            f"            from {table} l join dup_ids using (event_id) join _video_files f using (file_id)),"
+            # (materialized: the day's rows meet the few repeated ids first; the load table has no
+            # statistics, and the planner otherwise joins every row to its file before the ids)
+            f" with repeats as materialized (select l.ctid as row_ctid, l.event_id, l.file_id, l.line_no"
+            f"                              from {table} l join _video_dup_ids using (event_id)),"
+            f" ranked as (select r.row_ctid, row_number() over ("
+            f"              partition by r.event_id order by f.delivery, r.line_no) as nth"
+            f"            from repeats r join _video_files f using (file_id)),"
             f" gone as (delete from {table} l using ranked"
             f"          where ranked.nth > 1 and l.ctid = ranked.row_ctid returning l.file_id)"
             f" select file_id, count(*) as dups from gone group by file_id")
+        lap("dedup")
         short = table.split(".", 1)[1]
-        conn.execute(f"alter table {table} add constraint {short}_pkey primary key (local_date, event_id)")
+        conn.execute(f"alter table {table} add constraint {short}_pkey primary key ({_key_columns(conn)})")
+        lap("primary_key")
         conn.execute(f"create index {short}_camera_id_ts_idx on {table} (camera_id, ts)")
+        lap("camera_index")
         # the heavy part above holds only the day's lock (days are attached in parallel); the
         # partitions' lock serialises the attach with a loader making a partition
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (_PARTITION_LOCK,))
@@ -764,6 +912,8 @@ def _finish_day(conn: Any, day: date, run_id: str | None) -> dict[str, Any]:
         bounds = f"for values from ('{day.isoformat()}') to ('{(day + timedelta(days=1)).isoformat()}')"
         conn.execute(f"alter table {PARENT} attach partition {partition} {bounds}")
         conn.execute(f"alter table {partition} drop constraint events_load_bounds")
+        lap("attach")
+    conn.execute("delete from ops.video_staged_ids where file_id in (select file_id from _video_files)")
     # the staged files: final counts, status and audit rows
     files = conn.execute(
         "select f.file_id, f.path, f.run_id, f.loaded_at, f.received, f.loaded - coalesce(d.dups, 0),"
@@ -778,8 +928,10 @@ def _finish_day(conn: Any, day: date, run_id: str | None) -> dict[str, Any]:
                     counts=counts, status="ok", message=message)
         total_dups += dups
     conn.commit()
-    log.info("video %s: %d files attached as %s, %d duplicates", day, len(files), partition, total_dups)
-    return {"day": day.isoformat(), "files": len(files), "duplicates": total_dups}
+    lap("audit_commit")
+    log.info("video %s: %d files attached as %s, %d duplicates; seconds %s", day, len(files), partition,
+             total_dups, steps)
+    return {"day": day.isoformat(), "files": len(files), "duplicates": total_dups, "seconds": steps}
 
 
 def finish_load(warehouse_url: str, run_id: str | None = None, workers: int | None = None) -> list[dict[str, Any]]:
@@ -794,7 +946,7 @@ def finish_load(warehouse_url: str, run_id: str | None = None, workers: int | No
 
     def finish(day: date) -> dict[str, Any]:
         with connect(warehouse_url) as conn:
-            return _finish_day(conn, day, run_id)
+            return _finish_day(conn, day, run_id, parallel_builds=workers == 1)
 
     if workers == 1:
         return [finish(day) for day in days]
@@ -834,21 +986,33 @@ def list_pending_files(landing: Path, warehouse_url: str, day: date | None = Non
 
 def load_video_files(landing: Path, warehouse_url: str, run_id: str, paths: Sequence[str],
                      workers: int | None = None) -> dict[str, Any]:
-    """Load a batch of files, spread over ``workers`` processes (default: one per core, at most 2
-    on these machines); returns totals and the per-file results. Files of a bulk day end
-    ``staged``: ``finish_load`` attaches them.
+    """Load a batch of files, spread over ``workers`` (default: one per core, at most 2 on these
+    machines); returns totals and the per-file results. Files of a bulk day end ``staged``:
+    ``finish_load`` attaches them.
 
-    Workers are plain ``python -m supervision.ingest.video`` subprocesses rather than a
+    With the native parser the workers are threads. The Python parser holds the GIL, so its
+    workers are plain ``python -m supervision.ingest.video`` subprocesses rather than a
     multiprocessing pool: fork is unsafe in a threaded caller (an Airflow task), and spawn
     re-imports the caller's ``__main__``, which breaks any script without a main guard."""
     paths = list(paths)
     workers = max(1, min(workers or min(cpu_count(), 2), len(paths) or 1))
     if workers == 1:
         return summarise([load_video_file(landing, warehouse_url, run_id, p) for p in paths])
+    batches = batches_for_mapping(paths, landing, workers)
+    if _NATIVE is not None:
+        # The native parser, inflate, SHA-256 and the socket writes release the GIL: threads load
+        # in parallel without a process start and its imports per worker (~0.25 s each, measured)
+        from concurrent.futures import ThreadPoolExecutor
+
+        def load_batch(batch: list[str]) -> list[dict[str, Any]]:
+            return [load_video_file(landing, warehouse_url, run_id, p) for p in batch]
+
+        with ThreadPoolExecutor(workers) as pool:
+            return summarise([r for results in pool.map(load_batch, batches) for r in results])
     import subprocess
 
     procs = []
-    for batch in batches_for_mapping(paths, landing, workers):
+    for batch in batches:
         job = json.dumps({"landing": str(landing), "warehouse_url": warehouse_url, "run_id": run_id,
                           "paths": batch})
         proc = subprocess.Popen([sys.executable, "-m", "supervision.ingest.video"], stdin=subprocess.PIPE,

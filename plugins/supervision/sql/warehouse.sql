@@ -119,8 +119,12 @@ create table if not exists raw_training.sites_history (
 -- Partitioned by RANGE (local_date), one partition per day, raw_video.events_pYYYYMMDD, made on
 -- demand by the loader (supervision.ingest.video, under an advisory lock), so that loading a day
 -- costs the same on day 300 as on day 1: its indexes are that day's, not the whole history's.
--- Primary key (local_date, event_id): the contract puts every delivery of an event in the same
+-- Primary key (event_id, local_date): the contract puts every delivery of an event in the same
 -- date= folder (the local date of the events), so duplicates are found within the day's partition.
+-- event_id leads: a partition's key index is built by sorting uuids, and uuids sort on abbreviated
+-- keys (measured ~2x faster than (local_date, event_id), whose first column is one value per
+-- partition); a lookup by event_id alone can use it too. A warehouse bootstrapped with
+-- (local_date, event_id) keeps it: the loader builds each new partition's key like the parent's.
 -- (camera_id, ts) is indexed (dbt looks events up by camera and time); local_date needs no index
 -- (partition pruning). events_default catches rows of a day that has no partition yet (direct
 -- writers, a loader role without CREATE); the loader moves them when it makes that day's partition.
@@ -144,7 +148,7 @@ create table if not exists raw_video.events (
     file_id bigint not null,           -- ops.file_manifest
     line_no integer not null,
     _loaded_at timestamptz not null default now(),
-    primary key (local_date, event_id))
+    primary key (event_id, local_date))
     partition by range (local_date);
 create index if not exists events_camera_ts_idx on raw_video.events (camera_id, ts);
 do $$
@@ -262,6 +266,19 @@ create table if not exists ops.load_audit (
 -- + quarantined + skipped for every file and pull.
 alter table ops.load_audit add column if not exists skipped bigint not null default 0;
 alter table ops.file_manifest add column if not exists skipped integer;
+
+-- The event ids (16 bytes each, in parts of at most 1 M) of each video file staged into a bulk
+-- day's load table, written by the loader in the file's transaction; the day's attach reads them
+-- to find repeated ids (instead of aggregating the day's rows on the server: measured 0.2 s per
+-- 667 k events) and deletes them. Loader state only: nothing else reads it. Unlogged, stored
+-- uncompressed (random ids do not compress): after a crash the server empties it, and an attach
+-- that finds a staged file without its ids reads them from the load table instead.
+create unlogged table if not exists ops.video_staged_ids (
+    file_id bigint not null,
+    part integer not null,
+    event_ids bytea not null,
+    primary key (file_id, part));
+alter table ops.video_staged_ids alter column event_ids set storage external;  -- (PostgreSQL 15: not in CREATE)
 
 -- Findings of the record-level rules checked by Great Expectations, for the latest run
 -- (replaced whole by each validation); same shape as dbt's rule findings.
