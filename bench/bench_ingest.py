@@ -134,13 +134,27 @@ def phase_e2e(landing: Path, url: str, workers: int) -> dict:
     t_plan = time.perf_counter()
     results = load_video_files(landing, url, "bench", [p for b in batches for p in b], workers)["results"]
     t_load = time.perf_counter()
-    s = summarise(results, finish_load(url, "bench"))
+    attached = finish_load(url, "bench")
+    s = summarise(results, attached)
     el = time.perf_counter() - t
+    steps: dict[str, float] = {}  # the attach's steps, summed over the days (days run in parallel)
+    for day in attached:
+        for k, v in (day.get("seconds") or {}).items():
+            steps[k] = round(steps.get(k, 0.0) + v, 3)
     return {"seconds": el, "plan_s": t_plan - t, "load_s": t_load - t_plan, "attach_s": t + el - t_load,
+            "attach_steps_s": steps,
             "received": s["received"], "loaded": s["loaded"], "duplicates": s["duplicates"],
             "quarantined": s["quarantined"], "rate": s["received"] / el, "files": s["files"],
             "peak_mib": _peak_mib(), "worker_peak_mib": _peak_mib(children=True),
             "parser": "native" if video._NATIVE is not None else "python"}
+
+
+def _memory(e2e: dict) -> str:
+    """Peak memory of a load: the native parser's workers are threads of the loading process, the
+    Python parser's are subprocesses."""
+    if e2e["parser"] == "native":
+        return f"{e2e['peak_mib']:.0f} MiB (one process; its workers are threads)"
+    return f"{e2e['peak_mib']:.0f} MiB parent, {e2e['worker_peak_mib']:.0f} MiB per worker process"
 
 
 def phase_history(url: str, days: int, per_day: int, legacy: bool) -> dict:
@@ -345,16 +359,16 @@ def main() -> int:
         print(f"(a) end to end load_video: {e2e['rate']:,.0f} events/s ({e2e['received']:,} in {e2e['seconds']:.1f}s:"
               f" plan {e2e['plan_s']:.1f}s, load {e2e['load_s']:.1f}s, attach {e2e['attach_s']:.1f}s;"
               f" loaded {e2e['loaded']:,}, duplicates {e2e['duplicates']:,}, quarantined {e2e['quarantined']});"
-              f" peak {e2e['peak_mib']:.0f} MiB parent, {e2e['worker_peak_mib']:.0f} MiB per worker;"
-              f" load {e2e['loadavg']:.1f}", flush=True)
+              f" peak {_memory(e2e)}; load {e2e['loadavg']:.1f}", flush=True)
         assert e2e["duplicates"] == gen["redelivered"], "duplicates must be counted exactly"
-        print(f"    parser: {e2e['parser']}", flush=True)
+        print(f"    parser: {e2e['parser']}; attach steps summed over the days: "
+              + ", ".join(f"{k} {v:.2f}s" for k, v in e2e["attach_steps_s"].items() if v >= 0.01), flush=True)
         if e2e["parser"] == "native":  # the same files through the Python parser (no Rust toolchain)
             reset()
             py = _sub("e2e", str(landing), url, str(args.workers), env={"SUPERVISION_VIDEO_NATIVE": "0"})
             assert (py["loaded"], py["duplicates"], py["quarantined"]) == (e2e["loaded"], e2e["duplicates"], e2e["quarantined"])
             print(f"(a') the same with the Python parser: {py['rate']:,.0f} events/s ({py['seconds']:.1f}s: load"
-                  f" {py['load_s']:.1f}s, attach {py['attach_s']:.1f}s); peak {py['worker_peak_mib']:.0f} MiB per worker;"
+                  f" {py['load_s']:.1f}s, attach {py['attach_s']:.1f}s); peak {_memory(py)};"
                   f" load {py['loadavg']:.1f}", flush=True)
             result["e2e_python_parser"] = py
         cp = _sub("copy", url)

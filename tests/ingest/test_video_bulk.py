@@ -234,3 +234,31 @@ def test_several_new_days_are_attached_in_parallel(warehouse_db, landing):
         assert parts.fetchone()[0] == 4  # three days and the default
         assert conn.execute("select count(*) from ops.file_manifest where status = 'loaded'").fetchone()[0] == 6
     assert per_day == {d: 35 for d in days}
+
+
+def test_a_file_waiting_while_its_day_is_attached_is_merged_into_the_new_partition(warehouse_db, second_db, landing):
+    """A worker that found the day's load table, then waited on the day's lock while the attach
+    renamed it into the partition, must see it gone (no stale catalog cache) and merge its file."""
+    import threading
+    import time
+
+    from supervision.ingest.common import connect
+    from supervision.ingest.video import _day_lock, _finish_day
+
+    _day_files(landing)
+    batches = plan_load(landing, warehouse_db, "run-1")
+    paths = sorted(p for batch in batches for p in batch)
+    load_video_files(landing, warehouse_db, "run-1", paths[:2], workers=1)  # a and b staged
+    with connect(warehouse_db) as attacher:
+        attacher.execute("select pg_advisory_xact_lock(hashtext(%s))", (_day_lock(DAY1),))  # the attach begins
+        out: dict = {}
+        worker = threading.Thread(target=lambda: out.update(load_video_file(landing, warehouse_db, "run-1", paths[2])))
+        worker.start()
+        time.sleep(1.0)  # the worker has seen the load table and waits for the day's lock
+        assert worker.is_alive()
+        _finish_day(attacher, DAY1, "run-1")  # renames and attaches it, commits
+        worker.join(30)
+    assert out["status"] == "loaded", out  # merged into the partition, not failed on a vanished table
+    load_video(landing, second_db, "whole")
+    got, want = _content(warehouse_db), _content(second_db)
+    assert got[0] == want[0] and got[2] == want[2]

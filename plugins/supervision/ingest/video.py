@@ -570,7 +570,14 @@ def _day_lock(day: date) -> str:
 
 
 def _exists(conn: Any, name: str) -> bool:
-    return conn.execute("select to_regclass(%s)", (name,)).fetchone()[0] is not None
+    """Whether the table ``schema.name`` exists, as committed when this statement starts.
+
+    A query of pg_class, not to_regclass: that reads the session's catalog cache, which in a
+    transaction begun before another one renamed the table (an attach, while this one waited on
+    the day's lock) can still name the old table."""
+    schema, rel = name.split(".", 1)
+    return conn.execute("select exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+                        " where n.nspname = %s and c.relname = %s)", (schema, rel)).fetchone()[0]
 
 
 def _is_partitioned(conn: Any) -> bool:
