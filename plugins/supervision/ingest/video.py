@@ -499,7 +499,6 @@ class _Native:
         lib.fv_repeated.restype = None
         lib.fv_count_newlines.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
         lib.fv_count_newlines.restype = ctypes.c_size_t
-        self.count_newlines = lambda run: lib.fv_count_newlines(run, len(run))
         lib.fv_free.argtypes = [ctypes.POINTER(Result)]
         lib.fv_free.restype = None
         self._lib, self._ctypes, self._result = lib, ctypes, Result
@@ -521,6 +520,8 @@ class _Native:
             self._lib.fv_free(ct.byref(res))
         return list(zip(flat[0::3], flat[1::3], flat[2::3], strict=True))
 
+    def count_newlines(self, run: bytes) -> int:
+        return self._lib.fv_count_newlines(run, len(run))
 
     def repeated(self, ids: bytes) -> bytes:
         """The 16-byte ids that occur more than once in ``ids`` (16 bytes each), each once."""
@@ -809,7 +810,7 @@ def _staged_ids(conn: Any, table: str) -> bytes:
     loader), aggregated from the load table (a scan of the day's rows)."""
     missing = conn.execute("select count(*) from _video_files f where not exists"
                            " (select 1 from ops.video_staged_ids s where s.file_id = f.file_id)").fetchone()[0]
-    if missing:
+    if missing:  # one bytea per file: a value is at most 1 GB
         query = f"select string_agg(uuid_send(event_id), ''::bytea) from {table} group by file_id"
     else:
         query = ("select s.event_ids from ops.video_staged_ids s join _video_files f using (file_id)"
@@ -1005,18 +1006,16 @@ def load_video_files(landing: Path, warehouse_url: str, run_id: str, paths: Sequ
     paths = list(paths)
     workers = max(1, min(workers or min(cpu_count(), 2), len(paths) or 1))
     if workers == 1:
-        return summarise([load_video_file(landing, warehouse_url, run_id, p) for p in paths])
+        return summarise(_load_paths(landing, warehouse_url, run_id, paths))
     batches = batches_for_mapping(paths, landing, workers)
     if _NATIVE is not None:
         # The native parser, inflate, SHA-256 and the socket writes release the GIL: threads load
         # in parallel without a process start and its imports per worker (~0.25 s each, measured)
         from concurrent.futures import ThreadPoolExecutor
 
-        def load_batch(batch: list[str]) -> list[dict[str, Any]]:
-            return [load_video_file(landing, warehouse_url, run_id, p) for p in batch]
-
         with ThreadPoolExecutor(workers) as pool:
-            return summarise([r for results in pool.map(load_batch, batches) for r in results])
+            done = pool.map(lambda batch: _load_paths(landing, warehouse_url, run_id, batch), batches)
+            return summarise([r for results in done for r in results])
     import subprocess
 
     procs = []
@@ -1041,10 +1040,14 @@ def load_video_files(landing: Path, warehouse_url: str, run_id: str, paths: Sequ
     return summarise(results)
 
 
+def _load_paths(landing: Path, warehouse_url: str, run_id: str, paths: Sequence[str]) -> list[dict[str, Any]]:
+    """One worker's files, one after the other (load_video_file never raises for a bad file)."""
+    return [load_video_file(landing, warehouse_url, run_id, p) for p in paths]
+
+
 def _worker_main() -> None:
     job = json.load(sys.stdin)
-    results = [load_video_file(Path(job["landing"]), job["warehouse_url"], job["run_id"], p)
-               for p in job["paths"]]
+    results = _load_paths(Path(job["landing"]), job["warehouse_url"], job["run_id"], job["paths"])
     sys.stdout.write(json.dumps(results) + "\n")
 
 

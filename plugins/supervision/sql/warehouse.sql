@@ -278,7 +278,13 @@ create unlogged table if not exists ops.video_staged_ids (
     part integer not null,
     event_ids bytea not null,
     primary key (file_id, part));
-alter table ops.video_staged_ids alter column event_ids set storage external;  -- (PostgreSQL 15: not in CREATE)
+do $$
+begin  -- PostgreSQL 15 has no STORAGE in CREATE TABLE; altered once, not locked by every bootstrap
+    if (select attstorage from pg_attribute
+        where attrelid = 'ops.video_staged_ids'::regclass and attname = 'event_ids') <> 'e' then
+        alter table ops.video_staged_ids alter column event_ids set storage external;
+    end if;
+end $$;
 
 -- Findings of the record-level rules checked by Great Expectations, for the latest run
 -- (replaced whole by each validation); same shape as dbt's rule findings.

@@ -54,6 +54,14 @@ impl FvResult {
 const INT4_MAX: i64 = 2_147_483_647;
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
+const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+
+/// The high bit of each byte of `x` that is zero, exactly (no borrow between bytes); `x ^
+/// (ONES * c)` marks the bytes equal to `c`.
+#[inline]
+fn zero_bytes(x: u64) -> u64 {
+    !(((x & LOW) + LOW) | x | LOW)
+}
 /// Days from 1970-01-01 to 2000-01-01, PostgreSQL's epoch.
 const PG_EPOCH_DAYS: i64 = 10_957;
 
@@ -99,12 +107,11 @@ impl<'a> Parser<'a> {
         // eight bytes at a time up to the first quote, backslash or control character
         while j + 8 <= self.s.len() {
             let w = u64::from_le_bytes(self.s[j..j + 8].try_into().unwrap());
-            let quote = w ^ (ONES * b'"' as u64);
-            let slash = w ^ (ONES * b'\\' as u64);
-            // a byte below 0x20 (and any byte above a hit: only the lowest hit is exact, and only it is used)
-            let hit = (quote.wrapping_sub(ONES) & !quote | slash.wrapping_sub(ONES) & !slash
-                | w.wrapping_sub(ONES * 0x20) & !w)
-                & HIGH;
+            // quotes, backslashes, and bytes below 0x20 (that test also marks some bytes above a
+            // hit: only the lowest hit is used, and it is exact)
+            let hit = zero_bytes(w ^ (ONES * b'"' as u64))
+                | zero_bytes(w ^ (ONES * b'\\' as u64))
+                | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
             if hit != 0 {
                 j += (hit.trailing_zeros() / 8) as usize;
                 break;
@@ -279,8 +286,7 @@ fn parse_object(s: &[u8], start: usize) -> Option<(Event<'_>, usize)> {
 fn find_newline(s: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
     while i + 8 <= s.len() {
-        let w = u64::from_le_bytes(s[i..i + 8].try_into().unwrap()) ^ (ONES * b'\n' as u64);
-        let hit = w.wrapping_sub(ONES) & !w & HIGH;
+        let hit = zero_bytes(u64::from_le_bytes(s[i..i + 8].try_into().unwrap()) ^ (ONES * b'\n' as u64));
         if hit != 0 {
             return Some(i + (hit.trailing_zeros() / 8) as usize);
         }
@@ -629,13 +635,10 @@ pub unsafe extern "C" fn fv_repeated(input: *const u8, len: usize, res: *mut FvR
 #[no_mangle]
 pub unsafe extern "C" fn fv_count_newlines(input: *const u8, len: usize) -> usize {
     let data = if len == 0 { &[][..] } else { std::slice::from_raw_parts(input, len) };
-    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     let mut n = 0usize;
     let mut words = data.chunks_exact(8);
     for w in &mut words {
-        let x = u64::from_le_bytes(w.try_into().unwrap()) ^ (ONES * b'\n' as u64);
-        // the high bit of each byte that is zero, exactly (no borrow between bytes)
-        n += (!(((x & LOW) + LOW) | x | LOW)).count_ones() as usize;
+        n += zero_bytes(u64::from_le_bytes(w.try_into().unwrap()) ^ (ONES * b'\n' as u64)).count_ones() as usize;
     }
     n + words.remainder().iter().filter(|&&c| c == b'\n').count()
 }
