@@ -19,9 +19,9 @@
       arise; fct_attendance and int_session_class_assignments merge on their key under a unique
       index, and raw_training.attendance (under stg_training__attendance) has its primary key;
     - rows that this run did not write were tested by the run that wrote them.
-  (Unique indexes on the per-session facts were tried, in bench/bench_dbt.py: the planner then
-  estimated 1 row for FACE_NOT_SEEN's join and chose nested loops; in a 270-day catch-up that model
-  ran 17 minutes before it was stopped, where the whole catch-up had taken 188 s without them.)
+  (No unique indexes on the per-session facts: with them the planner estimates 1 row for
+  FACE_NOT_SEEN's join and chooses nested loops, which made a 270-day catch-up many times slower;
+  docs/decisions/0019-data-tests-scoped-to-the-latest-build.md.)
   `--vars '{data_tests_scope: all}'` drops the bounds (the whole-history sweep: after a backfill,
   a change of a test, or weekly). Tests without a placeholder are untouched.
 -#}
