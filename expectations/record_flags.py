@@ -17,16 +17,37 @@ that incremental runs over several loads end with exactly the findings of one fu
 """
 from __future__ import annotations
 
+from typing import TypedDict
+
 import great_expectations.expectations as gxe
 from great_expectations.expectations.row_conditions import Column
 
+from supervision.catalogue import rule
 from supervision.quality.spec import FlagSuite, param
+
+
+class _About(TypedDict):
+    rule_code: str
+    entity_type: str
+
+
+def _about(code: str, entity_type: str | None = None) -> _About:
+    """A suite's rule_code and entity_type, from the rule catalogue: the rule's entity type, or, for
+    a rule of two (INVALID_ID_NUMBER), the one this suite checks."""
+    r = rule(code)
+    if r.engine != "gx":
+        raise ValueError(f"{code} is a dbt rule, not a Great Expectations one")
+    if entity_type is None:
+        (entity_type,) = r.entity_types
+    elif entity_type not in r.entity_types:
+        raise ValueError(f"{code} is not about {entity_type!r} (catalogue: {r.entity_types})")
+    return {"rule_code": code, "entity_type": entity_type}
+
 
 FLAG_SUITES: tuple[FlagSuite, ...] = (
     FlagSuite(
         name="flags_weak_identity",
-        rule_code="WEAK_IDENTITY",
-        entity_type="attendance",
+        **_about("WEAK_IDENTITY"),
         asset_sql="weak_identity.sql",
         changed_sql="_attendance.changed.sql",
         key_column="attendance_id",
@@ -47,8 +68,7 @@ FLAG_SUITES: tuple[FlagSuite, ...] = (
     ),
     FlagSuite(
         name="flags_invalid_id_number__trainees",
-        rule_code="INVALID_ID_NUMBER",
-        entity_type="trainee",
+        **_about("INVALID_ID_NUMBER", "trainee"),
         asset_sql="invalid_id_number__trainees.sql",
         changed_sql="invalid_id_number__trainees.changed.sql",
         unexpected_where="not id_format_ok or id_birth_date is null or id_birth_date < {{ var('id_birth_date_min') }} "
@@ -69,8 +89,7 @@ FLAG_SUITES: tuple[FlagSuite, ...] = (
     ),
     FlagSuite(
         name="flags_invalid_id_number__results",
-        rule_code="INVALID_ID_NUMBER",
-        entity_type="result",
+        **_about("INVALID_ID_NUMBER", "result"),
         asset_sql="invalid_id_number__results.sql",
         changed_sql="invalid_id_number__results.changed.sql",
         unexpected_where="not id_format_ok or id_birth_date is null or id_birth_date < {{ var('id_birth_date_min') }} "
@@ -87,8 +106,7 @@ FLAG_SUITES: tuple[FlagSuite, ...] = (
     ),
     FlagSuite(
         name="flags_age_out_of_range",
-        rule_code="AGE_OUT_OF_RANGE",
-        entity_type="enrollment",
+        **_about("AGE_OUT_OF_RANGE"),
         asset_sql="age_out_of_range.sql",
         changed_sql="age_out_of_range.changed.sql",
         unexpected_where="age_years < {{ var('age_min') }} or age_years >= {{ var('age_max_exclusive') }}",
@@ -102,8 +120,7 @@ FLAG_SUITES: tuple[FlagSuite, ...] = (
     ),
     FlagSuite(
         name="flags_attendance_outside_window",
-        rule_code="ATTENDANCE_OUTSIDE_WINDOW",
-        entity_type="attendance",
+        **_about("ATTENDANCE_OUTSIDE_WINDOW"),
         asset_sql="attendance_outside_window.sql",
         changed_sql="_attendance.changed.sql",
         key_column="attendance_id",
@@ -141,8 +158,7 @@ FLAG_SUITES: tuple[FlagSuite, ...] = (
     ),
     FlagSuite(
         name="flags_session_odd_hours",
-        rule_code="SESSION_ODD_HOURS",
-        entity_type="session",
+        **_about("SESSION_ODD_HOURS"),
         asset_sql="session_odd_hours.sql",
         changed_sql="session_odd_hours.changed.sql",
         unexpected_where=(
@@ -167,8 +183,7 @@ FLAG_SUITES: tuple[FlagSuite, ...] = (
     ),
     FlagSuite(
         name="flags_score_flag_mismatch",
-        rule_code="SCORE_FLAG_MISMATCH",
-        entity_type="result",
+        **_about("SCORE_FLAG_MISMATCH"),
         asset_sql="score_flag_mismatch.sql",
         changed_sql="_results.changed.sql",
         unexpected_where=(

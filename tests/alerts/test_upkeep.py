@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 import pytest
 
-from supervision.alerts.catalogue import RULES
 from supervision.alerts.upkeep import UpkeepError, upkeep
 
 T0 = datetime(2024, 3, 1, 2, 0, tzinfo=timezone.utc)
@@ -119,14 +118,3 @@ def test_findings_that_break_the_contract_fail_loudly(warehouse_db, bad, why):
     res = _run(warehouse_db, T0, strict=False)
     assert res.rejected == 1 and res.inserted == 1
 
-
-def test_catalogue_matches_the_contract_checker():
-    """The severities and entity types here are the ones the shared contract checker expects."""
-    import importlib.util
-
-    from tests.conftest import CHECK_CONTRACT
-
-    spec = importlib.util.spec_from_file_location("check_contract", CHECK_CONTRACT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    assert {k: (v.severity, set(v.entity_types)) for k, v in RULES.items()} == mod.RULES

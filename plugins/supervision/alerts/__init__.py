@@ -1,1 +1,1 @@
-"""Alerts: the rule catalogue, alert upkeep, notifications glue."""
+"""Alerts: alert upkeep (the rules themselves are supervision.catalogue)."""

@@ -21,9 +21,11 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from supervision.alerts.catalogue import KEY_PARTS, RULES
+from supervision.catalogue import RULES
 
 FINDING_SOURCES = ("rules.rule_findings", "ops.gx_rule_findings")
+# How many |-separated parts an entity key of each type has (RULES.md); every other type has one.
+KEY_PARTS = {"trainee_sessions": 3, "session_trainee": 2, "assessor_exams": 3}
 
 
 class UpkeepError(RuntimeError):
