@@ -37,7 +37,7 @@ def copy_binary(row: tuple[Any, ...]) -> bytes:
         _NULL if state is None else _sized(state.encode()),
         _NULL if count is None else struct.pack(">ii", 4, count),
         _NULL if trainee_id is None else _sized(trainee_id.encode()),
-        _NULL if score is None else _sized(bytes(_numeric_binary(score))),
+        _NULL if score is None else _sized(bytes(_numeric_binary(score) or b"")),
         struct.pack(">iiiq", 4, line_no, 8, file_id)))
 
 

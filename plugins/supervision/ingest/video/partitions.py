@@ -131,8 +131,8 @@ def prepare_bulk_day(conn: Any, day: date) -> bool:
 
 def _key_columns(conn: Any) -> str:
     """The parent's primary key columns, in order: a partition's key must match the parent's to be
-    attached without a second index build ((event_id, local_date) in a warehouse bootstrapped now,
-    (local_date, event_id) in one bootstrapped before the order changed)."""
+    attached without a second index build ((event_id, local_date) as warehouse.sql declares it;
+    (local_date, event_id) in a warehouse whose key has the other order)."""
     return conn.execute(
         "select string_agg(quote_ident(a.attname), ', ' order by k.ord)"
         " from pg_constraint c cross join unnest(c.conkey) with ordinality k(attnum, ord)"
