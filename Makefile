@@ -35,20 +35,19 @@ $(UV):
 	$(PYTHON) -m venv $(BOOT)
 	$(BOOT)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
+# the video loader's native fast path (Rust, no dependencies) is part of the package's build:
+# setuptools-rust runs the machine's cargo offline (pyproject.toml), and `uv sync` rebuilds the
+# package when the crate changes (tool.uv cache-keys). Without cargo the package installs all the
+# same and the loader parses in Python (same rows, more CPU per event).
+NATIVE := plugins/supervision/ingest/native
+
 # the locked environment, bytecode compiled (PYTHONDONTWRITEBYTECODE is set on these machines)
-$(BIN)/supervision: $(UV) uv.lock pyproject.toml
+$(BIN)/supervision: $(UV) uv.lock pyproject.toml $(NATIVE)/Cargo.toml $(NATIVE)/Cargo.lock $(wildcard $(NATIVE)/src/*.rs)
+	@command -v cargo >/dev/null 2>&1 || echo "cargo not found: the video loader will parse in Python (slower; same rows)"
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-# the video loader's native fast path (Rust, no dependencies: built offline by the machine's
-# cargo); without cargo the loader parses in Python (same rows, more CPU per event)
-NATIVE := plugins/supervision/ingest/native
-NATIVE_LIB := $(NATIVE)/target/release/libsupervision_video.so
-$(NATIVE_LIB): $(NATIVE)/src/lib.rs $(NATIVE)/Cargo.toml
-	@if command -v cargo >/dev/null 2>&1; then cargo build --quiet --release --offline --manifest-path $(NATIVE)/Cargo.toml; \
-	else echo "cargo not found: the video loader will parse in Python (slower; same rows)"; fi
-
-env: $(BIN)/supervision $(NATIVE_LIB)
+env: $(BIN)/supervision
 
 dbt_project/target/manifest.json: env
 	$(BIN)/python -c "from supervision.pipeline import ensure_manifest; ensure_manifest()"

@@ -164,11 +164,11 @@ def test_parallel_workers_share_ids_without_loss_or_deadlock(warehouse_db, landi
     """Two workers: threads with the native parser, subprocesses with the Python one."""
     from supervision.ingest import video
 
-    if parser == "native" and video._NATIVE is None:
+    if parser == "native" and video.native.NATIVE is None:
         pytest.skip("native fast path not built (make env builds it with cargo)")
     if parser == "python":  # the subprocesses read the switch from their environment
         monkeypatch.setenv("SUPERVISION_VIDEO_NATIVE", "0")
-        monkeypatch.setattr(video, "_NATIVE", None)
+        monkeypatch.setattr(video.native, "NATIVE", None)
     shared = [ev() for _ in range(300)]
     for i in range(4):
         write_jsonl_gz(landing, D1, f"w{i}.jsonl.gz", shared + [ev() for _ in range(50)])

@@ -133,12 +133,12 @@ def test_staged_files_store_their_event_ids_for_the_attach(warehouse_db, second_
     """Each staged file's event ids wait in ops.video_staged_ids (written in the file's transaction)
     and are gone once the day is attached; a staged file without them (staged by the Python parser
     or an older loader) makes the attach read the ids from the load table: same result."""
-    from supervision.ingest import video
+    from supervision.ingest.video import load, native
 
-    if video._NATIVE is None:
+    if native.NATIVE is None:
         pytest.skip("native fast path not built: the Python parser stores no ids")
     if stored == "in_parts_of_3":  # many rows a file, and a spool smaller than a file's ids
-        monkeypatch.setattr(video, "_IDS_PART", 48)
+        monkeypatch.setattr(load, "_IDS_PART", 48)
     _day_files(landing)
     batches = plan_load(landing, warehouse_db, "run-1")
     staged = load_video_files(landing, warehouse_db, "run-1", [p for b in batches for p in b], workers=1)
@@ -169,10 +169,10 @@ def test_a_partition_made_meanwhile_gets_the_staged_rows_merged(warehouse_db, se
     paths = sorted(p for batch in batches for p in batch)
     load_video_files(landing, warehouse_db, "run-1", paths[:2], workers=1)  # a and b staged
     from supervision.ingest.common import connect
-    from supervision.ingest.video import _target_for
+    from supervision.ingest.video.partitions import target_for
 
     with connect(warehouse_db) as conn:  # another writer makes the day's partition meanwhile
-        _target_for(conn, DAY1)
+        target_for(conn, DAY1)
     load_video_files(landing, warehouse_db, "run-1", paths[2:], workers=1)  # c: staged too
     attached = finish_load(warehouse_db, "run-1")
     assert [{k: a[k] for k in ("day", "files", "duplicates")} for a in attached] == [
@@ -243,20 +243,20 @@ def test_a_file_waiting_while_its_day_is_attached_is_merged_into_the_new_partiti
     import time
 
     from supervision.ingest.common import connect
-    from supervision.ingest.video import _day_lock, _finish_day
+    from supervision.ingest.video.partitions import day_lock, finish_day
 
     _day_files(landing)
     batches = plan_load(landing, warehouse_db, "run-1")
     paths = sorted(p for batch in batches for p in batch)
     load_video_files(landing, warehouse_db, "run-1", paths[:2], workers=1)  # a and b staged
     with connect(warehouse_db) as attacher:
-        attacher.execute("select pg_advisory_xact_lock(hashtext(%s))", (_day_lock(DAY1),))  # the attach begins
+        attacher.execute("select pg_advisory_xact_lock(hashtext(%s))", (day_lock(DAY1),))  # the attach begins
         out: dict = {}
         worker = threading.Thread(target=lambda: out.update(load_video_file(landing, warehouse_db, "run-1", paths[2])))
         worker.start()
         time.sleep(1.0)  # the worker has seen the load table and waits for the day's lock
         assert worker.is_alive()
-        _finish_day(attacher, DAY1, "run-1")  # renames and attaches it, commits
+        finish_day(attacher, DAY1, "run-1")  # renames and attaches it, commits
         worker.join(30)
     assert out["status"] == "loaded", out  # merged into the partition, not failed on a vanished table
     load_video(landing, second_db, "whole")

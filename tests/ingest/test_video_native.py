@@ -9,15 +9,16 @@ import uuid
 
 import pytest
 
-from supervision.ingest import video
 from supervision.ingest.video import load_video
+from supervision.ingest.video import native as video_native
+from supervision.ingest.video.partitions import repeated_ids
 
 from .conftest import write_jsonl_gz
 from .test_video_bulk import _content, second_db  # noqa: F401 - fixture
 
 D1 = "2024-03-01"
 
-pytestmark = pytest.mark.skipif(video._NATIVE is None, reason=f"native fast path not built ({video.NATIVE_LIBRARY}): make env builds it with cargo")
+pytestmark = pytest.mark.skipif(video_native.NATIVE is None, reason="native fast path not built (no cargo when the package was installed): make env builds it")
 
 
 def _u() -> str:
@@ -104,7 +105,7 @@ def test_native_and_python_paths_load_the_same(warehouse_db, second_db, landing,
 
     (landing / "video" / f"date={D1}" / "b.jsonl.gz").write_bytes(gzip.compress(raw))
     native = load_video(landing, warehouse_db, "native", workers=1)
-    monkeypatch.setattr(video, "_NATIVE", None)
+    monkeypatch.setattr(video_native, "NATIVE", None)
     python = load_video(landing, second_db, "python", workers=1)
     assert native["failed_files"] == python["failed_files"] == []
     got, want = _content(warehouse_db), _content(second_db)
@@ -145,7 +146,7 @@ def test_native_fast_path_takes_plain_lines_and_hands_back_the_rest():
     run = "\n".join([*plain, "", _line(ts="2024-03-01T09:00:00"), _line(camera_id="C\\u00e9")]).encode()
     parts: list[bytes] = []
     ids: list[bytes] = []
-    rejected = video._NATIVE.convert(run, 10, 7, lambda view: parts.append(bytes(view)),
+    rejected = video_native.NATIVE.convert(run, 10, 7, lambda view: parts.append(bytes(view)),
                                      lambda view: ids.append(bytes(view)))
     rows = _tuples(b"".join(parts))
     assert b"".join(ids) == b"".join(r[0] for r in rows)  # the event ids of the tuples, in order
@@ -176,10 +177,10 @@ def test_native_and_python_find_the_same_repeated_ids(monkeypatch):
     rnd.shuffle(ids)
     blob = b"".join(ids)
     want = b"".join(sorted({i for i in ids if ids.count(i) > 1}))
-    native = video._repeated_ids(blob)
-    monkeypatch.setattr(video, "_NATIVE", None)
-    assert native == video._repeated_ids(blob) == want
-    assert len(want) // 16 >= 300 and video._repeated_ids(b"") == b""
+    fast = repeated_ids(blob)
+    monkeypatch.setattr(video_native, "NATIVE", None)
+    assert fast == repeated_ids(blob) == want
+    assert len(want) // 16 >= 300 and repeated_ids(b"") == b""
 
 
 def test_native_newline_count_equals_bytes_count():
@@ -188,4 +189,4 @@ def test_native_newline_count_equals_bytes_count():
     rnd = random.Random(5)
     for n in (0, 1, 7, 8, 9, 63, 64, 65, 4097):
         run = bytes(rnd.choice(b"\n\n\x0b\x09\x8a\xff\x00a{") for _ in range(n))
-        assert video._NATIVE.count_newlines(run) == run.count(b"\n"), n
+        assert video_native.NATIVE.count_newlines(run) == run.count(b"\n"), n

@@ -33,9 +33,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from supervision.ingest.common import (
+    BadRecord,
+    BadValue,
     Counts,
     LandingFile,
-    Quarantined,
     connect,
     copy_rows,
     finish_file,
@@ -91,14 +92,7 @@ _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _DATETIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?")
 
 
-class _Bad(Exception):
-    def __init__(self, reason: str, detail: str):
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
-
-
-# --- field parsers (text of one cell -> value; raise _Bad with the reason) --------------------
+# --- field parsers (text of one cell -> value; raise BadValue with the reason) --------------------
 
 def _number_text(text: str) -> str:
     return _SPACES.sub("", text.translate(_FULL_WIDTH))
@@ -108,7 +102,7 @@ def _text(name: str, required: bool = False) -> Callable[[str], str]:
     def parse(text: str) -> str:
         v = text.strip()
         if required and not v:
-            raise _Bad(f"missing:{name}", f"{name} is empty")
+            raise BadValue(f"missing:{name}", f"{name} is empty")
         return v
     return parse
 
@@ -127,7 +121,7 @@ def _int(name: str, lo: int, hi: int) -> Callable[[str], int | None]:
         if not v:
             return None
         if not _INT.fullmatch(v) or not lo <= int(v) <= hi:
-            raise _Bad(f"not_integer:{name}", f"{name} is not an integer: {text!r}")
+            raise BadValue(f"not_integer:{name}", f"{name} is not an integer: {text!r}")
         return int(v)
     return parse
 
@@ -138,7 +132,7 @@ def _score(name: str) -> Callable[[str], Decimal | None]:
         if not v:
             return None
         if not _NUMBER.fullmatch(v):
-            raise _Bad(f"not_numeric:{name}", f"{name} is not a number: {text!r}")
+            raise BadValue(f"not_numeric:{name}", f"{name} is not a number: {text!r}")
         return Decimal(v)  # out-of-range values are loaded on purpose (SCORE_FLAG_MISMATCH)
     return parse
 
@@ -154,7 +148,7 @@ def _date(name: str) -> Callable[[str], date | None]:
                 raise ValueError
             return date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
-            raise _Bad(f"bad_date:{name}", f"{name} is not a date YYYY-MM-DD: {text!r}") from None
+            raise BadValue(f"bad_date:{name}", f"{name} is not a date YYYY-MM-DD: {text!r}") from None
     return parse
 
 
@@ -170,7 +164,7 @@ def _local_time(name: str) -> Callable[[str], datetime | None]:
             return datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), int(m[6] or 0),
                             tzinfo=LOCAL_TZ)
         except ValueError:
-            raise _Bad(f"bad_datetime:{name}",
+            raise BadValue(f"bad_datetime:{name}",
                        f"{name} is not a local time YYYY-MM-DD HH:MM[:SS]: {text!r}") from None
     return parse
 
@@ -252,7 +246,7 @@ def _header_field(cell: str) -> str | None:
 @dataclass
 class _Parsed:
     rows: list[tuple[Any, ...]]
-    bad: list[Quarantined]
+    bad: list[BadRecord]
     counts: Counts
     message: str
     failed: bool = False
@@ -266,7 +260,7 @@ def parse_csv(data: bytes, spec: FileSpec, pii_key: bytes, local_date: date, fil
     physical = io.StringIO(text, newline="").readlines()
     reader = csv.reader(io.StringIO(text, newline=""))
     counts = Counts()
-    bad: list[Quarantined] = []
+    bad: list[BadRecord] = []
     rows: list[tuple[Any, ...]] = []
     header: list[str | None] | None = None
     prev_line = 0
@@ -295,18 +289,17 @@ def parse_csv(data: bytes, spec: FileSpec, pii_key: bytes, local_date: date, fil
         safe_raw = raw if not spec.pii_table else _redact(cells, len(header), pii_positions)
         pii_raw = raw if spec.pii_table else None
         if missing:
-            bad.append(Quarantined(str(line_no), "missing_columns",
-                                   f"the header lacks {missing}", safe_raw, pii_raw))
+            bad.append(BadRecord(str(line_no), "missing_columns", f"the header lacks {missing}", safe_raw, pii_raw))
             continue
         if len(cells) != len(header):
             reason = "too_few_columns" if len(cells) < len(header) else "too_many_columns"
-            bad.append(Quarantined(str(line_no), reason, f"{len(cells)} columns, the header has {len(header)}",
-                                   safe_raw, pii_raw))
+            bad.append(BadRecord(str(line_no), reason, f"{len(cells)} columns, the header has {len(header)}",
+                                 safe_raw, pii_raw))
             continue
         try:
             values = {f: spec.fields[f](cells[i]) for i, f in enumerate(header) if f is not None}
-        except _Bad as b:
-            bad.append(Quarantined(str(line_no), b.reason, b.detail, safe_raw, pii_raw))
+        except BadValue as b:
+            bad.append(b.record(str(line_no), safe_raw, pii_raw))
             continue
         out: list[Any] = []
         for f in spec.fields:
@@ -395,7 +388,7 @@ def _load_file(conn: Any, lf: LandingFile, data: bytes, run_id: str, pii_key: by
     if spec is None:
         counts = Counts(received=1, quarantined=1)
         msg = f"unknown export {Path(lf.path).name!r}: expected one of {sorted(f + SUFFIX for f in FILES)}"
-        write_quarantine(conn, SOURCE, lf.path, [Quarantined("file", "unknown_file", msg)], run_id)
+        write_quarantine(conn, SOURCE, lf.path, [BadRecord("file", "unknown_file", msg)], run_id)
         finish_file(conn, file_id, counts, "failed", msg)
         write_audit(conn, run_id=run_id, source=SOURCE, obj=lf.path, started_at=started, counts=counts,
                     status="failed", message=msg)

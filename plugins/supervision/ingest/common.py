@@ -113,16 +113,32 @@ def now_utc() -> datetime:
 
 # --- quarantine -------------------------------------------------------------------------------
 
-@dataclass
-class Quarantined:
-    """One record that was not loaded. ``raw_text`` goes to ops.quarantine and must hold no plain
-    personal data; ``pii_raw_text`` (the record as received, when it holds personal data) goes
-    to the restricted pii.quarantine_raw only."""
+@dataclass(frozen=True)
+class BadRecord:
+    """One record that was not loaded, as every loader reports it to :func:`write_quarantine`.
+
+    ``locator`` says where it was (a line number, a key, ``file``); ``reason`` is a short code
+    (``bad_ts``, ``enum:status``, ``too_few_columns``...), ``detail`` the sentence for a person.
+    ``raw_text`` goes to ops.quarantine and must hold no plain personal data; ``pii_raw_text``
+    (the record as received, when it holds personal data) goes to the restricted
+    pii.quarantine_raw only."""
     locator: str
     reason: str
     detail: str | None = None
     raw_text: str | None = None
     pii_raw_text: str | None = None
+
+
+class BadValue(Exception):
+    """Raised by a loader's checks when a value breaks a rule; ``record`` makes the BadRecord."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+    def record(self, locator: str, raw_text: str | None = None, pii_raw_text: str | None = None) -> BadRecord:
+        return BadRecord(locator, self.reason, self.detail, raw_text, pii_raw_text)
 
 
 _QUARANTINE_STAGE = """
@@ -131,7 +147,7 @@ create temp table if not exists _quarantine_stage (
 """
 
 
-def write_quarantine(conn: psycopg.Connection, source: str, obj: str, records: Sequence[Quarantined],
+def write_quarantine(conn: psycopg.Connection, source: str, obj: str, records: Sequence[BadRecord],
                      run_id: str | None) -> int:
     """Keep ``records`` in ops.quarantine (and their personal data in pii.quarantine_raw).
 
@@ -342,7 +358,7 @@ def cpu_count() -> int:
 
 
 __all__ = [
-    "Counts", "HashingReader", "LandingFile", "ManifestEntry", "Quarantined", "chunked", "connect",
+    "BadRecord", "BadValue", "Counts", "HashingReader", "LandingFile", "ManifestEntry", "chunked", "connect",
     "copy_rows", "cpu_count", "finish_file", "iter_batches", "list_landing_files", "manifest_entries",
     "now_utc", "pending_files", "register_file", "sha256_of", "write_audit", "write_failure_audit",
     "write_quarantine",

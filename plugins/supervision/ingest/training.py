@@ -26,8 +26,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from supervision.ingest.common import (
+    BadRecord,
+    BadValue,
     Counts,
-    Quarantined,
     connect,
     copy_rows,
     now_utc,
@@ -170,10 +171,10 @@ def _key_text(spec: TableSpec, row: dict[str, Any]) -> str:
     return "|".join(str(row[k]) for k in spec.key)
 
 
-def _enum_problem(spec: TableSpec, row: dict[str, Any]) -> tuple[str, str] | None:
+def _enum_problem(spec: TableSpec, row: dict[str, Any]) -> BadValue | None:
     for col, allowed in spec.enums.items():
         if row[col] not in allowed:
-            return f"enum:{col}", f"{col} = {row[col]!r} is not one of {sorted(map(str, allowed))}"
+            return BadValue(f"enum:{col}", f"{col} = {row[col]!r} is not one of {sorted(map(str, allowed))}")
     return None
 
 
@@ -246,7 +247,7 @@ def _load(conn: Any, engine: Any, spec: TableSpec, since: datetime | None, run_i
     import sqlalchemy.exc
 
     counts = Counts()
-    bad: list[Quarantined] = []
+    bad: list[BadRecord] = []
     high: datetime | None = None
     is_trainees = spec.name == "trainees"
     stage_cols = _TRAINEE_RAW + _TRAINEE_PII if is_trainees else spec.columns
@@ -362,10 +363,9 @@ def _trainee_converter(pii_key: bytes) -> Callable[[dict[str, Any]], tuple[Any, 
     return convert
 
 
-def _quarantined(spec: TableSpec, row: dict[str, Any], problem: tuple[str, str], pii_key: bytes) -> Quarantined:
-    reason, detail = problem
+def _quarantined(spec: TableSpec, row: dict[str, Any], problem: BadValue, pii_key: bytes) -> BadRecord:
     if spec.name != "trainees":
-        return Quarantined(_key_text(spec, row), reason, detail, _json_row(row))
+        return problem.record(_key_text(spec, row), _json_row(row))
     from supervision.pii import mask_id, person_key
 
     # ops.quarantine is readable by data engineers: the plain identity goes to pii.quarantine_raw.
@@ -373,7 +373,7 @@ def _quarantined(spec: TableSpec, row: dict[str, Any], problem: tuple[str, str],
     idn = row["id_number"] or ""
     redacted.update(person_key=person_key(idn, pii_key), id_masked=mask_id(idn),
                     has_phone=bool(row["phone"]))
-    return Quarantined(_key_text(spec, row), reason, detail, _json_row(redacted), _json_row(row))
+    return problem.record(_key_text(spec, row), _json_row(redacted), _json_row(row))
 
 
 # --- all tables -------------------------------------------------------------------------------
