@@ -146,7 +146,7 @@ def phase_e2e(landing: Path, url: str, workers: int) -> dict:
             "received": s["received"], "loaded": s["loaded"], "duplicates": s["duplicates"],
             "quarantined": s["quarantined"], "rate": s["received"] / el, "files": s["files"],
             "peak_mib": _peak_mib(), "worker_peak_mib": _peak_mib(children=True),
-            "parser": "native" if video._NATIVE is not None else "python"}
+            "parser": "native" if video.is_loaded() else "python"}
 
 
 def _memory(e2e: dict) -> str:
