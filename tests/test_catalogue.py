@@ -1,6 +1,7 @@
 """The one rule catalogue (supervision.catalogue) against RULES.md, the contract checker, dbt and GX."""
 from __future__ import annotations
 
+import fnmatch
 import importlib.util
 import re
 
@@ -61,9 +62,12 @@ def test_dbt_seed_is_the_packaged_catalogue():
     assert SEED.read_bytes() == PACKAGED.read_bytes(), (
         f"copy {PACKAGED.relative_to(REPO)} to {SEED.relative_to(REPO)} (the package's file is the one edited)")
     assert catalogue_text() == PACKAGED.read_text(encoding="utf-8")
-    package_data = re.search(r"^supervision = \[(.*)\]$", (REPO / "pyproject.toml").read_text(encoding="utf-8"),
-                             re.MULTILINE)
-    assert package_data and '"data/*"' in package_data[1], "the catalogue ships in the wheel (package-data)"
+    section = re.search(r"^\[tool\.setuptools\.package-data\]\n(?:#.*\n)*supervision = \[(.*?)\]",
+                        (REPO / "pyproject.toml").read_text(encoding="utf-8"), re.MULTILINE | re.DOTALL)
+    assert section, "pyproject.toml names the package's data files"
+    patterns = re.findall(r'"([^"]+)"', section[1])
+    shipped = PACKAGED.relative_to(REPO / "plugins" / "supervision").as_posix()
+    assert any(fnmatch.fnmatch(shipped, p) for p in patterns), "the catalogue ships in the wheel (package-data)"
 
 
 def _literal(sql: str, column: str) -> set[str]:
