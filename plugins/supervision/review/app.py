@@ -1,10 +1,14 @@
-"""The alert review application: FastAPI with server-rendered pages.
+"""The alert review application's factory: FastAPI with server-rendered pages.
+
+``create_app`` only assembles: the state (``state.Review``: pool, link refreshes, cache), the
+middleware and error pages (``web``), and one router per area (``routers``: auth, alerts, triage,
+overview, data docs), whose services are ``listing`` and ``triage``.
 
 Runs on its own (``serve_review``, ``supervision serve``) or mounted into the Airflow 3 API server
-as a plugin (``fastapi_app``, under ``/supervision``): every link is built with ``url_for`` so it
+as a plugin (``fastapi_app``, under ``/supervision``): every link is built with ``web.path`` so it
 follows the mount's root path.
 
-Security model, in short (docs in security.py):
+Security model, in short (roles and policies: ``supervision.access``):
 * the app's database login (``supervision_app``) sees no alert rows by itself; every request runs
   in a transaction that starts with ``SET LOCAL ROLE`` to the user's city or district group role,
   and PostgreSQL's row-level security decides which rows exist;

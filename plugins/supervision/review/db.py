@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
 from supervision.access.names import role_for
@@ -26,7 +26,7 @@ POOL_SIZE = 8
 WAIT_SECONDS = 30.0
 
 
-def _reset(conn: psycopg.Connection) -> None:
+def _reset(conn: psycopg.Connection[DictRow]) -> None:
     """Back to the login role itself (the pool hands the connection back idle, and wants it idle)."""
     conn.autocommit = True
     try:
@@ -41,14 +41,15 @@ class Pool:
     def __init__(self, conninfo: str, size: int = POOL_SIZE):
         self.conninfo = conninfo
         self.size = size
-        self._pool = ConnectionPool(
-            conninfo, min_size=1, max_size=size, timeout=WAIT_SECONDS, name="supervision_review",
+        self._pool: ConnectionPool[psycopg.Connection[DictRow]] = ConnectionPool(
+            conninfo, connection_class=psycopg.Connection[DictRow], min_size=1, max_size=size,
+            timeout=WAIT_SECONDS, name="supervision_review",
             kwargs={"autocommit": False, "row_factory": dict_row, "application_name": "supervision_review",
                     "options": f"-c timezone={LOCAL_TZ} -c statement_timeout=30000"},
             check=ConnectionPool.check_connection, reset=_reset, open=True)
 
     @contextlib.contextmanager
-    def connection(self) -> Iterator[psycopg.Connection]:
+    def connection(self) -> Iterator[psycopg.Connection[DictRow]]:
         """A connection of the pool; what the block leaves uncommitted is rolled back on return."""
         with self._pool.connection() as conn:
             try:
@@ -58,7 +59,7 @@ class Pool:
                     conn.rollback()
 
     @contextlib.contextmanager
-    def as_user(self, district_code: str | None) -> Iterator[psycopg.Connection]:
+    def as_user(self, district_code: str | None) -> Iterator[psycopg.Connection[DictRow]]:
         """A transaction whose first statement sets the user's group role (city or district)."""
         role = role_for(district_code)   # whitelisted: raises on an unknown district
         with self.connection() as conn, conn.transaction():
@@ -66,7 +67,7 @@ class Pool:
             yield conn
 
     @contextlib.contextmanager
-    def as_app(self) -> Iterator[psycopg.Connection]:
+    def as_app(self) -> Iterator[psycopg.Connection[DictRow]]:
         """A transaction as the login role itself: login, throttling, no alert rows."""
         with self.connection() as conn, conn.transaction():
             yield conn

@@ -176,7 +176,7 @@ def decode_cursor(text: str | None, sort: str) -> list[Any] | None:
         types = [t for _, t in SORTS[sort][1]] + [str]
         if not isinstance(vals, list) or len(vals) != len(types):
             return None
-        out = []
+        out: list[Any] = []
         for v, t in zip(vals, types, strict=True):
             if t is date:
                 out.append(date.fromisoformat(v))

@@ -5,6 +5,8 @@ Runs inside the caller's ``Pool.as_user`` transaction: row-level security decide
 """
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import HTTPException
 
 from supervision.review import catalogue as cat
@@ -19,7 +21,8 @@ def apply_action(conn, username: str, ids: list[str], action: str, comment: str,
     comment = (comment or "").strip()[:COMMENT_MAX]
     rows = conn.execute("select alert_id, status, district_code from marts.supervision_alerts "
                         "where alert_id = any(%s) order by alert_id for update", (ids,)).fetchall()
-    done, skipped = [], []
+    done: list[Any] = []
+    skipped: list[Any] = []
     if action in cat.ACTIONS:
         allowed, to_status, needs_comment, _, label = cat.ACTIONS[action]
         if needs_comment and not comment:

@@ -10,7 +10,7 @@ from typing import Annotated
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -107,7 +107,8 @@ async def csrf_protect(request: Request) -> None:
     sent = request.headers.get("x-csrf-token")
     if not sent:
         form = await request.form()
-        sent = form.get("csrf_token")
+        field = form.get("csrf_token")
+        sent = field if isinstance(field, str) else None
     expected = request.session.get("csrf")
     if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
         raise HTTPException(403, "CSRF token missing or wrong — reload the page and try again")
@@ -160,12 +161,13 @@ def security_headers(https_only: bool):
     return middleware
 
 
-async def login_required_handler(request: Request, exc: LoginRequired):
+async def login_required_handler(request: Request, exc: Exception) -> Response:
     nxt = request.url.path + (("?" + request.url.query) if request.url.query else "")
     return RedirectResponse(path(request, "login_page") + "?" + urlencode({"next": nxt}), status_code=303)
 
 
-async def http_error_handler(request: Request, exc: StarletteHTTPException):
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
     if request.url.path.endswith((".csv", "/healthz")) or "text/html" not in request.headers.get("accept", "text/html"):
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
     user = getattr(request.state, "user", None)
