@@ -6,7 +6,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, HTTPException, Request
@@ -167,7 +167,7 @@ async def login_required_handler(request: Request, exc: Exception) -> Response:
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
+    exc = cast(StarletteHTTPException, exc)   # registered for StarletteHTTPException only
     if request.url.path.endswith((".csv", "/healthz")) or "text/html" not in request.headers.get("accept", "text/html"):
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
     user = getattr(request.state, "user", None)
