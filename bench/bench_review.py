@@ -66,8 +66,8 @@ def pct(xs: list[float], p: float) -> float:
 def synthesise(url: str, n: int) -> dict:
     import psycopg
 
+    from supervision.access import install_security
     from supervision.review import catalogue as cat
-    from supervision.review.security import install_security
     from supervision.review.users import hash_password
     from supervision.warehouse import bootstrap
 

@@ -117,7 +117,7 @@ def supervision_marts():
 
     @task(retries=2, outlets=[MARTS])
     def sync_roles() -> None:
-        from supervision.roles import sync_roles as _sync
+        from supervision.access import sync_roles as _sync
 
         _sync(warehouse_url())
 

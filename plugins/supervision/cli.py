@@ -116,7 +116,7 @@ def cmd_users(args) -> int:
 
 
 def cmd_roles(args) -> int:
-    from supervision.roles import sync_roles
+    from supervision.access import sync_roles
 
     sync_roles()
     print("roles in step")

@@ -88,7 +88,7 @@ def add_standin_marts(url: str) -> None:
 @pytest.fixture
 def synced_warehouse(warehouse_db) -> Iterator[str]:
     """A fresh warehouse with the stand-in marts and every role, grant and policy in step."""
-    from supervision.roles import sync_roles
+    from supervision.access import sync_roles
 
     add_standin_marts(warehouse_db)
     sync_roles(warehouse_db)
@@ -96,6 +96,6 @@ def synced_warehouse(warehouse_db) -> Iterator[str]:
 
 
 def connect_as(role: str, url: str, **kw) -> psycopg.Connection:
-    from supervision.roles import role_url
+    from supervision.access import role_url
 
     return psycopg.connect(role_url(role, url), **kw)

@@ -15,8 +15,8 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from supervision.access import BI_ROLE, role_url
 from supervision.config import sqlalchemy_url
-from supervision.roles import BI_ROLE, role_url
 from tests.bi.conftest import connect_as
 
 FORBIDDEN_SCHEMAS = ("raw_training", "raw_video", "raw_assessment", "ops", "pii", "staging",
@@ -182,7 +182,7 @@ def test_bi_role_can_not_write_create_or_reach_the_airflow_database(synced_wareh
         has_airflow = admin.execute("select 1 from pg_database where datname = 'airflow'").fetchone()
     if not has_airflow:
         pytest.skip("no 'airflow' database on this server")
-    from supervision.roles import role_url as url_of
+    from supervision.access import role_url as url_of
 
     airflow_url = url_of(BI_ROLE, synced_warehouse).rsplit("/", 1)[0] + "/airflow"
     with pytest.raises(psycopg.OperationalError, match="permission denied for database"):

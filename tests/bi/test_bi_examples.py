@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psycopg
 
-from supervision.roles import BI_ROLE
+from supervision.access import BI_ROLE
 from tests.bi.conftest import connect_as
 
 BI_MD = Path(__file__).resolve().parents[2] / "docs" / "BI.md"

@@ -1,6 +1,6 @@
 """District isolation through the database logins: a district reviewer sees its district's alerts only.
 
-The policies are ``supervision.review.security.install_security``'s (run by ``sync_roles``); the login
+The policies are ``supervision.access.rls.install_security``'s (run by ``sync_roles``); the login
 roles ``reviewer_<code>`` / ``reviewer_city`` inherit its group roles; BI has its own read-all policy.
 """
 from __future__ import annotations
@@ -12,18 +12,18 @@ from datetime import datetime, timezone
 import psycopg
 import pytest
 
-from supervision.roles import BI_ROLE, REVIEWER_CITY, district_reviewer
+from supervision.access import BI_ROLE, REVIEWER_CITY, district_reviewer
 from tests.bi.conftest import connect_as
 
 ROWS = {"310101": 3, "310104": 2, "310115": 4, "310000": 1}
 
 
 def test_review_security_module_is_there():
-    """sync_roles installs the RLS policies from supervision.review.security: it must be importable."""
+    """sync_roles installs the RLS policies from supervision.access.rls: it must be importable."""
     try:
-        module = importlib.import_module("supervision.review.security")
+        module = importlib.import_module("supervision.access.rls")
     except ImportError as err:
-        pytest.fail(f"supervision.review.security is missing ({err}): district row-level security is not installed")
+        pytest.fail(f"supervision.access.rls is missing ({err}): district row-level security is not installed")
     assert callable(getattr(module, "install_security", None))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from supervision.roles import (
+from supervision.access import (
     BI_INDEXES,
     BI_ROLE,
     LOADER_ROLE,
@@ -118,7 +118,7 @@ def test_roles_on_postgresql_15(pg15_admin_url):
     """The oldest server we support: roles, BI's read-only marts access and district RLS work there too."""
     import uuid
 
-    from supervision.roles import district_reviewer
+    from supervision.access import district_reviewer
     from supervision.warehouse import bootstrap
 
     name = "t_" + uuid.uuid4().hex[:12]

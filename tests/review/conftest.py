@@ -17,7 +17,7 @@ CITY, PD_USER, HP_USER = "city_chief", "pd_reviewer", "hp_reviewer"
 
 @pytest.fixture
 def review_db(warehouse_db) -> str:
-    from supervision.review.security import install_security
+    from supervision.access import install_security
 
     install_security(warehouse_db)
     return warehouse_db

@@ -243,7 +243,7 @@ def test_triage_with_audit_trail(make_client, seeded):
 
 
 def test_audit_trail_can_not_be_changed(seeded):
-    from supervision.review.security import app_url
+    from supervision.access import app_url
 
     url = seeded["url"]
     with psycopg.connect(url) as conn:
@@ -303,7 +303,7 @@ def test_district_user_can_not_reach_another_districts_alert_by_any_route(make_c
 
 
 def test_row_level_security_in_the_database(seeded):
-    from supervision.review.security import app_url
+    from supervision.access import app_url
 
     url = seeded["url"]
     with psycopg.connect(url) as conn:
@@ -352,7 +352,7 @@ def test_row_level_security_in_the_database(seeded):
 
 
 def test_install_security_is_idempotent_and_read_roles_work(seeded):
-    from supervision.review.security import install_security, read_role
+    from supervision.access import install_security, read_role
 
     install_security(seeded["url"])
     install_security(seeded["url"])
@@ -389,7 +389,7 @@ def test_overview_with_and_without_targets(make_client, seeded):
                 conn.execute("insert into marts.district_target_progress values (%s, %s, 'subsidised_training', %s, %s,"
                              " %s, %s)", (d, f"2024-{m:02d}-01", 30000, v, target, v / target * 100 if target else None))
         conn.commit()
-    from supervision.review.security import install_security
+    from supervision.access import install_security
 
     install_security(seeded["url"])
     c2 = make_client(PD_USER)      # a new user/role key: the overview cache does not hide the new mart

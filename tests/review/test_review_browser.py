@@ -74,8 +74,8 @@ def site(pg_admin_url):
     import psycopg
     import uvicorn
 
+    from supervision.access import install_security
     from supervision.review.app import create_app
-    from supervision.review.security import install_security
     from supervision.warehouse import bootstrap
 
     if ensure_chromium() is None:

@@ -1,83 +1,65 @@
-"""The review schema and the application's database access.
+"""The review application's connections: a psycopg_pool pool of its login role, one transaction per use.
 
 Every request's queries run in one transaction that starts with ``SET LOCAL ROLE`` to the
 logged-in user's group role (``supervision_city`` or ``supervision_district_<code>``): the
 application's login role itself sees no row of the alert table, so a code path that forgets the
 role sees nothing rather than everything.
+
+The pool checks a connection before lending it (``ConnectionPool.check_connection``: a server that
+restarted costs a reconnect, not an error page) and resets it when it comes back (``RESET ROLE``:
+a role set for the session rather than the transaction never reaches the next user).
 """
 from __future__ import annotations
 
 import contextlib
-import queue
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import ConnectionPool
 
-from supervision.review.security import role_for
+from supervision.access.names import role_for
+from supervision.config import LOCAL_TZ
 
-SCHEMA_FILE = Path(__file__).with_name("schema.sql")
+POOL_SIZE = 8
+WAIT_SECONDS = 30.0
 
 
-def install(warehouse_url: str | None = None) -> None:
-    """Create or update the review schema (tables, audit trigger, functions, list indexes). Idempotent.
-
-    Applies the warehouse's own DDL first (the alert table and raw layer it indexes)."""
-    from supervision.warehouse import bootstrap, connect
-
-    bootstrap(warehouse_url)
-    with connect(warehouse_url, autocommit=True) as conn:
-        conn.execute("select pg_advisory_lock(7400079)")
-        try:
-            conn.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
-        finally:
-            conn.execute("select pg_advisory_unlock(7400079)")
+def _reset(conn: psycopg.Connection[DictRow]) -> None:
+    """Back to the login role itself (the pool hands the connection back idle, and wants it idle)."""
+    conn.autocommit = True
+    try:
+        conn.execute("reset role")
+    finally:
+        conn.autocommit = False
 
 
 class Pool:
-    """A small, thread-safe pool of connections as the application's login role."""
+    """Connections as the application's login role (``conninfo``), at most ``size`` at once."""
 
-    def __init__(self, conninfo: str, size: int = 8):
+    def __init__(self, conninfo: str, size: int = POOL_SIZE):
         self.conninfo = conninfo
         self.size = size
-        self._idle: queue.LifoQueue[psycopg.Connection] = queue.LifoQueue()
-        self._count = 0
-        self._lock = threading.Lock()
-        self._sem = threading.BoundedSemaphore(size)
-
-    def _new(self) -> psycopg.Connection:
-        return psycopg.connect(self.conninfo, autocommit=False, row_factory=dict_row,
-                               application_name="supervision_review",
-                               options="-c timezone=Asia/Shanghai -c statement_timeout=30000")
+        self._pool: ConnectionPool[psycopg.Connection[DictRow]] = ConnectionPool(
+            conninfo, connection_class=psycopg.Connection[DictRow], min_size=1, max_size=size,
+            timeout=WAIT_SECONDS, name="supervision_review",
+            kwargs={"autocommit": False, "row_factory": dict_row, "application_name": "supervision_review",
+                    "options": f"-c timezone={LOCAL_TZ} -c statement_timeout=30000"},
+            check=ConnectionPool.check_connection, reset=_reset, open=True)
 
     @contextlib.contextmanager
-    def connection(self) -> Iterator[psycopg.Connection]:
-        if not self._sem.acquire(timeout=30):
-            raise RuntimeError("no database connection free for 30 s")
-        conn = None
-        try:
+    def connection(self) -> Iterator[psycopg.Connection[DictRow]]:
+        """A connection of the pool; what the block leaves uncommitted is rolled back on return."""
+        with self._pool.connection() as conn:
             try:
-                conn = self._idle.get_nowait()
-                if conn.closed:
-                    conn = self._new()
-            except queue.Empty:
-                conn = self._new()
-            yield conn
-            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                conn.rollback()
-            self._idle.put(conn)
-            conn = None
-        finally:
-            if conn is not None:   # an error: the connection's state is unknown, drop it
-                with contextlib.suppress(Exception):
-                    conn.close()
-            self._sem.release()
+                yield conn
+            finally:
+                if conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
+                    conn.rollback()
 
     @contextlib.contextmanager
-    def as_user(self, district_code: str | None) -> Iterator[psycopg.Connection]:
+    def as_user(self, district_code: str | None) -> Iterator[psycopg.Connection[DictRow]]:
         """A transaction whose first statement sets the user's group role (city or district)."""
         role = role_for(district_code)   # whitelisted: raises on an unknown district
         with self.connection() as conn, conn.transaction():
@@ -85,16 +67,10 @@ class Pool:
             yield conn
 
     @contextlib.contextmanager
-    def as_app(self) -> Iterator[psycopg.Connection]:
+    def as_app(self) -> Iterator[psycopg.Connection[DictRow]]:
         """A transaction as the login role itself: login, throttling, no alert rows."""
         with self.connection() as conn, conn.transaction():
             yield conn
 
     def close(self) -> None:
-        while True:
-            try:
-                conn = self._idle.get_nowait()
-            except queue.Empty:
-                return
-            with contextlib.suppress(Exception):
-                conn.close()
+        self._pool.close()

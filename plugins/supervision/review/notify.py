@@ -58,7 +58,7 @@ def notify_new_high_alerts(warehouse_url: str | None, since: datetime, smtp_host
     """Send one e-mail per district with its new active high-severity alerts first detected at or
     after ``since`` (and not sent before). Returns the number of e-mails sent. Districts without
     an address are skipped (logged); the city's address (``310000``) gets the city's own alerts."""
-    from supervision.review.db import install
+    from supervision.review.schema import install
     from supervision.warehouse import connect
 
     install(warehouse_url)

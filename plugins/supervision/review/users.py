@@ -85,7 +85,7 @@ def list_users(url: str | None) -> list[tuple]:
 
 
 def main(args) -> int:
-    from supervision.review.db import install
+    from supervision.review.schema import install
 
     install(None)
     action, name = args.action, args.username

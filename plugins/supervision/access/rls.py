@@ -1,4 +1,4 @@
-"""District isolation in PostgreSQL: roles, row-level security policies and grants.
+"""District isolation in PostgreSQL: the review application's roles, row-level security and grants.
 
 Model (see docs/ARCHITECTURE.md, "District isolation"):
 
@@ -11,7 +11,7 @@ Model (see docs/ARCHITECTURE.md, "District isolation"):
   role at the start of every transaction. It has no policy of its own, so without ``SET ROLE`` the
   alert table and review tables show no rows at all.
 * ``supervision_read_city`` / ``supervision_read_district_<code>`` (NOLOGIN): the same rows, read
-  only (SELECT on the alert table). ``supervision.roles`` grants these to BI and reviewer logins.
+  only (SELECT on the alert table). ``sync_roles`` grants these to the reviewer logins.
 
 Row-level security is enabled and FORCEd on ``marts.supervision_alerts`` and the review tables with
 a ``district_code``; the table owner keeps full access through an explicit policy (the pipeline's
@@ -22,13 +22,21 @@ app at start-up, ``supervision roles``). Roles are cluster-wide, policies per da
 """
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit, urlunsplit
+from psycopg import sql
 
+from supervision.access.ddl import ensure_role, set_password
+from supervision.access.logins import role_password
+from supervision.access.names import (
+    APP_ROLE,
+    CITY_ROLE,
+    READ_CITY_ROLE,
+    district_role,
+    group_roles,
+    read_role,
+    read_roles,
+)
 from supervision.config import DISTRICTS
 
-CITY_ROLE = "supervision_city"
-APP_ROLE = "supervision_app"
-READ_CITY_ROLE = "supervision_read_city"
 ALERTS = "marts.supervision_alerts"
 # review tables keyed on district_code (row-level security); review.users: null = a city user
 RLS_REVIEW_TABLES = ("review.users", "review.assignments", "review.alert_events", "review.alert_links")
@@ -70,64 +78,6 @@ EVIDENCE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def district_role(code: str) -> str:
-    if code not in DISTRICTS:
-        raise ValueError(f"unknown district code {code!r}")
-    return f"supervision_district_{code}"
-
-
-def read_role(code: str | None) -> str:
-    """The read-only role showing a district's alerts (None: the city's, every row)."""
-    if code is None:
-        return READ_CITY_ROLE
-    if code not in DISTRICTS:
-        raise ValueError(f"unknown district code {code!r}")
-    return f"supervision_read_district_{code}"
-
-
-def role_for(district_code: str | None) -> str:
-    """The group role the app sets for a user of that district (None: a city user)."""
-    return CITY_ROLE if district_code is None else district_role(district_code)
-
-
-def group_roles() -> list[str]:
-    return [CITY_ROLE, *(district_role(c) for c in DISTRICTS)]
-
-
-def app_password() -> str:
-    from supervision.config import settings
-
-    return settings().secret("supervision_app_password", "SUPERVISION_APP_PASSWORD")
-
-
-def app_url(warehouse_url: str) -> str:
-    """The warehouse URL (same host, port, database) with the application's login role."""
-    from supervision.config import libpq_url
-
-    parts = urlsplit(libpq_url(warehouse_url))
-    host = parts.hostname or "127.0.0.1"
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{APP_ROLE}:{quote(app_password(), safe='')}@{host}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-
-
-def _ensure_role(conn, name: str, attrs: str) -> None:
-    from psycopg import sql
-
-    conn.execute(sql.SQL("""
-        do $$ begin
-            if not exists (select from pg_roles where rolname = {lit}) then
-                begin
-                    execute {create};
-                exception when duplicate_object or unique_violation then null;
-                end;
-            end if;
-        end $$""").format(lit=sql.Literal(name),
-                          create=sql.Literal(f'create role "{name}" {attrs}')))
-
 
 def _exists(conn, qualified: str) -> bool:
     return conn.execute("select to_regclass(%s) is not null", (qualified,)).fetchone()[0]
@@ -135,8 +85,6 @@ def _exists(conn, qualified: str) -> bool:
 
 def _policy(conn, table: str, name: str, role: str, using: str, command: str = "all") -> None:
     """(Re)create one policy; ``using`` is a constant expression built here, never user input."""
-    from psycopg import sql
-
     schema, tbl = table.split(".")
     t = sql.Identifier(schema, tbl)
     conn.execute(sql.SQL("drop policy if exists {} on {}").format(sql.Identifier(name), t))
@@ -148,10 +96,8 @@ def _policy(conn, table: str, name: str, role: str, using: str, command: str = "
 def install_security(warehouse_url: str | None = None) -> None:
     """Create or update the roles, policies and grants of district isolation. Idempotent.
 
-    Needs the review schema (``supervision.review.db.install``), which it applies first."""
-    from psycopg import sql
-
-    from supervision.review.db import install
+    Needs the review schema (``supervision.review.schema.install``), which it applies first."""
+    from supervision.review.schema import install
     from supervision.warehouse import connect
 
     install(warehouse_url)
@@ -159,17 +105,17 @@ def install_security(warehouse_url: str | None = None) -> None:
     with connect(warehouse_url) as conn:
         conn.execute("select pg_advisory_xact_lock(7400078)")
         # --- roles (cluster-wide) ------------------------------------------------------------
-        for role in [*group_roles(), READ_CITY_ROLE, *(read_role(c) for c in DISTRICTS)]:
-            _ensure_role(conn, role, "nologin")
-        _ensure_role(conn, APP_ROLE, "login noinherit")
-        conn.execute(sql.SQL("alter role {} login noinherit password {}").format(
-            I(APP_ROLE), sql.Literal(app_password())))
+        for role in [*group_roles(), *read_roles()]:
+            ensure_role(conn, role, "nologin")
+        ensure_role(conn, APP_ROLE, "login noinherit")
+        conn.execute(sql.SQL("alter role {} login noinherit").format(I(APP_ROLE)))
+        set_password(conn, APP_ROLE, role_password(APP_ROLE))
         for role in group_roles():
             conn.execute(sql.SQL("grant {} to {}").format(I(role), I(APP_ROLE)))
         dbname = conn.execute("select current_database()").fetchone()[0]
         conn.execute(sql.SQL("grant connect on database {} to {}").format(I(dbname), I(APP_ROLE)))
         everyone = [*group_roles(), APP_ROLE]
-        readers = [READ_CITY_ROLE, *(read_role(c) for c in DISTRICTS)]
+        readers = read_roles()
 
         def grant(privs: str, obj: str, roles: list[str], kind: str = "table") -> None:
             conn.execute(sql.SQL("grant " + privs + " on " + kind + " {} to {}").format(
