@@ -1,5 +1,6 @@
-"""The scenarios' toolkit: one origin day's context (rooms, people, ids) that records the rows,
-video streams, CSV rows and labels of the scenarios, and the records they deliver."""
+"""What every scenario is written with: ``Ctx``, the context of one origin day, which hands out
+scenario rooms, people and ids and records the training rows, video streams, assessment CSV rows
+and labels the day's scenarios deliver (``Out``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
