@@ -242,7 +242,7 @@ def phase_one_file(landing: Path, url: str, path: str) -> dict:
 def _sub(*args: str, env: dict | None = None) -> dict:
     """Run one phase in its own process, its peak memory sampled from here; adds the load average
     at its end."""
-    with PeakMemory(server=SERVER) as memory:
+    with PeakMemory(server=SERVER, interval=0.1) as memory:
         proc = subprocess.Popen([sys.executable, __file__, "--phase", *args], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=None if env is None else {**os.environ, **env})
         memory.add_root(proc.pid)
