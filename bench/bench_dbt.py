@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -185,6 +186,13 @@ def figures(point: dict) -> str:
 
 
 def main() -> int:
+    try:
+        return measure()
+    finally:
+        shutil.rmtree(TARGET, ignore_errors=True)
+
+
+def measure() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="3 vs 30 days at 0.04 of the city")
     ap.add_argument("--days", type=int, default=30, help="N: the short history (the long one is 10 N)")
