@@ -74,8 +74,8 @@ test-deps:
 	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || echo "could not install$$missing: those tests will be skipped"; \
 	  else echo "missing:$$missing (sudo apt-get install$$missing): those tests will be skipped"; fi; fi
 
-test: env test-deps
-	$(BIN)/ruff check .
+# lint first: ruff; the structure checks (import cycles, module sizes) are tests/test_structure.py
+test: lint test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: env

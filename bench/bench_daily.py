@@ -30,13 +30,13 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = REPO / ".venv" / "bin"
+from harness import REPO, PeakMemory, emit, mib, postmaster_in, scratch_dir
+
+# the environment's commands: the repository's .venv, else the one of the running interpreter
+BIN = REPO / ".venv" / "bin" if (REPO / ".venv" / "bin" / "supervision").exists() else Path(sys.executable).parent
 MEASURED_DAY = dt.date(2024, 1, 4)  # a Thursday, 3 days after the simulated world's go-live: the
 # simulator backfills from go-live (2024-01-01) into an empty source, so a later day would bring
 # weeks of city-scale history into the initial load
@@ -44,96 +44,15 @@ GX_TASKS = ("quality_gates", "record_flags")  # every task of the DAGs that impo
 GIB = 1024 ** 3
 
 
-class TreeMemory:
-    """Peak memory of a process tree plus the PostgreSQL server of ``pgdata``, every ``interval`` s."""
-
-    def __init__(self, pgdata: Path, interval: float = 0.2) -> None:
-        self.pgdata = pgdata
-        self.interval = interval
-        self.peak_rss = self.peak_pss = 0
-        self.peak_procs = 0
-        self.samples = 0
-        self.root: int | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @staticmethod
-    def _children() -> dict[int, list[int]]:
-        kids: dict[int, list[int]] = {}
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            kids.setdefault(ppid, []).append(int(entry.name))
-        return kids
-
-    def _postmaster(self) -> int | None:
-        try:
-            return int((self.pgdata / "postmaster.pid").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-
-    @staticmethod
-    def _rss_pss(pid: int) -> tuple[int, int]:
-        rss = pss = 0
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Rss:"):
-                        rss = int(line.split()[1]) * 1024
-                    elif line.startswith("Pss:"):
-                        pss = int(line.split()[1]) * 1024
-        except OSError:
-            pass
-        return rss, pss
-
-    def sample(self) -> None:
-        kids = self._children()
-        todo = [p for p in (self.root, self._postmaster()) if p]
-        seen: set[int] = set()
-        while todo:
-            pid = todo.pop()
-            if pid not in seen:
-                seen.add(pid)
-                todo += kids.get(pid, [])
-        rss = pss = 0
-        for pid in seen:
-            r, p = self._rss_pss(pid)
-            rss += r
-            pss += p
-        self.samples += 1
-        self.peak_rss = max(self.peak_rss, rss)
-        self.peak_pss = max(self.peak_pss, pss)
-        self.peak_procs = max(self.peak_procs, len(seen))
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.sample()
-            self._stop.wait(self.interval)
-
-    def start(self, root: int) -> None:
-        self.root = root
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join()
-
-
-def supervision(env: dict[str, str], *args: str, memory: TreeMemory | None = None, log: Path) -> float:
+def supervision(env: dict[str, str], *args: str, memory: PeakMemory | None = None, log: Path) -> float:
     """Run ``supervision <args>`` in a fresh process; returns its wall seconds (raises on failure)."""
     t = time.monotonic()
     with open(log, "ab") as out:
         proc = subprocess.Popen([str(BIN / "supervision"), *args], env=env, stdout=out, stderr=subprocess.STDOUT,
                                 cwd=REPO)
         if memory:
-            memory.start(proc.pid)
+            memory.start()
+            memory.add_root(proc.pid)
         rc = proc.wait()
         if memory:
             memory.stop()
@@ -203,22 +122,22 @@ def report(day, scale, history, figures, per_dag, per_task, wh, memory, wall, lo
     print(f"  GX {gx_s:.1f} s = {100 * (share_dags or 0):.1f}% of the DAG runs, {100 * (share_wall or 0):.1f}% of "
           f"the process wall (goal < 20%); record flags {wh['flags_mode']}, {wh['flags_records_checked']} records "
           "re-checked")
-    print(f"  peak memory, whole tree incl. PostgreSQL ({memory.peak_procs} processes at most, "
-          f"{memory.samples} samples): PSS {memory.peak_pss / GIB:.2f} GiB, RSS sum {memory.peak_rss / GIB:.2f} GiB "
+    print(f"  peak memory, whole tree incl. PostgreSQL ({memory.processes} processes at most, "
+          f"{memory.samples} samples): PSS {memory.pss / GIB:.2f} GiB, RSS sum {memory.rss / GIB:.2f} GiB "
           "(goal < 4 GiB)")
     print(f"  load average 1/5/15 min: before {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, "
           f"after {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} ({os.cpu_count()} cores)")
     top = sorted(per_task.items(), key=lambda kv: -kv[1])[:8]
     print("  slowest tasks: " + ", ".join(f"{k} {v:.1f}s" for k, v in top))
     result = {
-        "bench": "daily_city", **figures, "sessions_held": wh.get("sessions_held_on_day"),
+        **figures, "sessions_held": wh.get("sessions_held_on_day"),
         "wall_s": round(wall, 1), "dag_runs_s": round(dag_s, 1),
         **{f"{d.removeprefix('ingest_')}_s": round(v, 1) for d, v in sorted(per_dag.items())},
         "gx_s": round(gx_s, 1), **{f"gx_{t.rsplit('.', 1)[1]}_s": round(v, 1) for t, v in gx.items()},
         "gx_share_of_dag_runs": round(share_dags, 3) if share_dags is not None else None,
         "gx_share_of_wall": round(share_wall, 3) if share_wall is not None else None,
         "flags_mode": wh["flags_mode"], "flags_records_checked": wh["flags_records_checked"],
-        "peak_pss_mib": round(memory.peak_pss / 2**20), "peak_rss_sum_mib": round(memory.peak_rss / 2**20),
+        **memory.figures(), "peak_rss_sum_mib": mib(memory.rss),
         "loadavg_1m_before": round(load_before[0], 2), "loadavg_1m_after": round(load_after[0], 2),
     }
     return result
@@ -240,7 +159,7 @@ def main() -> int:
     fault_rate = args.fault_rate
     gen_extra = [] if fault_rate is None else ["--fault-rate", str(fault_rate)]
 
-    var_dir = (args.var_dir or Path(tempfile.mkdtemp(prefix="bench_daily_"))).resolve()
+    var_dir = (args.var_dir or scratch_dir("bench_daily_")).resolve()
     if var_dir == (REPO / "var").resolve():
         raise SystemExit("refusing to use the repo's var/")
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -251,7 +170,6 @@ def main() -> int:
     os.environ.update({"SUPERVISION_VAR_DIR": str(var_dir)})
     for name in ("SUPERVISION_WAREHOUSE_URL", "SUPERVISION_AIRFLOW_DB_URL"):
         os.environ.pop(name, None)
-    sys.path.insert(0, str(REPO / "plugins"))
     from supervision.config import settings
 
     log = var_dir / "bench_daily.log"
@@ -279,7 +197,7 @@ def main() -> int:
               f"{run_history:.0f}s; measured day simulated in {gen_day:.1f}s", flush=True)
 
         s = settings()
-        memory = TreeMemory(s.pgdata)
+        memory = PeakMemory(postmaster=postmaster_in(s.pgdata))
         load_before = os.getloadavg()
         wall = supervision(env, "run", "--start", args.day.isoformat(), "--end", args.day.isoformat(),
                            memory=memory, log=log)
@@ -287,8 +205,8 @@ def main() -> int:
         per_dag, per_task, _ = task_seconds(s.airflow_db_url(), args.day)
         wh = warehouse_figures(s.warehouse_url(), args.day)
         (var_dir.parent / f"{var_dir.name}.measured.json").write_text(json.dumps(
-            {"per_dag": per_dag, "per_task": per_task, "wh": wh, "wall": wall, "peak_pss": memory.peak_pss,
-             "peak_rss": memory.peak_rss, "load": [load_before, load_after]}, default=str))
+            {"per_dag": per_dag, "per_task": per_task, "wh": wh, "wall": wall, "peak_pss": memory.pss,
+             "peak_rss": memory.rss, "load": [load_before, load_after]}, default=str))
     finally:
         subprocess.run([str(BIN / "supervision"), "warehouse", "stop"], env=env, cwd=REPO,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
@@ -296,7 +214,7 @@ def main() -> int:
             shutil.rmtree(var_dir, ignore_errors=True)
 
     result = report(args.day, scale, history, figures, per_dag, per_task, wh, memory, wall, load_before, load_after)
-    print(json.dumps(result))
+    emit("daily_city", **result)
     return 0
 
 

@@ -8,8 +8,9 @@ days and the same is timed again. Three figures per point: the incremental per-s
 (`dbt run` of staging, intermediate, core, the 16 rules and the marts the DAG builds before the
 alert upkeep), and the data tests of that build (`dbt test`, no unit tests), with the slowest
 models of the run (dbt's run_results.json) and the models that grew most between the two points.
-Prints seconds and peak memory (this process, where dbt runs; and the PostgreSQL server's
-largest backend); the last line is JSON: {"bench": "dbt_incremental", ...}.
+Prints seconds and peak memory of each step (harness.PeakMemory: this process, where dbt runs; the
+PostgreSQL server's largest backend; the PSS of both together); the last line is JSON:
+{"bench": "dbt_incremental", ...}.
 
     .venv/bin/python bench/bench_dbt.py --quick              # 3 vs 30 days, 0.04 of the city
     .venv/bin/python bench/bench_dbt.py                      # 30 vs 300 days, 0.2 of the city
@@ -19,25 +20,20 @@ largest backend); the last line is JSON: {"bench": "dbt_incremental", ...}.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import resource
+import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
+from harness import PeakMemory, Server, emit, mib, scratch_database, scratch_server
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "plugins"))
-
-from supervision.dbt_runner import run_dbt  # noqa: E402
-from supervision.warehouse import bootstrap  # noqa: E402
+from supervision.dbt_runner import run_dbt
+from supervision.warehouse import bootstrap
 
 INCREMENTAL_FACTS = ["fct_attendance", "fct_session_checkins", "fct_session_checkin_bursts",
                      "fct_session_video_coverage", "fct_session_face_matches"]
@@ -124,39 +120,6 @@ update raw_training.attendance set _loaded_at = {loaded_at} where _loaded_at > {
 """
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-class ServerMemory:
-    """Largest resident set of one PostgreSQL backend while a step runs (sampled every 0.2 s)."""
-
-    def __init__(self, postmaster_pid: int | None):
-        self.pid, self.peak_mb, self._stop = postmaster_pid, 0.0, threading.Event()
-
-    def __enter__(self):
-        self.peak_mb = 0.0
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def _sample(self) -> None:
-        if self.pid is None:
-            return
-        import psutil
-
-        master = psutil.Process(self.pid)
-        while not self._stop.wait(0.2):
-            for child in master.children():
-                with contextlib.suppress(psutil.Error):
-                    self.peak_mb = max(self.peak_mb, child.memory_info().rss / 2**20)
-
-
 def load_days(url: str, first: int, last: int, spd: int) -> float:
     t0 = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
@@ -172,20 +135,24 @@ def load_days(url: str, first: int, last: int, spd: int) -> float:
 TARGET = Path(tempfile.mkdtemp(prefix="bench_dbt_target_"))  # run_results.json of the timed runs
 
 
-def timed(args: list[str], url: str, vars: dict, server: ServerMemory) -> dict:
+MEMORY_FIGURES = ("peak_rss_mib", "postgres_largest_backend_rss_mib", "peak_pss_mib")
+
+
+def timed(args: list[str], url: str, vars: dict, server: Server) -> dict:
     """Seconds, per-model seconds and peak memory of one dbt invocation."""
     t0 = time.perf_counter()
-    with server:
+    with PeakMemory(os.getpid(), server=server) as memory:
         run_dbt([*args, "--target-path", str(TARGET)], url, vars=vars)
     seconds = time.perf_counter() - t0
     results = json.loads((TARGET / "run_results.json").read_text())["results"]
     per_node = {r["unique_id"].split(".")[-1] if r["unique_id"].startswith("model.") else r["unique_id"]:
                 round(r["execution_time"], 2) for r in results}
-    return {"s": round(seconds, 2), "dbt_process_peak_rss_mb": round(peak_rss_mb()),
-            "server_backend_peak_rss_mb": round(server.peak_mb), "per_node_s": per_node}
+    return {"s": round(seconds, 2), "peak_rss_mib": mib(memory.roots_rss),
+            "postgres_largest_backend_rss_mib": mib(memory.server_largest_rss), "peak_pss_mib": mib(memory.pss),
+            "per_node_s": per_node}
 
 
-def measure_day(url: str, day_index: int, spd: int, server: ServerMemory) -> dict:
+def measure_day(url: str, day_index: int, spd: int, server: Server) -> dict:
     """Load day `day_index`; time that day's incremental facts, then the whole daily run, then its data tests."""
     load_days(url, day_index, day_index + 1, spd)
     run_date = {"run_date": str(START + timedelta(days=day_index))}
@@ -199,7 +166,7 @@ def measure_day(url: str, day_index: int, spd: int, server: ServerMemory) -> dic
     return {"day": day_index, "rows": rows, "incremental_facts": facts, "whole_run": whole, "data_tests": tests}
 
 
-def measure_days(url: str, first_day: int, spd: int, server: ServerMemory, days: int = 2) -> dict:
+def measure_days(url: str, first_day: int, spd: int, server: Server, days: int = 2) -> dict:
     """`days` daily runs in a row; per step the fastest (the machine may be shared: the least disturbed
     run is the best estimate of the cost), with the seconds of every day beside it."""
     runs = [measure_day(url, first_day + i, spd, server) for i in range(days)]
@@ -207,29 +174,25 @@ def measure_days(url: str, first_day: int, spd: int, server: ServerMemory, days:
     for step in ("incremental_facts", "whole_run", "data_tests"):
         best = min((r[step] for r in runs), key=lambda x: x["s"])
         point[step] = {**best, "s_each_day": [r[step]["s"] for r in runs],
-                       "server_backend_peak_rss_mb": max(r[step]["server_backend_peak_rss_mb"] for r in runs)}
+                       **{k: max(r[step][k] for r in runs) for k in MEMORY_FIGURES}}
     return point
 
 
-def postmaster_pid(url: str) -> int | None:
-    """The server's postmaster, when it runs on this machine (a backend's parent process)."""
-    import psutil
-
-    with psycopg.connect(url) as conn:
-        backend = conn.execute("select pg_backend_pid()").fetchone()[0]
-    try:
-        return psutil.Process(backend).parent().pid
-    except psutil.Error:
-        return None
-
-
 def figures(point: dict) -> str:
-    return "; ".join(f"{k} {point[k]['s']:.1f} s (dbt process {point[k]['dbt_process_peak_rss_mb']} MB, "
-                     f"largest server backend {point[k]['server_backend_peak_rss_mb']} MB)"
+    return "; ".join(f"{k} {point[k]['s']:.1f} s (dbt process {point[k]['peak_rss_mib']} MiB, "
+                     f"largest server backend {point[k]['postgres_largest_backend_rss_mib']} MiB, "
+                     f"with PostgreSQL PSS {point[k]['peak_pss_mib']} MiB)"
                      for k in ("incremental_facts", "whole_run", "data_tests"))
 
 
 def main() -> int:
+    try:
+        return measure()
+    finally:
+        shutil.rmtree(TARGET, ignore_errors=True)
+
+
+def measure() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="3 vs 30 days at 0.04 of the city")
     ap.add_argument("--days", type=int, default=30, help="N: the short history (the long one is 10 N)")
@@ -241,25 +204,10 @@ def main() -> int:
     n, scale = (3, 0.04) if args.quick else (args.days, args.scale)
     spd = max(1, round(CITY_SESSIONS_PER_DAY * scale))
 
-    server = None
-    if args.warehouse:
-        admin = args.warehouse.rsplit("/", 1)[0] + "/postgres"
-    else:
-        from supervision.config import Settings
-        from supervision.warehouse import EmbeddedServer
-
-        scratch = Path(tempfile.mkdtemp(prefix="bench_dbt_", dir=REPO / "var"))
-        server = EmbeddedServer(Settings(home=REPO, var_dir=scratch))
-        server.start()
-        admin = server.url("postgres")
-    name = "bench_dbt_" + uuid.uuid4().hex[:8]
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = admin.rsplit("/", 1)[0] + "/" + name
-    memory = ServerMemory(postmaster_pid(url))
     print(f"{spd} held sessions a day x {TRAINEES_PER_SESSION} trainees ({scale:g} of the city), "
           f"{n} vs {10 * n} days of history")
-    try:
+    with scratch_server(args.warehouse, "bench_dbt_") as server, \
+            scratch_database(server, "bench_dbt_", keep=args.keep and server.pgdata is None) as url:
         bootstrap(url)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(STATIC_SQL.format(spd=spd, start=START - timedelta(days=1)))
@@ -269,14 +217,14 @@ def main() -> int:
         run_dbt(["run", "--exclude", "tag:after_alerts"], url, vars={"run_date": str(START + timedelta(days=n - 1))})
         t_full = time.perf_counter() - t0
         print(f"history of {n} days loaded in {t_load:.1f}s, first full build {t_full:.1f}s", flush=True)
-        short = measure_days(url, n, spd, memory)
+        short = measure_days(url, n, spd, server)
         print(f"after {n} days ({short['rows']}): {figures(short)}", flush=True)
         t_load = load_days(url, n + 2, 10 * n, spd)
         t0 = time.perf_counter()
         run_dbt(["run", "--exclude", "tag:after_alerts"], url, vars={"run_date": str(START + timedelta(days=10 * n - 1))})
         print(f"history extended to {10 * n} days in {t_load:.1f}s, caught up in {time.perf_counter() - t0:.1f}s",
               flush=True)
-        long = measure_days(url, 10 * n, spd, memory)
+        long = measure_days(url, 10 * n, spd, server)
         print(f"after {10 * n} days ({long['rows']}): {figures(long)}")
         for step in ("whole_run", "data_tests"):
             a, b = short[step]["per_node_s"], long[step]["per_node_s"]
@@ -287,26 +235,18 @@ def main() -> int:
         build_short = short["whole_run"]["s"] + short["data_tests"]["s"]
         build_long = long["whole_run"]["s"] + long["data_tests"]["s"]
         growth["whole_build"] = build_long / build_short - 1
+        peaks = {k: max(p[step][k] for p in (short, long) for step in ("incremental_facts", "whole_run", "data_tests"))
+                 for k in MEMORY_FIGURES}
         print(f"incremental facts: {short['incremental_facts']['s']}s -> {long['incremental_facts']['s']}s "
               f"({growth['incremental_facts']:+.0%}); whole run: {short['whole_run']['s']}s -> {long['whole_run']['s']}s "
               f"({growth['whole_run']:+.0%}); data tests: {short['data_tests']['s']}s -> {long['data_tests']['s']}s "
               f"({growth['data_tests']:+.0%}); run + tests: {build_short:.1f}s -> {build_long:.1f}s ({growth['whole_build']:+.0%}); "
-              f"peak RSS: dbt process {peak_rss_mb():.0f} MB, largest server backend "
-              f"{max(p[k]['server_backend_peak_rss_mb'] for p in (short, long) for k in growth if k in p)} MB")
-        print(json.dumps({"bench": "dbt_incremental", "days_short": n, "days_long": 10 * n, "scale": scale,
-                          "sessions_per_day": spd, "trainees_per_session": TRAINEES_PER_SESSION,
-                          "short": short, "long": long, "growth": {k: round(v, 3) for k, v in growth.items()},
-                          "goal_growth_max": 0.2, "whole_run_ok": growth["whole_run"] <= 0.2,
-                          "peak_rss_mb": round(peak_rss_mb())}))
-    finally:
-        if args.keep and server is None:
-            print(f"kept {url}")
-        else:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'drop database if exists "{name}" with (force)')
-        if server is not None:
-            server.destroy()
-            shutil.rmtree(scratch, ignore_errors=True)
+              f"peak RSS: dbt process {peaks['peak_rss_mib']} MiB, largest server backend "
+              f"{peaks['postgres_largest_backend_rss_mib']} MiB; with PostgreSQL PSS {peaks['peak_pss_mib']} MiB")
+        emit("dbt_incremental", days_short=n, days_long=10 * n, scale=scale, sessions_per_day=spd,
+             trainees_per_session=TRAINEES_PER_SESSION, short=short, long=long,
+             growth={k: round(v, 3) for k, v in growth.items()}, goal_growth_max=0.2,
+             whole_run_ok=growth["whole_run"] <= 0.2, **peaks)
     return 0
 
 

@@ -5,9 +5,10 @@
 Generates the delivery of one working day (default 2024-03-12, a Tuesday; scale 1.0 = the city:
 ~1,500 held sessions, ~100,000 attendance rows, ~1.5 million video events) into a temporary landing
 folder and a scratch training database (COPY into PostgreSQL), without back-filling earlier days:
-the figure is what one day of the city costs. ``--quick`` uses scale 0.1. Peak memory is the
-process's maximum resident set (ru_maxrss). Uses SUPERVISION_TEST_PG_URL (any owner URL) for the
-scratch database if set, else starts an embedded server in a temporary folder.
+the figure is what one day of the city costs. ``--quick`` uses scale 0.1. Peak memory while
+``generate`` runs (harness.PeakMemory): this process's RSS, and the PSS of it and the PostgreSQL
+server together. Uses SUPERVISION_TEST_PG_URL (any owner URL) for the scratch database if set,
+else starts an embedded server in a temporary folder.
 
 Prints ``generate_city_day  seconds=..  peak_rss_mib=..  sessions=.. attendance=.. video_events=..``
 and, last, one JSON line ``{"bench": "generate_city_day", ...}``.
@@ -15,31 +16,14 @@ and, last, one JSON line ``{"bench": "generate_city_day", ...}``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
 import shutil
 import sys
-import tempfile
 import time
-import uuid
+from contextlib import ExitStack
 from datetime import date
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _server(tmp: Path):
-    """(admin URL, stop function)."""
-    external = os.environ.get("SUPERVISION_TEST_PG_URL")
-    if external:
-        return external.rsplit("/", 1)[0] + "/postgres", lambda: None
-    from supervision.config import Settings
-    from supervision.warehouse import EmbeddedServer
-
-    server = EmbeddedServer(Settings(home=REPO, var_dir=tmp / "pg"))
-    server.start()
-    return server.url("postgres"), server.destroy
+from harness import PeakMemory, emit, scratch_database, scratch_dir, scratch_server
 
 
 def main() -> int:
@@ -54,26 +38,24 @@ def main() -> int:
 
     from supervision.simulator import generate
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench_generate_", dir=REPO / "var" if (REPO / "var").is_dir() else None))
-    stop = lambda: None  # noqa: E731
+    tmp = scratch_dir("bench_generate_")
     try:
-        url = None
-        if not args.no_db:
-            admin, stop = _server(tmp)
-            name = "bench_" + uuid.uuid4().hex[:8]
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'create database "{name}"')
-            url = admin.rsplit("/", 1)[0] + "/" + name
-        t0 = time.monotonic()
-        summary = generate(args.day, args.day, scale=scale, seed=2024, training_db_url=url, landing=tmp / "landing",
-                           labels_dir=tmp / "labels", backfill=False, write_db=not args.no_db)
-        seconds = time.monotonic() - t0
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        held = 0
-        if url:
-            with psycopg.connect(url) as conn:
-                held = conn.execute("select count(*) from sessions where status = 'held' and starts_at::date = %s",
-                                    (args.day,)).fetchone()[0]
+        with ExitStack() as stack:
+            url = server = None
+            if not args.no_db:
+                server = stack.enter_context(scratch_server(os.environ.get("SUPERVISION_TEST_PG_URL")))
+                url = stack.enter_context(scratch_database(server, "bench_"))
+            t0 = time.monotonic()
+            with PeakMemory(os.getpid(), server=server) as memory:
+                summary = generate(args.day, args.day, scale=scale, seed=2024, training_db_url=url,
+                                   landing=tmp / "landing", labels_dir=tmp / "labels", backfill=False,
+                                   write_db=not args.no_db)
+            seconds = time.monotonic() - t0
+            held = 0
+            if url:
+                with psycopg.connect(url) as conn:
+                    held = conn.execute("select count(*) from sessions where status = 'held' and starts_at::date = %s",
+                                        (args.day,)).fetchone()[0]
         size = sum(f.stat().st_size for f in (tmp / "landing").rglob("*") if f.is_file()) / 2**20
         results_csv = tmp / "landing" / "assessment" / f"date={args.day.isoformat()}" / "exam_results.csv"
         exam_results = 0
@@ -85,20 +67,18 @@ def main() -> int:
                 text = raw.decode("gb18030")
             exam_results = sum(1 for line in text.splitlines()[1:] if line.strip())
         rows = summary.get("rows", {})
-        print(f"generate_city_day  seconds={seconds:.1f}  peak_rss_mib={peak:.0f}  sessions={held}  "
+        mem = memory.figures()
+        print(f"generate_city_day  seconds={seconds:.1f}  peak_rss_mib={mem['peak_rss_mib']}  "
+              f"peak_pss_mib={mem['peak_pss_mib']} (with PostgreSQL)  sessions={held}  "
               f"attendance={summary.get('attendance')}  video_events={summary.get('video_events')}  "
               f"exam_results={exam_results}  scale={scale}  landing_mib={size:.0f}  db_rows={sum(rows.values())}")
-        print(json.dumps({"bench": "generate_city_day", "scale": scale, "seconds": round(seconds, 1),
-                          "peak_rss_mib": round(peak), "held_sessions": held, "attendance": summary.get("attendance"),
-                          "video_events": summary.get("video_events"), "video_files": summary.get("video_files"),
-                          "exam_results": exam_results,
-                          "landing_mib": round(size), "db_rows": sum(rows.values())}))
+        emit("generate_city_day", scale=scale, seconds=round(seconds, 1), **mem, held_sessions=held,
+             attendance=summary.get("attendance"), video_events=summary.get("video_events"),
+             video_files=summary.get("video_files"), exam_results=exam_results, landing_mib=round(size),
+             db_rows=sum(rows.values()))
         return 0
     finally:
-        try:
-            stop()
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

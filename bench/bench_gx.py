@@ -17,52 +17,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
-import shutil
 import sys
 import tempfile
-import threading
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from harness import PeakMemory, emit, rss_pss, scratch_database, scratch_server
+
 DAY = dt.date(2024, 3, 8)
 DISTRICTS = ["310101", "310104", "310105", "310106", "310107", "310109", "310110", "310112", "310113",
              "310114", "310115", "310116", "310117", "310118", "310120", "310151"]
-
-
-class RssSampler:
-    """Peak resident memory of this process while a block runs (sampled every 20 ms)."""
-
-    def __init__(self) -> None:
-        self.peak = 0
-        self._stop = threading.Event()
-        self._page = os.sysconf("SC_PAGE_SIZE")
-
-    def _rss(self) -> int:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * self._page
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._rss())
-            time.sleep(0.02)
-
-    @contextmanager
-    def measure(self) -> Iterator[RssSampler]:
-        self.peak = self._rss()
-        t = threading.Thread(target=self._run, daemon=True)
-        t.start()
-        try:
-            yield self
-        finally:
-            self._stop.set()
-            t.join()
-            self._stop.clear()
 
 
 def synthesise(url: str, scale: float, history_days: int, video_history_share: float) -> dict[str, int]:
@@ -199,33 +164,6 @@ def reload_day(url: str) -> dict[str, int]:
     return touched
 
 
-@contextmanager
-def temp_database(pg_url: str | None) -> Iterator[str]:
-    import psycopg
-
-    server = None
-    if pg_url is None:
-        from supervision.config import Settings
-        from supervision.warehouse import EmbeddedServer
-
-        var = Path(tempfile.mkdtemp(prefix="bench_gx_"))
-        server = EmbeddedServer(Settings(home=REPO, var_dir=var))
-        server.start()
-        pg_url = server.url("postgres")
-    name = "bench_gx_" + uuid.uuid4().hex[:8]
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = pg_url.rsplit("/", 1)[0] + "/" + name
-    try:
-        yield url
-    finally:
-        with psycopg.connect(pg_url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
-        if server is not None:
-            server.destroy()
-            shutil.rmtree(server.settings.var_dir, ignore_errors=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="5%% of city scale")
@@ -238,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     scale = args.scale if args.scale is not None else (0.05 if args.quick else 1.0)
 
-    sampler = RssSampler()
-    with temp_database(args.pg_url) as url, tempfile.TemporaryDirectory(prefix="bench_gx_docs_") as gx_tmp:
+    with scratch_server(args.pg_url, "bench_gx_") as server, scratch_database(server, "bench_gx_") as url, \
+            tempfile.TemporaryDirectory(prefix="bench_gx_docs_") as gx_tmp:
         from supervision.warehouse import bootstrap
 
         bootstrap(url)
@@ -247,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = synthesise(url, scale, args.history_days, args.video_history_share)
         setup_s = time.monotonic() - t0
 
-        rss_start = sampler._rss()
+        rss_start = rss_pss(os.getpid())[0]
         t0 = time.monotonic()
         import great_expectations  # noqa: F401  (measured apart: paid once per task process)
 
@@ -255,29 +193,25 @@ def main(argv: list[str] | None = None) -> int:
         from supervision.quality import RULE_DEFAULTS, run_gates, run_record_flags
 
         gx_dir = Path(gx_tmp)
-        with sampler.measure() as m:
+        with PeakMemory(os.getpid(), server=server, interval=0.1) as gates_mem:
             t0 = time.monotonic()
             gates = run_gates(url, "bench", DAY, gx_dir=gx_dir, raise_on_failure=False)
             gates_s = time.monotonic() - t0
-        gates_peak = m.peak
-        with sampler.measure() as m:
+        with PeakMemory(os.getpid(), server=server, interval=0.1) as flags_mem:
             t0 = time.monotonic()
             findings = run_record_flags(url, "bench", thresholds=dict(RULE_DEFAULTS), gx_dir=gx_dir)
             flags_s = time.monotonic() - t0
-        flags_peak = m.peak
         # the next day's run: only the day's (re)loaded rows and what depends on them are re-checked
         touched = reload_day(url)
-        with sampler.measure() as m:
+        with PeakMemory(os.getpid(), server=server, interval=0.1) as incr_mem:
             t0 = time.monotonic()
             incremental = run_record_flags(url, "bench-next", thresholds=dict(RULE_DEFAULTS), gx_dir=gx_dir)
             flags_incr_s = time.monotonic() - t0
-        flags_incr_peak = m.peak
         if dict(incremental) != dict(findings):
             raise SystemExit(f"incremental flags differ from the full run: {dict(incremental)} != {dict(findings)}")
 
     mb = 1024 * 1024
     out = {
-        "bench": "gx_city_day",
         "scale": scale,
         "rows": rows,
         "setup_s": round(setup_s, 2),
@@ -293,21 +227,21 @@ def main(argv: list[str] | None = None) -> int:
         "gates_success": gates.success,
         "gates_failures": gates.failures,
         "findings": dict(findings),
-        "rss_before_gx_mb": round(rss_start / mb, 1),
-        "peak_rss_gates_mb": round(gates_peak / mb, 1),
-        "peak_rss_flags_mb": round(flags_peak / mb, 1),
-        "peak_rss_flags_incremental_mb": round(flags_incr_peak / mb, 1),
+        "rss_before_gx_mib": round(rss_start / mb, 1),
+        **gates_mem.figures("gates_"), **flags_mem.figures("flags_"), **incr_mem.figures("flags_incremental_"),
+        "peak_pss_mib": max(m.figures()["peak_pss_mib"] for m in (gates_mem, flags_mem, incr_mem)),
         "cpus": os.cpu_count(),
     }
     print(f"GX city day (scale {scale:g}: {rows['day_attendance']:,} attendance, {rows['day_sessions']:,} sessions, "
           f"{rows['day_video_events']:,} video events): import {import_s:.1f}s + gates {gates_s:.1f}s "
           f"({len(gates.outcomes)} validations, {'pass' if gates.success else 'FAIL'}) + flags {flags_s:.1f}s "
           f"({sum(findings.values()):,} findings) = {out['gx_total_s']:.1f}s; peak RSS "
-          f"{max(gates_peak, flags_peak) / mb:.0f} MB (set-up {setup_s:.1f}s)")
+          f"{max(gates_mem.roots_rss, flags_mem.roots_rss) / mb:.0f} MiB, with PostgreSQL PSS "
+          f"{out['peak_pss_mib']} MiB (set-up {setup_s:.1f}s)")
     print(f"record flags: full run (first) {flags_s:.1f}s over {out['flags_full_checked']:,} records; the next "
           f"day's incremental run {flags_incr_s:.1f}s over {out['flags_incremental_checked']:,} records "
           f"({out['rows_reloaded']:,} rows reloaded; same findings)")
-    print(json.dumps(out, ensure_ascii=False))
+    emit("gx_city_day", **out)
     return 0
 
 

@@ -4,8 +4,9 @@
 
 Generates N video events (default 2,000,000; --quick 200,000) as gzip JSON Lines files in a temp
 landing folder (realistic shape: status/headcount/face, ~2% re-delivered event ids, a few bad
-lines), then measures on the same data, each figure in its own subprocess (so each has its own
-peak memory):
+lines), then measures on the same data, each figure in its own subprocess, whose peak memory is
+sampled from here (harness.PeakMemory: RSS of the subprocess and its workers; PSS of them and
+PostgreSQL together):
 
 (a) end to end: ``load_video``'s three steps (files → warehouse: read, checksum, parse, validate,
     COPY, dedup, indexes, attach, quarantine, audit, manifest), events received per second, with
@@ -33,33 +34,18 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from harness import PeakMemory, Server, emit, scratch_database, scratch_dir, scratch_server
+
 TZ = timezone(timedelta(hours=8))
-
-
-def _peak_mib(children: bool = False) -> float:
-    """Peak resident memory of this process (VmHWM: reset at exec, unlike ru_maxrss, which would
-    carry over the bench's own size from the fork); children: the largest worker's ru_maxrss (an
-    upper bound: it includes what the worker shared with this process when forked)."""
-    if not children:
-        try:
-            for line in Path("/proc/self/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
-    return resource.getrusage(who).ru_maxrss / 1024  # KiB on Linux
+SERVER: Server | None = None     # the scratch server, whose processes each phase's memory includes
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -145,16 +131,15 @@ def phase_e2e(landing: Path, url: str, workers: int) -> dict:
             "attach_steps_s": steps,
             "received": s["received"], "loaded": s["loaded"], "duplicates": s["duplicates"],
             "quarantined": s["quarantined"], "rate": s["received"] / el, "files": s["files"],
-            "peak_mib": _peak_mib(), "worker_peak_mib": _peak_mib(children=True),
             "parser": "native" if video.is_loaded() else "python"}
 
 
 def _memory(e2e: dict) -> str:
     """Peak memory of a load: the native parser's workers are threads of the loading process, the
-    Python parser's are subprocesses."""
-    if e2e["parser"] == "native":
-        return f"{e2e['peak_mib']:.0f} MiB (one process; its workers are threads)"
-    return f"{e2e['peak_mib']:.0f} MiB parent, {e2e['worker_peak_mib']:.0f} MiB per worker process"
+    Python parser's are subprocesses (their RSS counts pages shared with the parent again: PSS is
+    the fair total)."""
+    who = "one process; its workers are threads" if e2e["parser"] == "native" else "parent and worker processes"
+    return (f"RSS {e2e['peak_rss_mib']} MiB ({who}), PSS with PostgreSQL {e2e['peak_pss_mib']} MiB")
 
 
 def phase_history(url: str, days: int, per_day: int, legacy: bool) -> dict:
@@ -223,7 +208,7 @@ def phase_copy(url: str) -> dict:
         el = time.perf_counter() - t
         conn.execute("drop table bench_copy")
         conn.commit()
-    return {"seconds": el, "rows": n, "rate": n / el, "peak_mib": _peak_mib()}
+    return {"seconds": el, "rows": n, "rate": n / el}
 
 
 def phase_to_sql(url: str, sample: int) -> dict:
@@ -243,7 +228,7 @@ def phase_to_sql(url: str, sample: int) -> dict:
     with engine.begin() as conn:
         conn.execute(sa.text("drop table bench_to_sql"))
     engine.dispose()
-    return {"seconds": el, "rows": len(df), "rate": len(df) / el, "peak_mib": _peak_mib()}
+    return {"seconds": el, "rows": len(df), "rate": len(df) / el}
 
 
 def phase_one_file(landing: Path, url: str, path: str) -> dict:
@@ -251,56 +236,39 @@ def phase_one_file(landing: Path, url: str, path: str) -> dict:
 
     t = time.perf_counter()
     r = load_video_file(landing, url, "bench-file", path)
-    return {"seconds": time.perf_counter() - t, "received": r["received"], "peak_mib": _peak_mib()}
+    return {"seconds": time.perf_counter() - t, "received": r["received"]}
 
 
 def _sub(*args: str, env: dict | None = None) -> dict:
-    """Run one phase in its own process (its own peak memory); adds the load average at its end."""
-    res = subprocess.run([sys.executable, __file__, "--phase", *args], capture_output=True, text=True,
-                         env=None if env is None else {**os.environ, **env})
-    if res.returncode != 0:
-        raise RuntimeError(f"phase {args[0]} failed:\n{res.stderr[-3000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1]) | {"loadavg": _loadavg()}
+    """Run one phase in its own process, its peak memory sampled from here; adds the load average
+    at its end."""
+    with PeakMemory(server=SERVER, interval=0.1) as memory:
+        proc = subprocess.Popen([sys.executable, __file__, "--phase", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=None if env is None else {**os.environ, **env})
+        memory.add_root(proc.pid)
+        out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"phase {args[0]} failed:\n{err[-3000:]}")
+    return json.loads(out.strip().splitlines()[-1]) | memory.figures() | {"loadavg": _loadavg()}
 
 
 # --- set-up -----------------------------------------------------------------------------------
 
-def _scratch_database(tmp: Path) -> tuple[str, callable, callable, callable]:
+def _reset(server: Server, url: str, legacy: bool = False) -> None:
+    """The scratch database dropped and made again (``legacy``: with the unpartitioned events table
+    of the first bootstrap)."""
     import psycopg
 
-    from supervision.config import Settings, libpq_url
-    from supervision.warehouse import EmbeddedServer, bootstrap
+    from supervision.warehouse import bootstrap
 
-    server = None
-    base = os.environ.get("SUPERVISION_WAREHOUSE_URL")
-    if base:
-        admin = libpq_url(base).rsplit("/", 1)[0] + "/postgres"
-    else:
-        server = EmbeddedServer(Settings(home=REPO, var_dir=tmp / "var"))
-        server.start()
-        admin = server.url("postgres")
-    name = "bench_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(admin, autocommit=True) as conn:
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(server.admin_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
         conn.execute(f'create database "{name}"')
-    url = admin.rsplit("/", 1)[0] + "/" + name
-
-    def reset(legacy: bool = False) -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
-            conn.execute(f'create database "{name}"')
-        if legacy:  # the table as the first bootstrap made it (before partitioning)
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(LEGACY_DDL)
-        bootstrap(url)
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
-        if server is not None:
-            server.destroy()
-
+    if legacy:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(LEGACY_DDL)
     bootstrap(url)
-    return url, reset, drop
 
 
 LEGACY_DDL = """
@@ -342,90 +310,99 @@ def main() -> int:
 
     n = args.events or (200_000 if args.quick else 2_000_000)
     sample = args.sample or (50_000 if args.quick else 200_000)
-    tmp = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
-    url, reset, drop = _scratch_database(tmp)
-    result: dict = {"bench": "ingest_video", "events": n, "files": args.files, "workers": args.workers,
+    global SERVER
+    tmp = scratch_dir("bench_ingest_")
+    result: dict = {"events": n, "files": args.files, "workers": args.workers,
                     "cpus": os.cpu_count(), "load_avg_before": os.getloadavg()[0]}
     try:
-        landing = tmp / "landing"
-        t = time.perf_counter()
-        gen = generate(landing, n, args.files)
-        print(f"generated {gen['events']:,} events in {gen['files']} files ({gen['bytes'] / 2**20:.0f} MiB gz,"
-              f" {gen['redelivered']:,} re-delivered, {gen['bad_lines']} bad lines) in {time.perf_counter() - t:.1f}s",
-              flush=True)
-        result["generated"] = gen
+        with scratch_server(os.environ.get("SUPERVISION_WAREHOUSE_URL"), "bench_ingest_pg_") as server, \
+                scratch_database(server, "bench_") as url:
+            from supervision.warehouse import bootstrap
 
-        e2e = _sub("e2e", str(landing), url, str(args.workers))
-        print(f"(a) end to end load_video: {e2e['rate']:,.0f} events/s ({e2e['received']:,} in {e2e['seconds']:.1f}s:"
-              f" plan {e2e['plan_s']:.1f}s, load {e2e['load_s']:.1f}s, attach {e2e['attach_s']:.1f}s;"
-              f" loaded {e2e['loaded']:,}, duplicates {e2e['duplicates']:,}, quarantined {e2e['quarantined']});"
-              f" peak {_memory(e2e)}; load {e2e['loadavg']:.1f}", flush=True)
-        assert e2e["duplicates"] == gen["redelivered"], "duplicates must be counted exactly"
-        print(f"    parser: {e2e['parser']}; attach steps summed over the days: "
-              + ", ".join(f"{k} {v:.2f}s" for k, v in e2e["attach_steps_s"].items() if v >= 0.01), flush=True)
-        if e2e["parser"] == "native":  # the same files through the Python parser (no Rust toolchain)
-            reset()
-            py = _sub("e2e", str(landing), url, str(args.workers), env={"SUPERVISION_VIDEO_NATIVE": "0"})
-            assert (py["loaded"], py["duplicates"], py["quarantined"]) == (e2e["loaded"], e2e["duplicates"], e2e["quarantined"])
-            print(f"(a') the same with the Python parser: {py['rate']:,.0f} events/s ({py['seconds']:.1f}s: load"
-                  f" {py['load_s']:.1f}s, attach {py['attach_s']:.1f}s); peak {_memory(py)};"
-                  f" load {py['loadavg']:.1f}", flush=True)
-            result["e2e_python_parser"] = py
-        cp = _sub("copy", url)
-        print(f"(b) raw COPY into an unlogged table without indexes: {cp['rate']:,.0f} rows/s"
-              f" ({cp['rows']:,} in {cp['seconds']:.1f}s); peak {cp['peak_mib']:.0f} MiB (holds the data);"
-              f" load {cp['loadavg']:.1f}", flush=True)
-        ts = _sub("to_sql", url, str(sample))
-        print(f"(c) pandas to_sql (method=None): {ts['rate']:,.0f} rows/s ({ts['rows']:,} in {ts['seconds']:.1f}s);"
-              f" peak {ts['peak_mib']:.0f} MiB; load {ts['loadavg']:.1f}", flush=True)
-        result.update(e2e=e2e, raw_copy=cp, to_sql=ts, peak_mib=max(e2e["peak_mib"], e2e["worker_peak_mib"]),
-                      ratio_vs_copy=e2e["rate"] / cp["rate"], ratio_vs_to_sql=e2e["rate"] / ts["rate"])
-        print(f"    end to end = {result['ratio_vs_copy']:.2f} x raw COPY (goal >= 0.5),"
-              f" {result['ratio_vs_to_sql']:.1f} x to_sql (goal >= 5)", flush=True)
+            SERVER = server
+            bootstrap(url)
 
-        # (d) memory flat as files grow: one file of k events, one of 2k events, each in its own process.
-        k = max(n // args.files, 10_000)
-        mem = {}
-        for label, size in (("k", k), ("2k", 2 * k)):
-            reset()
-            land = tmp / f"mem_{label}"
-            generate(land, size, 1, seed=11)
-            path = next(land.rglob("*.gz")).relative_to(land).as_posix()
-            from supervision.ingest.video import plan_load
+            def reset(legacy: bool = False) -> None:
+                _reset(server, url, legacy)
 
-            plan_load(land, url)  # a new day: the file goes the bulk way (into the day's load table)
-            mem[label] = _sub("one_file", str(land), url, path) | {"events": size}
-        print(f"(d) peak memory loading one file: {mem['k']['peak_mib']:.0f} MiB for {k:,} events,"
-              f" {mem['2k']['peak_mib']:.0f} MiB for {2 * k:,}; load {mem['2k']['loadavg']:.1f}", flush=True)
-        result["memory_per_file"] = mem
+            landing = tmp / "landing"
+            t = time.perf_counter()
+            gen = generate(landing, n, args.files)
+            print(f"generated {gen['events']:,} events in {gen['files']} files ({gen['bytes'] / 2**20:.0f} MiB gz,"
+                  f" {gen['redelivered']:,} re-delivered, {gen['bad_lines']} bad lines) in {time.perf_counter() - t:.1f}s",
+                  flush=True)
+            result["generated"] = gen
 
-        # (e) a day's load on day 1 and on day N (after many days of history)
-        per_day = args.day_events or min(max(n // 2, 20_000), 300_000)
-        hist_days = args.history_days or (10 if args.quick else 20)
-        day_land = tmp / "day"
-        generate(day_land, per_day, 8, seed=13, days=1)
-        flat = {}
-        for mode in ("partitioned", "legacy") if args.legacy else ("partitioned",):
-            legacy = mode == "legacy"
-            reset(legacy)
-            d1 = _sub("e2e", str(day_land), url, str(args.workers))
-            reset(legacy)
-            hist = _sub("history", url, str(hist_days), str(per_day), mode)
-            dn = _sub("e2e", str(day_land), url, str(args.workers))
-            flat[mode] = {"day_1": d1, "history": hist, "day_n": dn, "day_n_over_day_1": dn["seconds"] / d1["seconds"]}
-            print(f"(e) {mode}: a day of {d1['received']:,} events: day 1 {d1['seconds']:.2f}s ({d1['rate']:,.0f}/s,"
-                  f" load {d1['loadavg']:.1f}); day N after {hist['rows']:,} rows of {hist_days} days"
-                  f" {dn['seconds']:.2f}s ({dn['rate']:,.0f}/s, load {dn['loadavg']:.1f}):"
-                  f" day N / day 1 = {dn['seconds'] / d1['seconds']:.2f}", flush=True)
-        result["history"] = flat
+            e2e = _sub("e2e", str(landing), url, str(args.workers))
+            print(f"(a) end to end load_video: {e2e['rate']:,.0f} events/s ({e2e['received']:,} in {e2e['seconds']:.1f}s:"
+                  f" plan {e2e['plan_s']:.1f}s, load {e2e['load_s']:.1f}s, attach {e2e['attach_s']:.1f}s;"
+                  f" loaded {e2e['loaded']:,}, duplicates {e2e['duplicates']:,}, quarantined {e2e['quarantined']});"
+                  f" peak {_memory(e2e)}; load {e2e['loadavg']:.1f}", flush=True)
+            assert e2e["duplicates"] == gen["redelivered"], "duplicates must be counted exactly"
+            print(f"    parser: {e2e['parser']}; attach steps summed over the days: "
+                  + ", ".join(f"{k} {v:.2f}s" for k, v in e2e["attach_steps_s"].items() if v >= 0.01), flush=True)
+            if e2e["parser"] == "native":  # the same files through the Python parser (no Rust toolchain)
+                reset()
+                py = _sub("e2e", str(landing), url, str(args.workers), env={"SUPERVISION_VIDEO_NATIVE": "0"})
+                assert (py["loaded"], py["duplicates"], py["quarantined"]) == (e2e["loaded"], e2e["duplicates"], e2e["quarantined"])
+                print(f"(a') the same with the Python parser: {py['rate']:,.0f} events/s ({py['seconds']:.1f}s: load"
+                      f" {py['load_s']:.1f}s, attach {py['attach_s']:.1f}s); peak {_memory(py)};"
+                      f" load {py['loadavg']:.1f}", flush=True)
+                result["e2e_python_parser"] = py
+            cp = _sub("copy", url)
+            print(f"(b) raw COPY into an unlogged table without indexes: {cp['rate']:,.0f} rows/s"
+                  f" ({cp['rows']:,} in {cp['seconds']:.1f}s); peak RSS {cp['peak_rss_mib']} MiB (holds the data);"
+                  f" load {cp['loadavg']:.1f}", flush=True)
+            ts = _sub("to_sql", url, str(sample))
+            print(f"(c) pandas to_sql (method=None): {ts['rate']:,.0f} rows/s ({ts['rows']:,} in {ts['seconds']:.1f}s);"
+                  f" peak RSS {ts['peak_rss_mib']} MiB; load {ts['loadavg']:.1f}", flush=True)
+            result.update(e2e=e2e, raw_copy=cp, to_sql=ts, peak_rss_mib=e2e["peak_rss_mib"], peak_pss_mib=e2e["peak_pss_mib"],
+                          ratio_vs_copy=e2e["rate"] / cp["rate"], ratio_vs_to_sql=e2e["rate"] / ts["rate"])
+            print(f"    end to end = {result['ratio_vs_copy']:.2f} x raw COPY (goal >= 0.5),"
+                  f" {result['ratio_vs_to_sql']:.1f} x to_sql (goal >= 5)", flush=True)
 
-        if args.mapping:
-            result["mapping"] = _mapping(tmp, url, reset)
+            # (d) memory flat as files grow: one file of k events, one of 2k events, each in its own process.
+            k = max(n // args.files, 10_000)
+            mem = {}
+            for label, size in (("k", k), ("2k", 2 * k)):
+                reset()
+                land = tmp / f"mem_{label}"
+                generate(land, size, 1, seed=11)
+                path = next(land.rglob("*.gz")).relative_to(land).as_posix()
+                from supervision.ingest.video import plan_load
+
+                plan_load(land, url)  # a new day: the file goes the bulk way (into the day's load table)
+                mem[label] = _sub("one_file", str(land), url, path) | {"events": size}
+            print(f"(d) peak memory loading one file: RSS {mem['k']['peak_rss_mib']} MiB for {k:,} events,"
+                  f" {mem['2k']['peak_rss_mib']} MiB for {2 * k:,}; load {mem['2k']['loadavg']:.1f}", flush=True)
+            result["memory_per_file"] = mem
+
+            # (e) a day's load on day 1 and on day N (after many days of history)
+            per_day = args.day_events or min(max(n // 2, 20_000), 300_000)
+            hist_days = args.history_days or (10 if args.quick else 20)
+            day_land = tmp / "day"
+            generate(day_land, per_day, 8, seed=13, days=1)
+            flat = {}
+            for mode in ("partitioned", "legacy") if args.legacy else ("partitioned",):
+                legacy = mode == "legacy"
+                reset(legacy)
+                d1 = _sub("e2e", str(day_land), url, str(args.workers))
+                reset(legacy)
+                hist = _sub("history", url, str(hist_days), str(per_day), mode)
+                dn = _sub("e2e", str(day_land), url, str(args.workers))
+                flat[mode] = {"day_1": d1, "history": hist, "day_n": dn, "day_n_over_day_1": dn["seconds"] / d1["seconds"]}
+                print(f"(e) {mode}: a day of {d1['received']:,} events: day 1 {d1['seconds']:.2f}s ({d1['rate']:,.0f}/s,"
+                      f" load {d1['loadavg']:.1f}); day N after {hist['rows']:,} rows of {hist_days} days"
+                      f" {dn['seconds']:.2f}s ({dn['rate']:,.0f}/s, load {dn['loadavg']:.1f}):"
+                      f" day N / day 1 = {dn['seconds'] / d1['seconds']:.2f}", flush=True)
+            result["history"] = flat
+
+            if args.mapping:
+                result["mapping"] = _mapping(tmp, url, reset)
     finally:
-        drop()
         shutil.rmtree(tmp, ignore_errors=True)
     result["load_avg_after"] = _loadavg()
-    print(json.dumps(result, default=str))
+    emit("ingest_video", **result)
     return 0
 
 

@@ -6,12 +6,12 @@
 Synthesises alerts with generate_series into a fresh database (on a temporary embedded server, or on
 the server of SUPERVISION_WAREHOUSE_URL), serves the app with uvicorn in a separate process on
 127.0.0.1, and times real HTTP requests (httpx, logged in, one client): p50/p95/max per scenario.
-Goal: p95 < 150 ms. Prints a table, the server's peak memory, and a final JSON line.
+Goal: p95 < 150 ms. Prints a table, the peak memory while it serves (harness.PeakMemory: the app
+process's RSS, and the PSS of it and PostgreSQL together), and a final JSON line.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import re
@@ -19,12 +19,12 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
+from contextlib import ExitStack
 
-REPO = Path(__file__).resolve().parents[1]
+from harness import PeakMemory, emit, scratch_database, scratch_server
+
 PASSWORD = "bench password 1"
 
 SYNTH_SQL = """
@@ -146,16 +146,6 @@ def timed(c, paths: list[str], warmup: int = 10) -> list[float]:
     return out
 
 
-def peak_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="100,000 alerts instead of 1,000,000")
@@ -164,104 +154,86 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = ap.parse_args()
     n = args.alerts or (100_000 if args.quick else 1_000_000)
-    sys.path.insert(0, str(REPO / "plugins"))
     import psycopg
 
-    from supervision.config import Settings
-    from supervision.warehouse import EmbeddedServer
-
-    tmp = None
     env = dict(os.environ)
-    if os.environ.get("SUPERVISION_WAREHOUSE_URL"):
-        admin = os.environ["SUPERVISION_WAREHOUSE_URL"].rsplit("/", 1)[0] + "/postgres"
-        server = None
-    else:
-        tmp = tempfile.mkdtemp(prefix="bench_review_")
-        os.environ["SUPERVISION_VAR_DIR"] = env["SUPERVISION_VAR_DIR"] = tmp
-        server = EmbeddedServer(Settings(home=REPO, var_dir=Path(tmp)))
-        server.start()
-        admin = server.url("postgres")
-    # the app role's password and the session key for this run only
-    for k in ("SUPERVISION_APP_PASSWORD", "SUPERVISION_REVIEW_SESSION_SECRET"):
-        os.environ.setdefault(k, uuid.uuid4().hex)
-        env[k] = os.environ[k]
-    db = "bench_review_" + uuid.uuid4().hex[:8]
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'create database "{db}"')
-    url = admin.rsplit("/", 1)[0] + "/" + db
-    proc = None
-    try:
-        print(f"synthesising {n:,} alerts ...", flush=True)
-        info = synthesise(url, n)
-        print(f"  loaded in {info['load_s']:.1f} s, indexes/security in {info['index_s']:.1f} s, table {info['size']}")
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        proc = start_server(url, port, env)
-        wait_up(base, proc)
-        t0 = time.perf_counter()
-        city = client_for(base, "bench_city")      # first use: connection pool; alert links start in the background
-        first_s = time.perf_counter() - t0
-        pd = client_for(base, "bench_pudong")
-        t1 = time.perf_counter()
-        with psycopg.connect(url) as conn:         # wait for the background linking of every alert
-            while conn.execute("select count(*) from review.link_state").fetchone()[0] == 0:
-                time.sleep(0.5)
-        link_s = time.perf_counter() - t1 + first_s
-        k = args.requests
-        rnd = random.Random(1)
-        districts = [d for d in ("310101", "310104", "310115", "310112", "310151")]
-        sorts = ["severity", "rule", "first_detected", "status", "district", "last_detected"]
-        # follow keyset "next" links for deep pages
-        deep, page = [], city.get("/alerts?sort=rule")
-        for _ in range(20):
-            m = re.search(r'href="([^"]+)" rel="next"', page.text)
-            if not m:
-                break
-            deep.append(m.group(1).replace("&amp;", "&"))
-            page = city.get(deep[-1])
-        scenarios = {
-            "list_default_city": (city, ["/alerts"] * k),
-            "list_district_filter_city": (city, [f"/alerts?district={districts[i % 5]}" for i in range(k)]),
-            "list_sorted_city": (city, [f"/alerts?sort={sorts[i % 6]}&dir={'asc' if i % 2 else 'desc'}"
-                                        for i in range(k)]),
-            "list_filtered_combo_city": (city, [f"/alerts?rule=CAMERA_DOWN&severity=medium&status=open&date_from="
-                                                f"2024-0{1 + i % 9}-01&sort=occurred" for i in range(k)]),
-            "list_keyset_pages_city": (city, [deep[i % len(deep)] for i in range(k)] if deep else ["/alerts"] * k),
-            "list_default_district_user": (pd, ["/alerts"] * k),
-            "detail_city": (city, [f"/alerts/{info['sample'][i % len(info['sample'])]}" for i in range(k)]),
-            "detail_district_user": (pd, [f"/alerts/{info['pd_sample'][i % len(info['pd_sample'])]}" for i in range(k)]),
-        }
-        rnd.shuffle(info["sample"])
-        results = {}
-        print(f"\n{'scenario':<30} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
-        for name, (c, paths) in scenarios.items():
-            ms = timed(c, paths)
-            results[name] = {"n": len(ms), "p50_ms": round(statistics.median(ms), 1), "p95_ms": round(pct(ms, 95), 1),
-                             "max_ms": round(max(ms), 1)}
-            r = results[name]
-            print(f"{name:<30} {r['n']:>5} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8}", flush=True)
-        rss = peak_rss_mb(proc.pid)
-        worst = max(r["p95_ms"] for r in results.values())
-        print(f"\nfirst login {first_s:.2f} s; linking {n:,} alerts (background) {link_s:.1f} s; server peak RSS {rss:.0f} MB; "
-              f"worst p95 {worst} ms (goal < 150 ms: {'met' if worst < 150 else 'NOT met'})")
-        print(json.dumps({"bench": "review_app", "alerts": n, "requests_per_scenario": k,
-                          "load_s": round(info["load_s"], 1), "index_s": round(info["index_s"], 1),
-                          "first_login_s": round(first_s, 2), "link_all_s": round(link_s, 1), "server_peak_rss_mb": round(rss),
-                          "table_size": info["size"], "worst_p95_ms": worst, "goal_p95_ms": 150,
-                          "goal_met": worst < 150, "scenarios": results}, ensure_ascii=False))
-        return 0
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(20)
-        if not args.keep:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'drop database if exists "{db}" with (force)')
-        if server is not None:
-            server.destroy()
-            import shutil
-
-            shutil.rmtree(tmp, ignore_errors=True)
+    with ExitStack() as stack:
+        server = stack.enter_context(scratch_server(os.environ.get("SUPERVISION_WAREHOUSE_URL"), "bench_review_"))
+        if server.var_dir is not None:
+            os.environ["SUPERVISION_VAR_DIR"] = env["SUPERVISION_VAR_DIR"] = str(server.var_dir)
+        # the app role's password and the session key for this run only
+        for k in ("SUPERVISION_APP_PASSWORD", "SUPERVISION_REVIEW_SESSION_SECRET"):
+            os.environ.setdefault(k, uuid.uuid4().hex)
+            env[k] = os.environ[k]
+        url = stack.enter_context(scratch_database(server, "bench_review_", keep=args.keep))
+        proc = None
+        memory = PeakMemory(server=server)
+        try:
+            print(f"synthesising {n:,} alerts ...", flush=True)
+            info = synthesise(url, n)
+            print(f"  loaded in {info['load_s']:.1f} s, indexes/security in {info['index_s']:.1f} s, table {info['size']}")
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            proc = start_server(url, port, env)
+            memory.start()
+            memory.add_root(proc.pid)
+            wait_up(base, proc)
+            t0 = time.perf_counter()
+            city = client_for(base, "bench_city")      # first use: connection pool; alert links start in the background
+            first_s = time.perf_counter() - t0
+            pd = client_for(base, "bench_pudong")
+            t1 = time.perf_counter()
+            with psycopg.connect(url) as conn:         # wait for the background linking of every alert
+                while conn.execute("select count(*) from review.link_state").fetchone()[0] == 0:
+                    time.sleep(0.5)
+            link_s = time.perf_counter() - t1 + first_s
+            k = args.requests
+            rnd = random.Random(1)
+            districts = [d for d in ("310101", "310104", "310115", "310112", "310151")]
+            sorts = ["severity", "rule", "first_detected", "status", "district", "last_detected"]
+            # follow keyset "next" links for deep pages
+            deep, page = [], city.get("/alerts?sort=rule")
+            for _ in range(20):
+                m = re.search(r'href="([^"]+)" rel="next"', page.text)
+                if not m:
+                    break
+                deep.append(m.group(1).replace("&amp;", "&"))
+                page = city.get(deep[-1])
+            scenarios = {
+                "list_default_city": (city, ["/alerts"] * k),
+                "list_district_filter_city": (city, [f"/alerts?district={districts[i % 5]}" for i in range(k)]),
+                "list_sorted_city": (city, [f"/alerts?sort={sorts[i % 6]}&dir={'asc' if i % 2 else 'desc'}"
+                                            for i in range(k)]),
+                "list_filtered_combo_city": (city, [f"/alerts?rule=CAMERA_DOWN&severity=medium&status=open&date_from="
+                                                    f"2024-0{1 + i % 9}-01&sort=occurred" for i in range(k)]),
+                "list_keyset_pages_city": (city, [deep[i % len(deep)] for i in range(k)] if deep else ["/alerts"] * k),
+                "list_default_district_user": (pd, ["/alerts"] * k),
+                "detail_city": (city, [f"/alerts/{info['sample'][i % len(info['sample'])]}" for i in range(k)]),
+                "detail_district_user": (pd, [f"/alerts/{info['pd_sample'][i % len(info['pd_sample'])]}" for i in range(k)]),
+            }
+            rnd.shuffle(info["sample"])
+            results = {}
+            print(f"\n{'scenario':<30} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+            for name, (c, paths) in scenarios.items():
+                ms = timed(c, paths)
+                results[name] = {"n": len(ms), "p50_ms": round(statistics.median(ms), 1), "p95_ms": round(pct(ms, 95), 1),
+                                 "max_ms": round(max(ms), 1)}
+                r = results[name]
+                print(f"{name:<30} {r['n']:>5} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8}", flush=True)
+            mem = memory.stop().figures()
+            worst = max(r["p95_ms"] for r in results.values())
+            print(f"\nfirst login {first_s:.2f} s; linking {n:,} alerts (background) {link_s:.1f} s; app peak RSS {mem['peak_rss_mib']} MiB, "
+                  f"with PostgreSQL PSS {mem['peak_pss_mib']} MiB; worst p95 {worst} ms (goal < 150 ms: {'met' if worst < 150 else 'NOT met'})")
+            emit("review_app", alerts=n, requests_per_scenario=k, load_s=round(info["load_s"], 1),
+                 index_s=round(info["index_s"], 1), first_login_s=round(first_s, 2), link_all_s=round(link_s, 1),
+                 **mem, table_size=info["size"], worst_p95_ms=worst, goal_p95_ms=150, goal_met=worst < 150,
+                 scenarios=results)
+            return 0
+        finally:
+            memory.stop()
+            if proc is not None:
+                proc.terminate()
+                proc.wait(20)
 
 
 if __name__ == "__main__":
