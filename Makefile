@@ -74,15 +74,19 @@ test-deps:
 	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || echo "could not install$$missing: those tests will be skipped"; \
 	  else echo "missing:$$missing (sudo apt-get install$$missing): those tests will be skipped"; fi; fi
 
-# lint first: ruff; the structure checks (import cycles, module sizes) are tests/test_structure.py
+# lint first (ruff, mypy, deptry); the structure checks (import cycles, module sizes) are tests/test_structure.py
 test: lint test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: env
 	$(BIN)/supervision bench
 
+# ruff (style, imports, bugs), mypy (types: the whole package, the public modules fully annotated),
+# deptry (every import declared, nothing declared unused); configured in pyproject.toml
 lint: env
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/deptry .
 
 requirements: $(UV)
 	$(UV) export --frozen --no-hashes --no-emit-project --no-dev -o requirements.txt
