@@ -360,8 +360,9 @@ class Settings(BaseSettings):
         return int(state["port"])
 
     def embedded_url(self, database: str = "warehouse") -> str:
+        port = self.embedded_port()
         password = quote(self.secret(EMBEDDED_OWNER_SECRET), safe="")
-        return f"postgresql://{EMBEDDED_OWNER}:{password}@{EMBEDDED_HOST}:{self.embedded_port()}/{database}"
+        return f"postgresql://{EMBEDDED_OWNER}:{password}@{EMBEDDED_HOST}:{port}/{database}"
 
 
 def _plain(value: SecretStr | None) -> str | None:
