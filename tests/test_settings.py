@@ -231,3 +231,24 @@ def test_config_does_not_import_the_server():
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | \
         {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not {m for m in imported if m and re.match(r"supervision\.", m)}
+
+
+def test_dbt_gets_the_time_zone_as_a_var_merged_with_the_callers(clean_env, monkeypatch):
+    from supervision.dbt_runner import _with_vars
+
+    monkeypatch.setenv("SUPERVISION_LOCAL_TZ", "Asia/Tokyo")
+    args = _with_vars(["test", "--vars", "{data_tests_scope: all}", "--select", "x"], {"run_date": "2024-03-01"})
+    assert args[:3] == ["test", "--select", "x"] and args[3] == "--vars"
+    assert json.loads(args[4]) == {"local_timezone": "Asia/Tokyo", "data_tests_scope": "all", "run_date": "2024-03-01"}
+    assert json.loads(_with_vars(["parse"], None)[-1]) == {"local_timezone": "Asia/Tokyo"}
+
+
+def test_flag_suites_render_the_time_zone_as_a_literal(clean_env, monkeypatch):
+    from supervision.quality.flags import render_flag_suites
+    from supervision.quality.thresholds import RULE_DEFAULTS
+
+    monkeypatch.setenv("SUPERVISION_LOCAL_TZ", "Asia/Tokyo")
+    suites = render_flag_suites(dict(RULE_DEFAULTS))
+    text = "\n".join(s.asset_sql for s in suites)
+    assert "at time zone 'Asia/Tokyo'" in text and "Asia/Shanghai" not in text and "{{" not in text
+    assert {s.local_tz for s in suites} == {"Asia/Tokyo"}
