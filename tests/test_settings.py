@@ -116,6 +116,8 @@ def test_secrets_file_is_made_once_with_mode_0600(clean_env):
 def test_secret_of_a_variable_that_is_not_a_setting_is_refused(clean_env):
     with pytest.raises(KeyError, match="SUPERVISION_NO_SUCH_THING is not a setting"):
         settings().secret("x", "SUPERVISION_NO_SUCH_THING")
+    # a role without a password setting: the file only
+    assert settings().role_password("supervision_read_city") == settings().secret("supervision_read_city_password")
 
 
 def test_role_password_env_names():

@@ -289,8 +289,10 @@ class Settings(BaseSettings):
 
     def role_password(self, role: str) -> str:
         """A database role's password: ``SUPERVISION_<ROLE>_PASSWORD`` (``supervision_bi`` -> ``BI``,
-        ``reviewer_310101`` -> ``REVIEWER_310101``), else ``<role>_password`` in var/secrets.json."""
-        return self.secret(f"{role}_password", role_password_env(role))
+        ``reviewer_310101`` -> ``REVIEWER_310101``), else ``<role>_password`` in var/secrets.json. A role
+        without such a setting has its password in the file only."""
+        env = role_password_env(role)
+        return self.secret(f"{role}_password", env if _is_setting(env) else None)
 
     @property
     def pii_key(self) -> bytes:
@@ -377,6 +379,11 @@ def field_env(name: str) -> str:
 
 
 _ENV_FIELDS = {field_env(name): name for name in Settings.model_fields}
+
+
+def _is_setting(env: str) -> bool:
+    m = _REVIEWER_ENV.fullmatch(env)
+    return m.group(1) in DISTRICTS if m else env.upper() in _ENV_FIELDS
 
 
 def role_password_env(role: str) -> str:
