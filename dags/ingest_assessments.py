@@ -1,10 +1,9 @@
 """Ingest the assessment platform's CSV exports into raw_assessment."""
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import dag, task
 
-from supervision.dag_support import DEFAULT_ARGS, RAW_ASSESSMENT, local_day, run_id_of
+from supervision.dag_support import DEFAULT_ARGS, RAW_ASSESSMENT, local_day, run_id_of, start_date
 
 DOC = """
 ### Assessment exports → `raw_assessment`
@@ -23,7 +22,7 @@ Code: `supervision.ingest.assessment`.
 @dag(
     dag_id="ingest_assessments",
     schedule="@daily",
-    start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
+    start_date=start_date(),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -1,10 +1,9 @@
 """Ingest the training platform database into raw_training (incremental by updated_at)."""
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import dag, task
 
-from supervision.dag_support import DEFAULT_ARGS, RAW_TRAINING, run_id_of
+from supervision.dag_support import DEFAULT_ARGS, RAW_TRAINING, run_id_of, start_date
 
 DOC = """
 ### Training platform → `raw_training`
@@ -30,7 +29,7 @@ Code: `supervision.ingest.training`.
 @dag(
     dag_id="ingest_training_platform",
     schedule="@daily",
-    start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
+    start_date=start_date(),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -1,10 +1,9 @@
 """Ingest the video platform's JSON Lines files into raw_video.events."""
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import dag, task
 
-from supervision.dag_support import DEFAULT_ARGS, RAW_VIDEO, local_day, run_id_of
+from supervision.dag_support import DEFAULT_ARGS, RAW_VIDEO, local_day, run_id_of, start_date
 
 DOC = """
 ### Video monitoring logs → `raw_video.events`
@@ -33,7 +32,7 @@ Code: `supervision.ingest.video`.
 @dag(
     dag_id="ingest_video_logs",
     schedule="@daily",
-    start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
+    start_date=start_date(),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -4,7 +4,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pendulum
 from airflow.sdk import dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode
@@ -19,8 +18,10 @@ from supervision.dag_support import (
     SUPERVISION_ALERTS,
     WAREHOUSE_CONN_ID,
     consumers_after_producer,
+    dbt_vars,
     local_day,
     run_id_of,
+    start_date,
     warehouse_url,
 )
 
@@ -60,7 +61,7 @@ Scheduled on the three raw Assets; `supervision run` triggers it after the day's
 @dag(
     dag_id="supervision_marts",
     schedule=[RAW_TRAINING, RAW_VIDEO, RAW_ASSESSMENT],
-    start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
+    start_date=start_date(),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
@@ -88,7 +89,7 @@ def supervision_marts():
         profile_config=_profile,
         execution_config=_execution,
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, exclude=["tag:after_alerts"]),
-        operator_args={"install_deps": False},
+        operator_args={"install_deps": False, "vars": dbt_vars()},
         default_args={"retries": 0},
     )
 
@@ -111,7 +112,7 @@ def supervision_marts():
         profile_config=_profile,
         execution_config=_execution,
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=["tag:after_alerts"]),
-        operator_args={"install_deps": False},
+        operator_args={"install_deps": False, "vars": dbt_vars()},
         default_args={"retries": 0},
     )
 

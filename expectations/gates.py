@@ -18,6 +18,7 @@ from __future__ import annotations
 import great_expectations.expectations as gxe
 from great_expectations.expectations.row_conditions import Column
 
+from supervision.config import settings
 from supervision.quality.spec import GateSuite, SchemaGate, VolumeCheck, param
 
 SCHEMA = SchemaGate(
@@ -67,9 +68,11 @@ SCHEMA = SchemaGate(
     },
 )
 
-UPDATED_ON = "(updated_at at time zone 'Asia/Shanghai')::date"  # rows the source changed on the day
-HELD_SESSIONS = ("select (starts_at at time zone 'Asia/Shanghai')::date as d, count(*) from raw_training.sessions"
-                 " where status = 'held' and (starts_at at time zone 'Asia/Shanghai')::date = any(%s) group by 1")
+# the local calendar (the settings' time zone; a plain IANA name, safe inside the literal)
+LOCAL = f"at time zone '{settings().local_tz}'"
+UPDATED_ON = f"(updated_at {LOCAL})::date"  # rows the source changed on the day
+HELD_SESSIONS = (f"select (starts_at {LOCAL})::date as d, count(*) from raw_training.sessions"
+                 f" where status = 'held' and (starts_at {LOCAL})::date = any(%s) group by 1")
 # the latest pull of each training table (the loader's audit: one row per table and pull)
 TRAINING_TABLES = ("occupations", "institutions", "institution_occupations", "sites", "cameras", "classes",
                    "trainees", "sessions", "enrollments", "attendance", "subsidy_claims")

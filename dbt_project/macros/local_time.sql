@@ -1,4 +1,4 @@
-{#- Business calendar helpers: RULES.md's "local" is Asia/Shanghai, whatever the server's TimeZone. -#}
+{#- Business calendar helpers: RULES.md's "local" is var('local_timezone') (the settings' SUPERVISION_LOCAL_TZ, passed as --vars), whatever the server's TimeZone. -#}
 
 {% macro local_date(ts) -%}
     ({{ ts }} at time zone '{{ var("local_timezone") }}')::date

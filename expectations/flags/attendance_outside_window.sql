@@ -7,7 +7,7 @@ select
     a.attendance_id::text                                   as entity_key,
     a.attendance_id,                                        -- the key, typed (incremental runs)
     coalesce(site.district_code, inst.district_code, '310000') as district_code,
-    (a.captured_at at time zone 'Asia/Shanghai')::date      as occurred_on,
+    (a.captured_at at time zone {{ var('local_timezone') }})::date      as occurred_on,
     a.event,
     a.captured_at,
     s.starts_at,
@@ -17,9 +17,9 @@ select
     extract(epoch from (a.captured_at - s.ends_at)) / 60    as minutes_after_end,
     jsonb_build_object(
         'event', a.event,
-        'captured_at', to_char(a.captured_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS'),
-        'starts_at', to_char(s.starts_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS'),
-        'ends_at', to_char(s.ends_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS'),
+        'captured_at', to_char(a.captured_at at time zone {{ var('local_timezone') }}, 'YYYY-MM-DD"T"HH24:MI:SS'),
+        'starts_at', to_char(s.starts_at at time zone {{ var('local_timezone') }}, 'YYYY-MM-DD"T"HH24:MI:SS'),
+        'ends_at', to_char(s.ends_at at time zone {{ var('local_timezone') }}, 'YYYY-MM-DD"T"HH24:MI:SS'),
         'session_status', s.status)                         as evidence
 from raw_training.attendance as a
 join raw_training.sessions as s on s.session_id = a.session_id

@@ -7,13 +7,13 @@ select
     'result'::text                                          as entity_type,
     r.result_id                                             as entity_key,
     coalesce(org.district_code, '310000')                   as district_code,
-    coalesce((r.recorded_at at time zone 'Asia/Shanghai')::date,
-             (x.starts_at at time zone 'Asia/Shanghai')::date,
+    coalesce((r.recorded_at at time zone {{ var('local_timezone') }})::date,
+             (x.starts_at at time zone {{ var('local_timezone') }})::date,
              r.delivery_date)                               as occurred_on,
     r.id_format_ok,
     r.id_birth_date,
     r.id_check_ok,
-    (now() at time zone 'Asia/Shanghai')::date              as today,
+    (now() at time zone {{ var('local_timezone') }})::date              as today,
     jsonb_build_object(
         'id_masked', r.id_masked, 'format_ok', r.id_format_ok,
         'birth_date', r.id_birth_date, 'check_ok', r.id_check_ok) as evidence

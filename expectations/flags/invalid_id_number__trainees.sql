@@ -8,12 +8,12 @@ select
     'trainee'::text                                         as entity_type,
     t.trainee_id                                            as entity_key,
     coalesce(ee.district_code, '310000')                    as district_code,
-    coalesce((ee.enrolled_at at time zone 'Asia/Shanghai')::date,
-             (t.updated_at at time zone 'Asia/Shanghai')::date) as occurred_on,
+    coalesce((ee.enrolled_at at time zone {{ var('local_timezone') }})::date,
+             (t.updated_at at time zone {{ var('local_timezone') }})::date) as occurred_on,
     t.id_format_ok,
     t.id_birth_date,
     t.id_check_ok,
-    (now() at time zone 'Asia/Shanghai')::date              as today,
+    (now() at time zone {{ var('local_timezone') }})::date              as today,
     jsonb_build_object(
         'id_masked', t.id_masked, 'format_ok', t.id_format_ok,
         'birth_date', t.id_birth_date, 'check_ok', t.id_check_ok) as evidence

@@ -7,7 +7,7 @@ select
     a.attendance_id::text                                   as entity_key,
     a.attendance_id,                                        -- the key, typed (incremental runs)
     coalesce(site.district_code, inst.district_code, '310000') as district_code,
-    (a.captured_at at time zone 'Asia/Shanghai')::date      as occurred_on,
+    (a.captured_at at time zone {{ var('local_timezone') }})::date      as occurred_on,
     a.event,
     a.method,
     a.face_score,

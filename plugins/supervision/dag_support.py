@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pendulum
 from airflow.sdk import Asset
+
+from supervision.config import settings
 
 RAW_TRAINING = Asset("supervision://warehouse/raw_training", group="raw")
 RAW_VIDEO = Asset("supervision://warehouse/raw_video", group="raw")
@@ -27,24 +30,30 @@ DEFAULT_ARGS = {
 }
 
 
+def start_date() -> pendulum.DateTime:
+    """Where every DAG's schedule starts: 2024-01-01, local midnight (the settings' time zone)."""
+    return pendulum.datetime(2024, 1, 1, tz=settings().local_tz)
+
+
 def local_day(context) -> str:
-    """The business day (Asia/Shanghai, YYYY-MM-DD) a DAG run is for: its logical date's local date.
+    """The business day (the settings' time zone, YYYY-MM-DD) a DAG run is for: its logical date's local date.
 
     ``supervision run`` and the scheduler both give a run the local midnight of its day (UTC-stamped)
     as logical date, so this is stable under retries and backfills."""
-    import pendulum
-
     # An Asset-triggered run has no logical date: it is for the local day it runs after.
     logical = context.get("logical_date") or context["dag_run"].run_after
-    return pendulum.instance(logical).in_timezone("Asia/Shanghai").to_date_string()
+    return pendulum.instance(logical).in_timezone(settings().local_tz).to_date_string()
 
 
 def warehouse_url() -> str:
     """The warehouse URL inside a task. The Airflow connection ``supervision_warehouse`` (which Cosmos
     uses) is built from the same setting, so both always point at one warehouse."""
-    from supervision.config import settings
-
     return settings().warehouse_url()
+
+
+def dbt_vars() -> dict[str, str]:
+    """dbt vars from the settings (the local time zone), for Cosmos' ``operator_args``."""
+    return settings().dbt_vars()
 
 
 def run_id_of(context) -> str:

@@ -3,7 +3,8 @@
 ``dbt_project/profiles.yml`` reads its connection from ``SUPERVISION_DBT_*`` environment
 variables; :func:`dbt_env` derives them from a ``postgresql://`` URL, and :func:`run_dbt` sets
 them for the duration of one dbt invocation (dbtRunner runs in-process, so the variables are
-restored afterwards). :func:`build_manifest` parses the project into ``target/manifest.json``,
+restored afterwards). The dbt vars that come from settings (the local time zone, dbt's
+``local_timezone``) are passed with every invocation. :func:`build_manifest` parses the project into ``target/manifest.json``,
 which the marts DAG hands to Cosmos (``LoadMode.DBT_MANIFEST``) so DAG parsing never runs dbt.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from supervision.config import libpq_url
+from supervision.config import libpq_url, settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 ENV_PREFIX = "SUPERVISION_DBT_"
@@ -30,10 +31,8 @@ class DbtError(RuntimeError):
 
 
 def project_dir() -> Path:
-    env = os.environ.get("SUPERVISION_HOME")
-    if env and (Path(env) / "dbt_project").is_dir():
-        return Path(env) / "dbt_project"
-    return PROJECT_DIR
+    configured = settings().dbt_project_dir
+    return configured if configured.is_dir() else PROJECT_DIR
 
 
 def dbt_env(warehouse_url: str) -> dict[str, str]:
@@ -84,17 +83,36 @@ def _failure_message(args: list[str], result) -> str:
     return _ANSI.sub("", "\n".join(lines))
 
 
+def _with_vars(args: list[str], vars: dict | None) -> list[str]:
+    """``args`` with one ``--vars``: the settings' vars, then a ``--vars`` already in ``args`` (YAML, as
+    dbt takes it), then ``vars``; later ones win."""
+    import yaml
+
+    merged: dict = dict(settings().dbt_vars())
+    rest: list[str] = []
+    it = iter(args)
+    for arg in it:
+        if arg == "--vars" or arg.startswith("--vars="):
+            text = arg.split("=", 1)[1] if "=" in arg else next(it, "")
+            given = yaml.safe_load(text) or {}
+            if not isinstance(given, dict):
+                raise DbtError(f"--vars {text!r}: not a mapping")
+            merged.update(given)
+        else:
+            rest.append(arg)
+    merged.update(vars or {})
+    return [*rest, "--vars", json.dumps(merged, default=str)]
+
+
 def run_dbt(args: list[str], warehouse_url: str, vars: dict | None = None) -> None:
     """Run ``dbt <args>`` against ``warehouse_url``; raise :class:`DbtError` if anything failed.
 
-    ``vars`` become ``--vars`` (JSON), e.g. ``{"run_date": "2024-03-01"}``.
+    ``vars`` become ``--vars`` (JSON), e.g. ``{"run_date": "2024-03-01"}``, over the settings' vars.
     """
     from dbt.cli.main import dbtRunner
 
     project = project_dir()
-    full = [*args, *_common_args(project)]
-    if vars:
-        full += ["--vars", json.dumps(vars, default=str)]
+    full = _with_vars([*args, *_common_args(project)], vars)
     with _LOCK, _environment(dbt_env(warehouse_url)):
         result = dbtRunner().invoke(full)
     if not result.success:
@@ -115,7 +133,7 @@ def build_manifest(warehouse_url: str | None = None) -> Path:
         f"{ENV_PREFIX}PASSWORD": "", f"{ENV_PREFIX}DBNAME": "warehouse"}
     # parse must not pick up a real password from the caller's environment by accident either way
     with _LOCK, _environment(env):
-        result = dbtRunner().invoke(["parse", *_common_args(project)])
+        result = dbtRunner().invoke(_with_vars(["parse", *_common_args(project)], None))
     if not result.success:
         raise DbtError(_failure_message(["parse"], result))
     manifest = project / "target" / "manifest.json"

@@ -47,7 +47,7 @@ def prepare_environment() -> None:
     from supervision.warehouse import EmbeddedServer, bootstrap
 
     s = settings()
-    if not s.external_warehouse or not os.environ.get("SUPERVISION_AIRFLOW_DB_URL"):
+    if not s.external_warehouse or not s.external_airflow_db:
         # the embedded server holds the Airflow metadata DB (and the warehouse unless replaced)
         EmbeddedServer(s).start()
     bootstrap(s.warehouse_url())
@@ -97,7 +97,9 @@ def run_dag_for_day(dag, day: date):
     """One real DAG run of ``dag`` for the local day ``day``; returns the DagRun."""
     import pendulum
 
-    logical = pendulum.datetime(day.year, day.month, day.day, tz="Asia/Shanghai")
+    from supervision.config import settings
+
+    logical = pendulum.datetime(day.year, day.month, day.day, tz=settings().local_tz)
     return dag.test(logical_date=logical)
 
 

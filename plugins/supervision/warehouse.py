@@ -17,14 +17,15 @@ import subprocess
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+
+from supervision.config import EMBEDDED_HOST, EMBEDDED_OWNER, EMBEDDED_OWNER_SECRET, libpq_url, settings
 
 if TYPE_CHECKING:
     import psycopg
 
     from supervision.config import Settings
 
-OWNER = "postgres"
+OWNER = EMBEDDED_OWNER
 DATABASES = ("warehouse", "training_platform", "airflow")
 SYSTEM_USER = "embedded_postgres"  # the OS user the server runs as when we are root
 
@@ -41,7 +42,7 @@ def _bin_dir() -> Path:
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((EMBEDDED_HOST, 0))
         return s.getsockname()[1]
 
 
@@ -50,7 +51,7 @@ def _port_free(port: int) -> bool:
         # as PostgreSQL binds: connections of a previous run in TIME_WAIT do not block the port
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            s.bind(("127.0.0.1", port))
+            s.bind((EMBEDDED_HOST, port))
             return True
         except OSError:
             return False
@@ -64,7 +65,7 @@ class EmbeddedServer:
         self.settings = settings
         self.bin_dir = Path(bin_dir) if bin_dir else None
         self.pgdata = settings.pgdata
-        self.state_file = settings.var_dir / "warehouse.json"
+        self.state_file = settings.embedded_state_file  # {"port": ...}: how the settings find the server
         self.log_file = settings.var_dir / "postgres.log"
 
     # --- state -------------------------------------------------------------------------------
@@ -79,10 +80,11 @@ class EmbeddedServer:
         return int(state["port"])
 
     def password(self) -> str:
-        return self.settings.secret("warehouse_owner_password")
+        return self.settings.secret(EMBEDDED_OWNER_SECRET)
 
     def url(self, database: str = "warehouse") -> str:
-        return f"postgresql://{OWNER}:{quote(self.password(), safe='')}@127.0.0.1:{self.port}/{database}"
+        self.port  # noqa: B018 (raises WarehouseError when the server was never started)
+        return self.settings.embedded_url(database)
 
     def _bins(self) -> Path:
         return self.bin_dir or _bin_dir()
@@ -158,7 +160,7 @@ class EmbeddedServer:
                 e = pwd.getpwnam(SYSTEM_USER)
                 os.chown(self.log_file, e.pw_uid, e.pw_gid)
             res = self._pg("pg_ctl", "-D", str(self.pgdata), "-w", "-t", "60", "-l", str(self.log_file),
-                           "-o", f"-h 127.0.0.1 -p {port} -k {self.pgdata}", "start", timeout=90)
+                           "-o", f"-h {EMBEDDED_HOST} -p {port} -k {self.pgdata}", "start", timeout=90)
             if res.returncode != 0:
                 tail = self.log_file.read_text()[-2000:] if self.log_file.exists() else ""
                 raise WarehouseError(f"could not start PostgreSQL: {res.stderr.strip()}\n{tail}")
@@ -202,7 +204,7 @@ class EmbeddedServer:
             # sized for a 2-core, 24 GiB machine running Airflow, dbt and GX beside the server
             f.write("\n# supervision platform\nmax_connections = 200\nshared_buffers = 1GB\n"
                     "work_mem = 64MB\nmaintenance_work_mem = 512MB\nmax_wal_size = 4GB\n"
-                    "timezone = 'Asia/Shanghai'\nlog_timezone = 'UTC'\nfsync = on\n"
+                    f"timezone = '{self.settings.local_tz}'\nlog_timezone = 'UTC'\nfsync = on\n"
                     "synchronous_commit = off\n")
 
     def _ensure_databases(self) -> None:
@@ -227,8 +229,6 @@ class EmbeddedServer:
 
 def connect(url: str | None = None, autocommit: bool = False) -> psycopg.Connection:
     import psycopg
-
-    from supervision.config import libpq_url, settings
 
     return psycopg.connect(libpq_url(url or settings().warehouse_url()), autocommit=autocommit)
 

@@ -36,14 +36,14 @@ def docs_index(gx_dir: Path) -> Path:
 
 def gx_connection_string(warehouse_url: str) -> str:
     """The warehouse URL as GX's SQLAlchemy engine wants it: psycopg2 driver, local session time zone."""
-    from supervision.config import LOCAL_TZ, libpq_url
+    from supervision.config import libpq_url, settings
 
     url = libpq_url(warehouse_url)
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             url = "postgresql+psycopg2://" + url[len(prefix):]
     sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options=-c%20timezone%3D{LOCAL_TZ.replace('/', '%2F')}"
+    return f"{url}{sep}options=-c%20timezone%3D{settings().local_tz.replace('/', '%2F')}"
 
 
 def make_context(gx_dir: Path) -> AbstractDataContext:

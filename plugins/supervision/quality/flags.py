@@ -15,8 +15,9 @@ population joins). ops.gx_rule_findings always holds the complete current set of
 3. per suite, GX's unexpected count is compared with the rows inserted (``consistent`` in
    ops.gx_validation_results.summary); one row in ops.gx_flag_runs records what was re-checked.
 
-A run is full when no earlier run is recorded, when the rendered suites (rules, thresholds) differ
-from the last run's, or when asked (``full=True``, or SUPERVISION_GX_FLAGS_FULL=1). An incremental
+A run is full when no earlier run is recorded, when the rendered suites (rules, thresholds, the
+local time zone) differ from the last run's, or when asked (``full=True``, or the setting
+``gx_flags_full``: SUPERVISION_GX_FLAGS_FULL=1). An incremental
 run re-checks inputs loaded since the last run's snapshot minus ``OVERLAP``. The snapshot is the
 start of the findings transaction, or the start of the oldest other transaction of the warehouse
 database open at that moment if earlier: a load in flight stamps its rows with its own start
@@ -31,13 +32,14 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from supervision.config import LOCAL_TZ, settings
 from supervision.quality.context import (
     VIEW_SCHEMA,
     add_warehouse,
@@ -59,7 +61,6 @@ log = logging.getLogger(__name__)
 RULE_CODES = ("WEAK_IDENTITY", "INVALID_ID_NUMBER", "AGE_OUT_OF_RANGE", "ATTENDANCE_OUTSIDE_WINDOW",
               "SESSION_ODD_HOURS", "SCORE_FLAG_MISMATCH")
 OVERLAP = dt.timedelta(minutes=1)  # margin before the last snapshot (see plan_run / replace_findings)
-FULL_ENV = "SUPERVISION_GX_FLAGS_FULL"
 
 
 class FlagCounts(dict[str, int]):
@@ -78,6 +79,7 @@ class RenderedFlagSuite:
     asset_sql: str              # the population, thresholds filled in
     unexpected_rows_query: str  # "select * from {batch} where <rule>", thresholds filled in
     changed_sql: str = ""       # keys of records whose inputs changed, with {{ since }} / {{ since_date }}
+    local_tz: str = LOCAL_TZ    # the calendar of {{ since_date }} (and of the rendered SQL)
 
     @property
     def table(self) -> str:
@@ -91,7 +93,7 @@ class RenderedFlagSuite:
         if not self.changed_sql:
             raise ValueError(f"{self.spec.name}: no changed_sql, can not run incrementally")
         return (self.changed_sql.replace("{{ since }}", f"timestamptz '{since.isoformat()}'")
-                .replace("{{ since_date }}", f"date '{since.astimezone(_local_tz()).date().isoformat()}'"))
+                .replace("{{ since_date }}", f"date '{since.astimezone(ZoneInfo(self.local_tz)).date().isoformat()}'"))
 
     def findings_insert(self) -> str:
         source = self.unexpected_rows_query.replace("{batch}", f"{VIEW_SCHEMA}.{self.table}")
@@ -103,14 +105,6 @@ class RenderedFlagSuite:
         )
 
 
-def _local_tz():
-    from zoneinfo import ZoneInfo
-
-    from supervision.config import LOCAL_TZ
-
-    return ZoneInfo(LOCAL_TZ)
-
-
 def flag_suites(expectations_dir: Path | None = None) -> tuple[FlagSuite, ...]:
     return tuple(load_expectations_module("record_flags", expectations_dir).FLAG_SUITES)
 
@@ -119,20 +113,22 @@ def _read_sql(expectations_dir: Path, name: str) -> str:
     return (expectations_dir / "flags" / name).read_text(encoding="utf-8").strip().rstrip(";")
 
 
-def render_flag_suites(thresholds: dict[str, Threshold],
-                       expectations_dir: Path | None = None) -> list[RenderedFlagSuite]:
-    if expectations_dir is None:
-        from supervision.config import settings
-
-        expectations_dir = settings().expectations_dir
+def render_flag_suites(thresholds: dict[str, Threshold], expectations_dir: Path | None = None,
+                       local_tz: str | None = None) -> list[RenderedFlagSuite]:
+    """The suites with their SQL filled in: thresholds, and ``local_timezone`` (default: the settings')."""
+    s = settings()
+    expectations_dir = expectations_dir or s.expectations_dir
+    local_tz = local_tz or s.local_tz
+    values = {**thresholds, "local_timezone": local_tz}
     out = []
     for spec in flag_suites(expectations_dir):
         out.append(RenderedFlagSuite(
             spec=spec,
-            asset_sql=render_vars(_read_sql(expectations_dir, spec.asset_sql), thresholds),
-            unexpected_rows_query=spec.unexpected_rows_query(render_vars(spec.unexpected_where, thresholds)),
-            changed_sql=render_vars(_read_sql(expectations_dir, spec.changed_sql), thresholds)
+            asset_sql=render_vars(_read_sql(expectations_dir, spec.asset_sql), values),
+            unexpected_rows_query=spec.unexpected_rows_query(render_vars(spec.unexpected_where, values)),
+            changed_sql=render_vars(_read_sql(expectations_dir, spec.changed_sql), values)
             if spec.changed_sql else "",
+            local_tz=local_tz,
         ))
     return out
 
@@ -300,7 +296,7 @@ def run_record_flags(warehouse_url: str, run_id: str | None, *, thresholds: dict
     thresholds = thresholds if thresholds is not None else load_thresholds()
     gx_dir = gx_dir or gx_dir_default()
     if full is None:
-        full = os.environ.get(FULL_ENV, "").strip().lower() in ("1", "true", "yes")
+        full = settings().gx_flags_full
     suites = render_flag_suites(thresholds, expectations_dir)
     with connect(warehouse_url) as conn:
         plan = plan_run(conn, suites, full, overlap)

@@ -17,9 +17,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from supervision.config import LOCAL_TZ
+from supervision.config import settings
 from supervision.quality.context import (
     VIEW_SCHEMA,
     add_warehouse,
@@ -76,7 +75,7 @@ class GateFailed(RuntimeError):
 
 def _as_date(day: dt.date | str) -> dt.date:
     if isinstance(day, dt.datetime):
-        return day.astimezone(ZoneInfo(LOCAL_TZ)).date() if day.tzinfo else day.date()
+        return day.astimezone(settings().tzinfo).date() if day.tzinfo else day.date()
     if isinstance(day, dt.date):
         return day
     return dt.date.fromisoformat(str(day)[:10])
@@ -159,7 +158,7 @@ def gate_parameters(warehouse_url: str, gates: tuple[GateSuite, ...], day: dt.da
     """Suite parameters of the day: volume minimums, freshness times, fixed per-suite values."""
     from supervision.warehouse import connect
 
-    tz = ZoneInfo(LOCAL_TZ)
+    tz = settings().tzinfo
     day_start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
     params: dict[str, Any] = {"day_start": day_start, "day_end": day_start + dt.timedelta(days=1)}
     notes: dict[str, Any] = {}

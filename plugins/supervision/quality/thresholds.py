@@ -44,6 +44,11 @@ def _check(key: str, value: object, where: object) -> Threshold:
         raise ValueError(f"{where}: var {key!r} must be a number, got {value!r}")
     return value
 
+#: Vars that are text, not thresholds: rendered as SQL string literals. ``local_timezone`` is the
+#: settings' time zone (dbt gets it under the same name), filled in by the flags' renderer.
+TEXT_VARS = ("local_timezone",)
+_SAFE_TEXT = re.compile(r"[A-Za-z0-9_+\-/]+")
+
 _VAR = re.compile(r"\{\{\s*var\(\s*['\"](\w+)['\"]\s*\)\s*\}\}")
 
 
@@ -81,11 +86,16 @@ def load_thresholds(dbt_project_yml: Path | None = None) -> dict[str, Threshold]
 
 def render_vars(sql: str, values: dict[str, Threshold]) -> str:
     """Replace each ``{{ var('name') }}`` (dbt's spelling) by ``values[name]`` as an SQL literal
-    (a number, or ``date 'YYYY-MM-DD'`` for a date threshold)."""
+    (a number, ``date 'YYYY-MM-DD'`` for a date threshold, ``'text'`` for one of ``TEXT_VARS``)."""
     def one(m: re.Match[str]) -> str:
         name = m.group(1)
         if name not in values:
             raise KeyError(f"threshold {name!r} is used in a suite but not defined (known: {sorted(values)})")
+        if name in TEXT_VARS:
+            text = str(values[name])
+            if not _SAFE_TEXT.fullmatch(text):
+                raise ValueError(f"var {name!r}: {text!r} is not a plain name")
+            return f"'{text}'"
         value = _check(name, values[name], "thresholds")
         return f"date '{value}'" if isinstance(value, str) else repr(value)
 
