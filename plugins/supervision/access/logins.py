@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from supervision.access.names import APP_ROLE, password_env
+from supervision.access.names import APP_ROLE
 
 
 def role_password(role: str) -> str:
     from supervision.config import settings
 
-    return settings().secret(f"{role}_password", password_env(role))
+    return settings().role_password(role)
 
 
 def role_url(role: str, warehouse_url: str | None = None) -> str:

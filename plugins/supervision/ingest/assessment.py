@@ -7,7 +7,7 @@ order (date folder, then file name). Per file:
 - the Chinese header row mapped to the contract's field names, columns in any order; the
   traditional characters of SOURCES.md and their simplified forms are both accepted;
 - full-width digits and stray spaces in numbers, dates and ID numbers normalised; dates
-  ``YYYY-MM-DD`` and local times ``YYYY-MM-DD HH:MM[:SS]`` (Asia/Shanghai) parsed strictly;
+  ``YYYY-MM-DD`` and local times ``YYYY-MM-DD HH:MM[:SS]`` (the platform's local time zone) parsed strictly;
 - blank lines skipped and counted; a row with too few or too many columns, a bad date or time, a
   non-numeric score or an empty key → ``ops.quarantine`` with the reason, the file and the line;
   out-of-range scores are loaded (SCORE_FLAG_MISMATCH judges them), 是否合格 is kept as delivered;
@@ -30,8 +30,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from supervision.config import settings
 from supervision.ingest.common import (
     BadRecord,
     BadValue,
@@ -52,7 +52,6 @@ log = logging.getLogger(__name__)
 
 SOURCE = "assessment"
 SUFFIX = ".csv"
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 _WITHHELD = "[withheld: the row holds personal data and its columns do not line up; see pii.quarantine_raw]"
 
 # Header (traditional, as in SOURCES.md) -> field, and the simplified form of the same header.
@@ -153,6 +152,8 @@ def _date(name: str) -> Callable[[str], date | None]:
 
 
 def _local_time(name: str) -> Callable[[str], datetime | None]:
+    tz = settings().tzinfo  # the platform's local time zone (times in the export are local)
+
     def parse(text: str) -> datetime | None:
         v = " ".join(text.translate(_FULL_WIDTH).replace("\u3000", " ").split())
         if not v:
@@ -162,7 +163,7 @@ def _local_time(name: str) -> Callable[[str], datetime | None]:
             if not m:
                 raise ValueError
             return datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), int(m[6] or 0),
-                            tzinfo=LOCAL_TZ)
+                            tzinfo=tz)
         except ValueError:
             raise BadValue(f"bad_datetime:{name}",
                        f"{name} is not a local time YYYY-MM-DD HH:MM[:SS]: {text!r}") from None

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from supervision.catalogue import codes
 from supervision.config import LOCAL_TZ, settings
 from supervision.quality.context import (
     VIEW_SCHEMA,
@@ -58,8 +59,7 @@ from supervision.quality.thresholds import Threshold, load_thresholds, render_va
 
 log = logging.getLogger(__name__)
 
-RULE_CODES = ("WEAK_IDENTITY", "INVALID_ID_NUMBER", "AGE_OUT_OF_RANGE", "ATTENDANCE_OUTSIDE_WINDOW",
-              "SESSION_ODD_HOURS", "SCORE_FLAG_MISMATCH")
+RULE_CODES = codes("gx")  # the record-level rules, from the catalogue
 OVERLAP = dt.timedelta(minutes=1)  # margin before the last snapshot (see plan_run / replace_findings)
 
 

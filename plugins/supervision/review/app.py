@@ -18,7 +18,6 @@ Security model, in short (roles and policies: ``supervision.access``):
 """
 from __future__ import annotations
 
-import os
 import threading
 
 from fastapi import FastAPI
@@ -50,7 +49,7 @@ def create_app(warehouse_url: str | None = None, *, install: bool = True, sessio
     if session_secret is None:
         session_secret = settings().secret("review_session_secret", "SUPERVISION_REVIEW_SESSION_SECRET")
     if https_only is None:
-        https_only = os.environ.get("SUPERVISION_REVIEW_HTTPS_ONLY") == "1"
+        https_only = settings().review_https_only
     app = FastAPI(title="Supervision review 培訓監管告警覆核", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.review = Review(warehouse_url, install, links_refresh_seconds)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -20,7 +20,7 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
 from supervision.access.names import role_for
-from supervision.config import LOCAL_TZ
+from supervision.config import settings
 
 POOL_SIZE = 8
 WAIT_SECONDS = 30.0
@@ -45,7 +45,7 @@ class Pool:
             conninfo, connection_class=psycopg.Connection[DictRow], min_size=1, max_size=size,
             timeout=WAIT_SECONDS, name="supervision_review",
             kwargs={"autocommit": False, "row_factory": dict_row, "application_name": "supervision_review",
-                    "options": f"-c timezone={LOCAL_TZ} -c statement_timeout=30000"},
+                    "options": f"-c timezone={settings().local_tz} -c statement_timeout=30000"},
             check=ConnectionPool.check_connection, reset=_reset, open=True)
 
     @contextlib.contextmanager

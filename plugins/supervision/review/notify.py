@@ -15,9 +15,7 @@ Airflow is imported only by the notifier class, so the rest works without it.
 """
 from __future__ import annotations
 
-import json
 import logging
-import os
 import smtplib
 from datetime import datetime
 from email.message import EmailMessage
@@ -96,16 +94,11 @@ def notify_new_high_alerts(warehouse_url: str | None, since: datetime, smtp_host
 
 
 def settings_from_environment() -> dict:
-    emails = os.environ.get("SUPERVISION_DISTRICT_EMAILS") or "{}"
-    try:
-        addresses = json.loads(emails)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"SUPERVISION_DISTRICT_EMAILS is not JSON: {err}") from err
-    return {"smtp_host": os.environ.get("SUPERVISION_SMTP_HOST", "127.0.0.1"),
-            "smtp_port": int(os.environ.get("SUPERVISION_SMTP_PORT", "25")),
-            "sender": os.environ.get("SUPERVISION_SMTP_SENDER", "supervision@localhost"),
-            "addresses": {str(k): str(v) for k, v in addresses.items()},
-            "base_url": os.environ.get("SUPERVISION_REVIEW_BASE_URL") or None}
+    from supervision.config import settings
+
+    s = settings()
+    return {"smtp_host": s.smtp_host, "smtp_port": s.smtp_port, "sender": s.smtp_sender,
+            "addresses": dict(s.district_emails), "base_url": s.review_base_url}
 
 
 def notify_from_environment(since: datetime, warehouse_url: str | None = None) -> int:

@@ -6,12 +6,11 @@ The password comes from ``--password``, else ``SUPERVISION_NEW_PASSWORD``, else 
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 
 from argon2 import PasswordHasher
 
-from supervision.config import CITY_CODE, DISTRICTS
+from supervision.config import CITY_CODE, DISTRICTS, settings
 
 MIN_PASSWORD = 8
 _hasher = PasswordHasher()   # argon2id, the library's current recommended parameters
@@ -22,7 +21,8 @@ def hash_password(password: str) -> str:
 
 
 def _password(args) -> str:
-    pw = getattr(args, "password", None) or os.environ.get("SUPERVISION_NEW_PASSWORD")
+    new = settings().new_password
+    pw = getattr(args, "password", None) or (new.get_secret_value() if new else None)
     if not pw:
         if not sys.stdin.isatty():
             raise SystemExit("no password: give --password, set SUPERVISION_NEW_PASSWORD, or run interactively")

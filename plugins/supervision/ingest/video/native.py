@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.machinery
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -103,7 +102,9 @@ def library_path() -> Path | None:
 def _load() -> NativeParser | None:
     """The fast path when it is built and not switched off (SUPERVISION_VIDEO_NATIVE=0); else
     None, and the loader parses in Python (same rows, more CPU per event)."""
-    if os.environ.get("SUPERVISION_VIDEO_NATIVE", "1") == "0":
+    from supervision.config import settings
+
+    if not settings().video_native:
         return None
     path = library_path()
     if path is None:
