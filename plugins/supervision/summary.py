@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from supervision.config import CITY_CODE, DISTRICTS
+from supervision.warehouse import one_row
 
 
 def _width(text: str) -> int:
@@ -38,7 +39,7 @@ def summary_text(url: str | None = None) -> str:
         out.append("\nActive alerts by district")
         out.append(_table([(d, DISTRICTS.get(d, "city" if d == CITY_CODE else "?"), *r)
                            for d, *r in by_district], ["district", "name", "high", "medium", "low", "all"]))
-        have = conn.execute("select to_regclass('marts.district_target_progress')").fetchone()[0]
+        have = one_row(conn.execute("select to_regclass('marts.district_target_progress')"))[0]
         if have:
             progress = conn.execute("""
                 select metric_code, to_char(month, 'YYYY-MM'), ytd_value, annual_target,

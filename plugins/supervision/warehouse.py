@@ -16,7 +16,7 @@ import stat
 import subprocess
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from supervision.config import EMBEDDED_HOST, EMBEDDED_OWNER, EMBEDDED_OWNER_SECRET, libpq_url, settings
 
@@ -233,8 +233,16 @@ def connect(url: str | None = None, autocommit: bool = False) -> psycopg.Connect
     return psycopg.connect(libpq_url(url or settings().warehouse_url()), autocommit=autocommit)
 
 
+def one_row(cursor: psycopg.Cursor[Any]) -> Any:
+    """The row of a query that always returns one (an aggregate, a function call)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise WarehouseError("the query returned no row where it always returns one")
+    return row
+
+
 def ddl_text(name: str) -> str:
-    return resources.files("supervision").joinpath("sql", name).read_text(encoding="utf-8")
+    return resources.files("supervision").joinpath("sql").joinpath(name).read_text(encoding="utf-8")
 
 
 def bootstrap(url: str | None = None) -> None:

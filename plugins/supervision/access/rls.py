@@ -36,6 +36,7 @@ from supervision.access.names import (
     read_roles,
 )
 from supervision.config import DISTRICTS
+from supervision.warehouse import one_row
 
 ALERTS = "marts.supervision_alerts"
 # review tables keyed on district_code (row-level security); review.users: null = a city user
@@ -112,7 +113,7 @@ def install_security(warehouse_url: str | None = None) -> None:
         set_password(conn, APP_ROLE, role_password(APP_ROLE))
         for role in group_roles():
             conn.execute(sql.SQL("grant {} to {}").format(I(role), I(APP_ROLE)))
-        dbname = conn.execute("select current_database()").fetchone()[0]
+        dbname = one_row(conn.execute("select current_database()"))[0]
         conn.execute(sql.SQL("grant connect on database {} to {}").format(I(dbname), I(APP_ROLE)))
         everyone = [*group_roles(), APP_ROLE]
         readers = read_roles()
@@ -134,9 +135,9 @@ def install_security(warehouse_url: str | None = None) -> None:
         owner_of = {}
         for table in (ALERTS, *RLS_REVIEW_TABLES):
             schema, tbl = table.split(".")
-            owner_of[table] = conn.execute(
+            owner_of[table] = one_row(conn.execute(
                 "select tableowner from pg_tables where schemaname = %s and tablename = %s",
-                (schema, tbl)).fetchone()[0]
+                (schema, tbl)))[0]
             conn.execute(sql.SQL("alter table {} enable row level security").format(I(schema, tbl)))
             conn.execute(sql.SQL("alter table {} force row level security").format(I(schema, tbl)))
             _policy(conn, table, "review_owner_all", owner_of[table], "true")

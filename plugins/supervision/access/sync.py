@@ -9,6 +9,7 @@ import logging
 from supervision.access.ddl import ensure_role, ident, keep_only_memberships, login_role, schemas
 from supervision.access.names import BI_ROLE, LOADER_ROLE, login_roles, reviewer_roles
 from supervision.access.rls import install_security
+from supervision.warehouse import one_row
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ def sync_roles(warehouse_url: str | None = None) -> None:
     install_security(url)  # the review application's groups, its login and the RLS policies
     with connect(url) as conn, conn.transaction():
         conn.execute("select pg_advisory_xact_lock(7400002)")
-        db, owner = conn.execute("select current_database(), current_user").fetchone()
+        db, owner = one_row(conn.execute("select current_database(), current_user"))
         _sync_bi(conn, db, owner)
         _sync_loader(conn, db, owner)
         _sync_reviewers(conn, db)

@@ -18,10 +18,16 @@ because they mean a rule model is wrong.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 from supervision.catalogue import RULES
+from supervision.warehouse import one_row
+
+if TYPE_CHECKING:
+    import psycopg
 
 FINDING_SOURCES = ("rules.rule_findings", "ops.gx_rule_findings")
 # How many |-separated parts an entity key of each type has (RULES.md); every other type has one.
@@ -47,10 +53,10 @@ class UpkeepResult:
         return self.__dict__.copy()
 
 
-def _existing_sources(conn, sources) -> list[str]:
+def _existing_sources(conn: psycopg.Connection[Any], sources: Sequence[str]) -> list[str]:
     have = []
     for rel in sources:
-        if conn.execute("select to_regclass(%s)", (rel,)).fetchone()[0] is not None:
+        if one_row(conn.execute("select to_regclass(%s)", (rel,)))[0] is not None:
             have.append(rel)
     return have
 
@@ -84,7 +90,8 @@ def alert_id_sql(rule: str = "rule_code", key: str = "entity_key") -> str:
     return f"left(encode(sha256(convert_to({rule} || '|' || {key}, 'UTF8')), 'hex'), 20)"
 
 
-def upkeep(conn, run_time: datetime | None = None, sources=FINDING_SOURCES, strict: bool = True) -> UpkeepResult:
+def upkeep(conn: psycopg.Connection[Any], run_time: datetime | None = None,
+           sources: Sequence[str] = FINDING_SOURCES, strict: bool = True) -> UpkeepResult:
     """Merge findings into the alert table inside the caller's transaction (``conn`` is psycopg 3)."""
     run_time = run_time or datetime.now(timezone.utc)
     res = UpkeepResult()
@@ -102,7 +109,7 @@ def upkeep(conn, run_time: datetime | None = None, sources=FINDING_SOURCES, stri
         left join (values {severity_values}) as sev(rule_code, severity) using (rule_code)""")
     bad = conn.execute(
         "select rule_code, entity_key, problem from run_findings where problem is not null limit 5").fetchall()
-    res.rejected = conn.execute("select count(*) from run_findings where problem is not null").fetchone()[0]
+    res.rejected = one_row(conn.execute("select count(*) from run_findings where problem is not null"))[0]
     res.rejected_examples = [f"{r[0]} {r[1]!r}: {r[2]}" for r in bad]
     dup = conn.execute("""select rule_code, entity_key, count(*) from run_findings where problem is null
                           group by 1, 2 having count(*) > 1 limit 5""").fetchall()
@@ -131,13 +138,14 @@ def upkeep(conn, run_time: datetime | None = None, sources=FINDING_SOURCES, stri
         from marts.supervision_alerts a
         where exists (select 1 from run_findings f where f.problem is null
                       and f.rule_code = a.rule_code and f.entity_key = a.entity_key)""", {"t": run_time}).fetchone()
+    assert counts is not None  # an aggregate: always one row
     res.inserted, res.refreshed = counts
     res.deactivated = conn.execute("""
         update marts.supervision_alerts a set is_active = false
         where a.is_active
           and not exists (select 1 from run_findings f where f.problem is null
                           and f.rule_code = a.rule_code and f.entity_key = a.entity_key)""").rowcount
-    res.findings = conn.execute("select count(*) from run_findings").fetchone()[0]
+    res.findings = one_row(conn.execute("select count(*) from run_findings"))[0]
     res.by_rule = dict(conn.execute(
         "select rule_code, count(*) from run_findings where problem is null group by 1 order by 1").fetchall())
     if strict and (res.rejected or dup):

@@ -56,6 +56,7 @@ from supervision.quality.context import (
 from supervision.quality.results import ValidationOutcome, outcome_from_result, store_outcomes
 from supervision.quality.spec import FlagSuite
 from supervision.quality.thresholds import Threshold, load_thresholds, render_vars
+from supervision.warehouse import one_row
 
 log = logging.getLogger(__name__)
 
@@ -185,10 +186,10 @@ def replace_findings(warehouse_url: str, run_id: str | None, suites: list[Render
             conn.execute("lock table ops.gx_rule_findings in share row exclusive mode")
             # the next run starts from here: this transaction's start, or earlier if another
             # transaction of this database (a load in flight) started before it
-            plan.snapshot_at = conn.execute(
+            plan.snapshot_at = one_row(conn.execute(
                 "select least(now(), (select min(xact_start) from pg_stat_activity"
                 " where datname = current_database() and pid <> pg_backend_pid()"
-                " and xact_start > now() - interval '1 hour'))").fetchone()[0]
+                " and xact_start > now() - interval '1 hour'))"))[0]
             if plan.mode == "full":
                 conn.execute("delete from ops.gx_rule_findings")
             changed_tables: dict[str, str] = {}  # changed SQL -> temp table of its keys (shared)
@@ -209,13 +210,13 @@ def replace_findings(warehouse_url: str, run_id: str | None, suites: list[Render
                         f"create unlogged table {VIEW_SCHEMA}.{s.table} as\n"
                         f"select * from (\n{s.asset_sql}\n) as population\n"
                         f"where {s.spec.key_column} in (select k from {keys})")
-                    counts["keys_changed"] = conn.execute(f"select count(*) from {keys}").fetchone()[0]
+                    counts["keys_changed"] = one_row(conn.execute(f"select count(*) from {keys}"))[0]
                     cur = conn.execute(
                         "delete from ops.gx_rule_findings where rule_code = %s and entity_type = %s"
                         f" and entity_key in (select k::text from {keys})",
                         (s.spec.rule_code, s.spec.entity_type))
                     counts["findings_removed"] = cur.rowcount
-                counts["checked"] = conn.execute(f"select count(*) from {VIEW_SCHEMA}.{s.table}").fetchone()[0]
+                counts["checked"] = one_row(conn.execute(f"select count(*) from {VIEW_SCHEMA}.{s.table}"))[0]
                 cur = conn.execute(s.findings_insert(), {"run_id": run_id})
                 inserted[s.spec.name] = counts["findings_inserted"] = cur.rowcount
                 plan.checked[s.spec.name] = counts
@@ -323,7 +324,7 @@ def run_record_flags(warehouse_url: str, run_id: str | None, *, thresholds: dict
                      " values (%s, %s, %s, %s, %s, %s)",
                      (run_id, plan.mode, plan.since, plan.snapshot_at, plan.definition_hash,
                       json.dumps(plan.checked)))
-        current = dict(conn.execute("select rule_code, count(*) from ops.gx_rule_findings group by 1").fetchall())
+        current: dict[str, int] = dict(conn.execute("select rule_code, count(*) from ops.gx_rule_findings group by 1").fetchall())
     counts: Counter[str] = Counter({code: 0 for code in RULE_CODES})
     for code, n in current.items():
         counts[code] += int(n)

@@ -194,7 +194,7 @@ def run_gates(warehouse_url: str, run_id: str | None, day: dt.date | str, *, gx_
         plan: list[tuple[str, str]] = []  # (suite name, asset name) in run order
         definitions = []
         # schema: one validation over information_schema (cheap, and readable as one list)
-        asset = datasource.add_query_asset("raw layer columns", query=schema_asset_sql())
+        asset: Any = datasource.add_query_asset("raw layer columns", query=schema_asset_sql())
         suite = context.suites.add(gx.ExpectationSuite(name=schema.name, expectations=[
             gxe.ExpectColumnDistinctValuesToContainSet(
                 column="column_signature", value_set=schema.signatures(),

@@ -123,8 +123,8 @@ def session_timeline(chart_id: str, starts_at: datetime, ends_at: datetime, minu
         pts.append(f"{x1:.1f},{yv(count):.1f}")
         body.append(f'<polyline class="checkin-line" points="{" ".join(pts)}"><title>累計簽到 cumulative check-ins</title></polyline>')
     if headcounts:
-        pts = " ".join(f"{xt(ht):.1f},{yv(h):.1f}" for ht, h in headcounts)
-        body.append(f'<polyline class="headcount-line" points="{pts}"/>')
+        points = " ".join(f"{xt(ht):.1f},{yv(h):.1f}" for ht, h in headcounts)
+        body.append(f'<polyline class="headcount-line" points="{points}"/>')
         for ht, h in headcounts:
             body.append(f'<circle class="headcount-point" cx="{xt(ht):.1f}" cy="{yv(h):.1f}" r="2.5">'
                         f'<title>{ht:%H:%M} 攝像頭人數 headcount {h}</title></circle>')

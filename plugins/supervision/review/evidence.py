@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 import psycopg
 
@@ -336,7 +337,7 @@ def exam_block(conn, etype: str, parts: list[str]) -> dict:
     if subject:
         facts.insert(0, ("考生 Candidate", f"{subject['result_id']} · {subject['id_masked']} · theory {subject['theory_score']}"
                                           f" · practical {subject['practical_score']} · {subject['passed']}"))
-    overlapping = []
+    overlapping: list[Any] = []
     if etype == "result" and subject:
         overlapping = conn.execute(
             """select distinct s.session_id, s.starts_at, s.ends_at, s.status, k.institution_id

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from supervision.review.db import Pool
+from supervision.warehouse import one_row
 
 log = logging.getLogger("supervision.review")
 
@@ -43,7 +44,7 @@ class Review:
         the background, at most every links_refresh_seconds; the detail page links its alert itself)."""
         with self._refreshing, self.pool.as_app() as conn:
             self._last_refresh = time.monotonic()
-            return conn.execute("select review.refresh_alert_links(null) as n").fetchone()["n"]
+            return one_row(conn.execute("select review.refresh_alert_links(null) as n"))["n"]
 
     def maybe_refresh_links(self) -> None:
         """At most every links_refresh_seconds, in a background thread, never blocking a request."""

@@ -199,8 +199,12 @@ class Background:
                   for s in w.scopes if s.delivered == day]
         if scopes:
             out["institution_occupations"] = scopes
-        ren = [(i.institution_id, i.name, i.credit_code, i.kind, i.district, dstr(i.lic_from), dstr(i.renewed_to),
-                ts_db(at(day, 14, 30))) for i in w.institutions if i.renew_day == day]
+        ren: list[tuple] = []
+        for i in w.institutions:
+            if i.renew_day == day:
+                assert i.renewed_to is not None   # set together with renew_day
+                ren.append((i.institution_id, i.name, i.credit_code, i.kind, i.district, dstr(i.lic_from),
+                            dstr(i.renewed_to), ts_db(at(day, 14, 30))))
         if ren:
             out.setdefault("institutions", []).extend(ren)
         return out
@@ -263,22 +267,22 @@ class Background:
             cid = ct.ids[c]
             suffix = cid[3:]
             upd = int(E["created_upd"][j])
-            vers = [(upd, "active", None)]
+            evers: list[tuple[int, str, str | None]] = [(upd, "active", None)]
             if E["dropper"][j]:
                 dd = int(E["drop_day"][j])
                 if at(dd, 20) <= upd:
-                    vers = [(upd, "dropped", None)]
+                    evers = [(upd, "dropped", None)]
                 else:
-                    vers.append((at(dd, 20), "dropped", None))
+                    evers.append((at(dd, 20), "dropped", None))
             else:
                 end_day = int(a["end_day"][c])
                 if first <= end_day <= last:
                     done, _ = end_status[ek]
-                    vers.append((at(end_day, 23), "completed" if done else "dropped", dstr(end_day) if done else None))
+                    evers.append((at(end_day, 23), "completed" if done else "dropped", dstr(end_day) if done else None))
             tid = f"TRN{suffix}{k:03d}"
             if inrange(upd):
                 out["trainees"].append(self.trainee_row(ek, tid, upd, bool(a["subsidised"][c])))
-            for ls, status, comp in vers:
+            for ls, status, comp in evers:
                 if inrange(ls):
                     out["enrollments"].append((f"ENR{suffix}{k:03d}", cid, tid, ts_db(int(E["enrolled"][j])), status,
                                                comp, ts_db(ls)))
@@ -310,9 +314,9 @@ class Background:
     def typo_trainee(self, tid: str) -> bool:
         if self.fault_rate <= 0:
             return False
-        return hu(self.seed, "id-typo", int(tid[3:])) < 0.01 * self.fault_rate / 0.02
+        return bool(hu(self.seed, "id-typo", int(tid[3:])) < 0.01 * self.fault_rate / 0.02)
 
-    def attendance_rows(self, day: int, ci: np.ndarray) -> list[tuple]:
+    def attendance_rows(self, day: int, ci: np.ndarray) -> list[list]:
         """Attendance of the sessions held on ``day`` (rows without attendance_id: (sort key, row))."""
         ct, w = self.ct, self.w
         S = ct.sessions(ci)
@@ -320,7 +324,7 @@ class Background:
         if not len(sel):
             return []
         P = self.plan(S, sel)
-        rows = []
+        rows: list[list] = []
         site_ids = [s.site_id for s in w.sites]
         cls = S["cls"][P.sess]
         for j in range(len(P.k)):

@@ -91,9 +91,9 @@ def merge_csv(path: Path, fields: tuple[str, ...], rows: list[tuple], key_len: i
             for r in csv.DictReader(f):
                 row = tuple(r[k] for k in fields)
                 merged[row[:key_len]] = row
-    for r in rows:
-        r = tuple(str(x) for x in r)
-        merged[r[:key_len]] = r
+    for given in rows:
+        row = tuple(str(x) for x in given)
+        merged[row[:key_len]] = row
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(fields)

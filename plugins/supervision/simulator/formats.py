@@ -43,7 +43,7 @@ def csv_line(cells: list[str]) -> str:
 # --- training platform DDL ---------------------------------------------------------------------
 
 def ddl_text() -> str:
-    return resources.files("supervision").joinpath("sql", "training_platform.sql").read_text(encoding="utf-8")
+    return resources.files("supervision").joinpath("sql").joinpath("training_platform.sql").read_text(encoding="utf-8")
 
 
 def ddl_statements() -> list[tuple[str, str]]:

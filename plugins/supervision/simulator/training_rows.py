@@ -125,9 +125,9 @@ class TrainingRows(Delivery):
             if rng.random() < self.p("fk"):
                 i = pick("enrollments", lambda r: r[0][3:15] == r[1][3:] and r[4] == "active")
                 if i is not None:
-                    r = self.tables["enrollments"][i]
-                    self.tables["enrollments"].append((r[0][:-3] + "9" + r[0][-2:], "CLS" + "0" * 8 + "9999", r[2], r[3],
-                                                       "dropped", None, r[-1]))
+                    e = self.tables["enrollments"][i]
+                    self.tables["enrollments"].append((e[0][:-3] + "9" + e[0][-2:], "CLS" + "0" * 8 + "9999", e[2], e[3],
+                                                       "dropped", None, e[-1]))
                     self.fault(d, "training", "enrollments", "dangling_fk", 1)
             if d == WS and rng.random() < self.p("fk"):
                 self.tables["cameras"].append(("CAM999999991", "SITE9999999", dstr(d - 30), ts_db(at(d, 0, 7))))

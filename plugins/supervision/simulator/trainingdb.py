@@ -57,6 +57,7 @@ def write_tables(engine: sa.Engine, tables: dict[str, list[tuple]]) -> dict[str,
         raw = engine.raw_connection()
         try:
             conn = raw.driver_connection
+            assert conn is not None   # an open DBAPI connection always has its driver connection
             with conn.transaction():
                 for table in TABLES:
                     rows = latest_versions(table, tables.get(table, []))

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from supervision.review.web import ReviewState, client_ip, csrf_protect, path, render, safe_next
+from supervision.warehouse import one_row
 
 THROTTLE_FAILURES, THROTTLE_WINDOW = 5, timedelta(minutes=15)
 THROTTLE_IP_FAILURES = 50
@@ -50,9 +51,9 @@ def login(request: Request, state: ReviewState, username: str = Form(""), passwo
     username = username.strip()[:64]
     ip = client_ip(request)
     with state.pool.as_app() as conn:
-        fails = conn.execute(
+        fails = one_row(conn.execute(
             "select count(*) filter (where username = %s) as mine, count(*) as ip_total from review.login_attempts "
-            "where client_ip = %s and not ok and at > now() - %s", (username, ip, THROTTLE_WINDOW)).fetchone()
+            "where client_ip = %s and not ok and at > now() - %s", (username, ip, THROTTLE_WINDOW)))
         if fails["mine"] >= THROTTLE_FAILURES or fails["ip_total"] >= THROTTLE_IP_FAILURES:
             conn.execute("insert into review.login_attempts (username, client_ip, ok) values (%s, %s, false)",
                          (username, ip))
@@ -72,12 +73,13 @@ def login(request: Request, state: ReviewState, username: str = Form(""), passwo
         conn.execute("insert into review.login_attempts (username, client_ip, ok) values (%s, %s, %s)",
                      (username, ip, ok))
         conn.execute("delete from review.login_attempts where at < now() - interval '30 days'")
-        if ok and ph.check_needs_rehash(row["password_hash"]):
+        if ok and row is not None and ph.check_needs_rehash(row["password_hash"]):
             conn.execute("select review.rehash_password(%s, %s, %s)",
                          (username, row["password_hash"], ph.hash(password)))
     if not ok:
         return render(request, "login.html", None, status_code=401, next=safe_next(request, next),
                       error="用戶名或密碼錯誤 Wrong user name or password.", username=username)
+    assert row is not None  # ok: the user exists
     request.session.clear()   # a new session (and CSRF token) at every login
     request.session.update({"u": row["username"], "d": row["district_code"],
                             "pc": row["password_changed_at"].timestamp(), "csrf": secrets.token_urlsafe(32)})

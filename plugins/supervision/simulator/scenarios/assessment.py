@@ -133,6 +133,7 @@ def abnormal_pass_rate(c: Ctx, i: int) -> bool:
             rows = [(p, th, pr, f) for p, (th, pr, f) in zip(people, _scores(n, q, j * 11 + role), strict=True)]
             last, _ = c.exam(occ, lv, start, start + 7200, rows, org=org)
         fire = role == 0
+        assert last is not None   # every plan has at least one exam
         c.label("ABNORMAL_PASS_RATE", last, fire,
                 f"{variant}: n={info['n']} p={info['p']:.4g} baseline b={info['b']:.4g} over {info['pool']} results")
     return True

@@ -13,6 +13,8 @@ def camera_down(c: Ctx, i: int) -> bool:
     r1, r2, r3 = c.room(), c.room(), c.room()
     if r3 is None:
         return False
+    # rooms are handed out in order: the last one being free means the earlier ones were too
+    assert r1 is not None and r2 is not None
     d = c.d
     inst = c.w.sites[r1].inst
     cid = c.klass(inst, subsidised=False)
@@ -77,7 +79,10 @@ def headcount_shortfall(c: Ctx, i: int) -> bool:
                                       (at(d, 11), 10, 8, False, "10 checked in, 8 counted: exactly 0.8 x C"),
                                       (at(d, 14), 4, 0, False, "4 checked in (C < 5), nobody counted"),
                                       (at(d, 16, 30), 5, 3, True, "5 checked in (C = 5), 3 counted")):
-        sid = c.session(cid, site, start, start + 7200, st, count=lambda _t, cap=cap: cap)
+        def count(_t: int, cap: int = cap) -> int:
+            return cap
+
+        sid = c.session(cid, site, start, start + 7200, st, count=count)
         for j in range(n):
             tid = c.trainee(c.person())
             c.enroll(cid, tid)
@@ -92,6 +97,8 @@ def concurrent_checkin(c: Ctx, i: int) -> bool:
     r1, r2 = c.room(), c.room()
     if r2 is None:
         return False
+    # rooms are handed out in order: the last one being free means the earlier ones were too
+    assert r1 is not None
     d = c.d
     s1, s2 = c.streams[r1], c.streams[r2]
     k1 = c.klass(c.w.sites[r1].inst, subsidised=False)
@@ -189,6 +196,8 @@ def unregistered_site(c: Ctx, i: int) -> bool:
     r1, r2 = c.room(), c.room()
     if r2 is None:
         return False
+    # rooms are handed out in order: the last one being free means the earlier ones were too
+    assert r1 is not None
     d, w = c.d, c.w
     inst1 = w.sites[r1].inst
     inst2 = w.sites[r2].inst
@@ -261,6 +270,8 @@ def session_odd_hours(c: Ctx, i: int) -> bool:
     r1, r2 = c.room(), c.room()
     if r2 is None:
         return False
+    # rooms are handed out in order: the last one being free means the earlier ones were too
+    assert r1 is not None
     d = c.d
     groups = {r1: ((at(d, 6, 59), at(d, 9), True, "starts 06:59"),
                    (at(d, 10), at(d, 10), True, "ends when it starts (zero length)"),

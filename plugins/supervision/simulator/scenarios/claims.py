@@ -44,6 +44,8 @@ def duplicate_subsidy(c: Ctx, i: int) -> bool:
     r1, r2, r3 = c.room(), c.room(), c.room()
     if r3 is None:
         return False
+    # rooms are handed out in order: the last one being free means the earlier ones were too
+    assert r1 is not None and r2 is not None
     d = c.d
     # (A) one person registered twice, two classes of the same occupation and level, two claims
     p = c.person()

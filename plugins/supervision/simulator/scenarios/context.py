@@ -28,7 +28,7 @@ from supervision.simulator.util import (
     person_phone,
     ts_db,
 )
-from supervision.simulator.world import WS, World, credit_code
+from supervision.simulator.world import WS, Site, World, credit_code
 
 
 @dataclass
@@ -92,8 +92,8 @@ class Stream:
                 for cam in self.cams:
                     if not self.down(cam, ts):
                         ev.append((cam, ts, 1, count(ts), None, 0.0))
-        for cam, ts, tid, score in self.faces:
-            c = cam or next((x for x in self.cams if not self.down(x, ts)), self.cams[0])
+        for fcam, ts, tid, score in self.faces:
+            c = fcam or next((x for x in self.cams if not self.down(x, ts)), self.cams[0])
             ev.append((c, ts, 2, 0, tid, score))
         return ev
 
@@ -173,7 +173,7 @@ class Ctx:
         self.out.labels.append(Label(rule, key, must_fire, self.d, note, self.d if ready is None else ready))
 
     # --- training platform rows ----------------------------------------------------------------
-    def site_row(self, s: int) -> tuple:
+    def site_row(self, s: int) -> Site:
         return self.w.sites[s]
 
     def trainee(self, person: Person, when: int | None = None, number: str | None = None,
@@ -216,7 +216,11 @@ class Ctx:
         if stream is not None and delivery == "onsite" and status == "held":
             stream.need(start, end)
             who = self.present.setdefault(sid, set())
-            stream.sessions.append((start, end, count or (lambda _t, who=who: len(who))))
+
+            def n_present(_t: int, who: set[str] = who) -> int:
+                return len(who)
+
+            stream.sessions.append((start, end, count or n_present))
         return sid
 
     def enroll(self, cid: str, tid: str, completed: bool = False) -> str:
