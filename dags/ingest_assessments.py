@@ -3,7 +3,15 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from supervision.dag_support import DEFAULT_ARGS, RAW_ASSESSMENT, local_day, run_id_of, start_date
+from supervision.dag_support import (
+    DEFAULT_ARGS,
+    INGEST_DAG_GUARDS,
+    RAW_ASSESSMENT,
+    local_day,
+    run_id_of,
+    start_date,
+    warehouse_url,
+)
 
 DOC = """
 ### Assessment exports → `raw_assessment`
@@ -26,6 +34,7 @@ Code: `supervision.ingest.assessment`.
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    **INGEST_DAG_GUARDS,
     tags=["supervision", "ingest", "assessment"],
     doc_md=DOC,
 )
@@ -38,7 +47,7 @@ def ingest_assessments():
         from supervision.ingest.assessment import load_assessments
 
         s = settings()
-        summary = load_assessments(s.landing, s.warehouse_url(), run_id_of(context), s.pii_key,
+        summary = load_assessments(s.landing, warehouse_url(), run_id_of(context), s.pii_key,
                                    date.fromisoformat(local_day(context)))
         summary.pop("results")
         return summary

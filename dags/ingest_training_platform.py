@@ -3,7 +3,16 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from supervision.dag_support import DEFAULT_ARGS, RAW_TRAINING, run_id_of, start_date
+from supervision.dag_support import (
+    DEFAULT_ARGS,
+    INGEST_DAG_GUARDS,
+    LOAD_TIMEOUT,
+    RAW_TRAINING,
+    run_id_of,
+    start_date,
+    training_db_url,
+    warehouse_url,
+)
 
 DOC = """
 ### Training platform → `raw_training`
@@ -33,17 +42,18 @@ Code: `supervision.ingest.training`.
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    **INGEST_DAG_GUARDS,
     tags=["supervision", "ingest", "training"],
     doc_md=DOC,
 )
 def ingest_training_platform():
-    @task(outlets=[RAW_TRAINING])
+    @task(outlets=[RAW_TRAINING], execution_timeout=LOAD_TIMEOUT)
     def pull_all_tables(**context) -> dict:
         from supervision.config import settings
         from supervision.ingest.training import pull_training_platform
 
         s = settings()
-        results = pull_training_platform(s.training_db_url(), s.warehouse_url(), run_id_of(context), s.pii_key)
+        results = pull_training_platform(training_db_url(), warehouse_url(), run_id_of(context), s.pii_key)
         totals = {k: sum(int(r.get(k) or 0) for r in results.values())
                   for k in ("received", "loaded", "duplicates", "quarantined")}
         return {"tables": len(results), **totals, "by_table": results}

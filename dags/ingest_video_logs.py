@@ -3,7 +3,17 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from supervision.dag_support import DEFAULT_ARGS, RAW_VIDEO, local_day, run_id_of, start_date
+from supervision.dag_support import (
+    DEFAULT_ARGS,
+    HEAVY_POOL,
+    INGEST_DAG_GUARDS,
+    LOAD_TIMEOUT,
+    RAW_VIDEO,
+    local_day,
+    run_id_of,
+    start_date,
+    warehouse_url,
+)
 
 DOC = """
 ### Video monitoring logs → `raw_video.events`
@@ -36,6 +46,7 @@ Code: `supervision.ingest.video`.
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    **INGEST_DAG_GUARDS,
     tags=["supervision", "ingest", "video"],
     doc_md=DOC,
 )
@@ -48,24 +59,23 @@ def ingest_video_logs():
         from supervision.ingest.video import plan_load
 
         s = settings()
-        return plan_load(s.landing, s.warehouse_url(), run_id_of(context), date.fromisoformat(local_day(context)))
+        return plan_load(s.landing, warehouse_url(), run_id_of(context), date.fromisoformat(local_day(context)))
 
-    @task
+    @task(pool=HEAVY_POOL, execution_timeout=LOAD_TIMEOUT)
     def load_batch(paths: list[str], **context) -> dict:
         from supervision.config import settings
         from supervision.ingest.video import load_video_files
 
         s = settings()
-        summary = load_video_files(s.landing, s.warehouse_url(), run_id_of(context), paths)
+        summary = load_video_files(s.landing, warehouse_url(), run_id_of(context), paths)
         summary.pop("results")  # per-file figures are in ops.load_audit; keep XCom small
         return summary
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="none_failed", pool=HEAVY_POOL, execution_timeout=LOAD_TIMEOUT)
     def attach_days(**context) -> list[dict]:
-        from supervision.config import settings
         from supervision.ingest.video import finish_load
 
-        return finish_load(settings().warehouse_url(), run_id_of(context))
+        return finish_load(warehouse_url(), run_id_of(context))
 
     @task(outlets=[RAW_VIDEO], trigger_rule="none_failed")
     def publish(results: list[dict] | None = None, attached: list[dict] | None = None) -> dict:

@@ -7,30 +7,36 @@ from pathlib import Path
 from airflow.sdk import dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode
-from cosmos.profiles import PostgresUserPasswordProfileMapping
 
 from supervision.dag_support import (
+    DBT_TIMEOUT,
     DEFAULT_ARGS,
+    GX_TIMEOUT,
+    HEAVY_POOL,
     MARTS,
     RAW_ASSESSMENT,
     RAW_TRAINING,
     RAW_VIDEO,
+    SHORT_TIMEOUT,
     SUPERVISION_ALERTS,
     WAREHOUSE_CONN_ID,
     consumers_after_producer,
     dbt_vars,
     local_day,
+    marts_dag_guards,
+    producer_in_pool,
     run_id_of,
     start_date,
     warehouse_url,
 )
+from supervision.dbt_profile import PostgresProfileMapping
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
 _profile = ProfileConfig(
     profile_name="supervision",
     target_name="airflow",
-    profile_mapping=PostgresUserPasswordProfileMapping(
+    profile_mapping=PostgresProfileMapping(
         conn_id=WAREHOUSE_CONN_ID, profile_args={"schema": "public", "threads": 2}),
 )
 _project = ProjectConfig(dbt_project_path=DBT_PROJECT, manifest_path=DBT_PROJECT / "target" / "manifest.json")
@@ -65,6 +71,7 @@ Scheduled on the three raw Assets; `supervision run` triggers it after the day's
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    **marts_dag_guards(),
     tags=["supervision", "marts", "rules", "alerts"],
     doc_md=DOC,
 )
@@ -75,7 +82,7 @@ def supervision_marts():
 
         _bootstrap(warehouse_url())
 
-    @task(retries=0)
+    @task(retries=0, pool=HEAVY_POOL, execution_timeout=GX_TIMEOUT)
     def quality_gates(**context) -> dict:
         from supervision.quality import run_gates
 
@@ -90,16 +97,16 @@ def supervision_marts():
         execution_config=_execution,
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, exclude=["tag:after_alerts"]),
         operator_args={"install_deps": False, "vars": dbt_vars()},
-        default_args={"retries": 0},
+        default_args={"retries": 0, "execution_timeout": DBT_TIMEOUT},
     )
 
-    @task(retries=1)
+    @task(retries=1, pool=HEAVY_POOL, execution_timeout=GX_TIMEOUT)
     def record_flags(**context) -> dict:
         from supervision.quality import run_record_flags
 
         return dict(run_record_flags(warehouse_url(), run_id_of(context)))
 
-    @task(retries=1, outlets=[SUPERVISION_ALERTS])
+    @task(retries=1, outlets=[SUPERVISION_ALERTS], pool=HEAVY_POOL)
     def alert_upkeep() -> dict:
         from supervision.alerts.upkeep import run_upkeep
 
@@ -113,22 +120,22 @@ def supervision_marts():
         execution_config=_execution,
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=["tag:after_alerts"]),
         operator_args={"install_deps": False, "vars": dbt_vars()},
-        default_args={"retries": 0},
+        default_args={"retries": 0, "execution_timeout": DBT_TIMEOUT},
     )
 
-    @task(retries=2, outlets=[MARTS])
+    @task(retries=2, outlets=[MARTS], execution_timeout=SHORT_TIMEOUT)
     def sync_roles() -> None:
         from supervision.access import sync_roles as _sync
 
         _sync(warehouse_url())
 
-    @task(retries=2)
+    @task(retries=2, execution_timeout=SHORT_TIMEOUT)
     def notify(upkeep: dict) -> int:
         from datetime import datetime
 
         from supervision.review.notify import notify_from_environment
 
-        return notify_from_environment(since=datetime.fromisoformat(upkeep["run_time"]))
+        return notify_from_environment(since=datetime.fromisoformat(upkeep["run_time"]), warehouse_url=warehouse_url())
 
     upkeep = alert_upkeep()
     (bootstrap() >> quality_gates() >> dbt_models >> record_flags() >> upkeep
@@ -136,6 +143,8 @@ def supervision_marts():
     dbt_alert_marts >> notify(upkeep)
     consumers_after_producer(dbt_models)
     consumers_after_producer(dbt_alert_marts)
+    producer_in_pool(dbt_models)
+    producer_in_pool(dbt_alert_marts)
 
 
 supervision_marts()

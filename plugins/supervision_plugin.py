@@ -1,4 +1,6 @@
-"""Airflow plugin: mounts the alert review application into the Airflow 3 UI at /supervision.
+"""Airflow plugin: mounts the alert review application into the Airflow 3 UI at /supervision, and
+registers the marts DAG's Deadline Alert reference (``supervision.guards.MartsDayDeadline``), which
+the scheduler must find among the plugins' ``deadline_references``.
 
 Airflow imports every .py under plugins/ as a module; the package folder is listed in
 plugins/.airflowignore, so this small file is the only one it scans.
@@ -18,6 +20,15 @@ def _review_apps() -> list[dict]:
     return [fastapi_app]
 
 
+def _deadline_references() -> list[type]:
+    try:
+        from supervision.guards import MartsDayDeadline
+    except ImportError:  # the supervision package is not installed where this Airflow runs
+        return []
+    return [MartsDayDeadline]
+
+
 class SupervisionPlugin(AirflowPlugin):
     name = "supervision"
     fastapi_apps = _review_apps()
+    deadline_references = _deadline_references()

@@ -34,6 +34,9 @@ def airflow_environ(s: Settings | None = None) -> dict[str, str]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sqlalchemy_url(s.airflow_db_url()),
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__API__HOST": "127.0.0.1",
+        # the scheduler's health check server, when enabled, on loopback too (its default is 0.0.0.0);
+        # the log servers have no bind setting: `supervision serve` does not start them (serve.py)
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
         "AIRFLOW__WEBSERVER__WARN_DEPLOYMENT_EXPOSURE": "False",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "AIRFLOW__COSMOS__CACHE_DIR": str(s.var_dir / "cosmos"),
@@ -67,20 +70,29 @@ def apply_airflow_environ(s: Settings | None = None) -> dict[str, str]:
 
 
 def migrate_metadata(s: Settings | None = None) -> None:
-    """`airflow db migrate` once per schema version (a marker file keeps it off the hot path)."""
+    """`airflow db migrate` once per schema version (a marker file keeps it off the hot path), then
+    the pools."""
     s = s or settings()
     env = {**os.environ, **airflow_environ(s)}
     s.airflow_home.mkdir(parents=True, exist_ok=True)
     import airflow
 
     marker = s.airflow_home / f".migrated-{airflow.__version__}-{_db_fingerprint(s)}"
-    if marker.exists():
-        return
-    airflow_bin = Path(sys.executable).with_name("airflow")
-    res = subprocess.run([str(airflow_bin), "db", "migrate"], env=env, capture_output=True, text=True)
-    if res.returncode != 0:
-        raise RuntimeError(f"airflow db migrate failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
-    marker.write_text("ok\n")
+    if not marker.exists():
+        airflow_bin = Path(sys.executable).with_name("airflow")
+        res = subprocess.run([str(airflow_bin), "db", "migrate"], env=env, capture_output=True, text=True)
+        if res.returncode != 0:
+            raise RuntimeError(f"airflow db migrate failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
+        marker.write_text("ok\n")
+    ensure_pools()
+
+
+def ensure_pools() -> None:
+    """The pools our DAGs use, at the size the settings give (idempotent; in this process's Airflow
+    configuration, so call it after ``apply_airflow_environ``)."""
+    from supervision.guards import ensure_pool
+
+    ensure_pool()
 
 
 def _db_fingerprint(s: Settings) -> str:

@@ -146,6 +146,16 @@ class Settings(BaseSettings):
     district_emails: dict[str, str] = _setting(
         {}, meaning='JSON map of district code (or the city\'s `310000`) to the address notified of its new '
                     'high-severity alerts, e.g. `{"310101": "a@b"}`', shown="`{}`: no notifications")
+    engineer_emails: str = _setting(
+        "", meaning="comma-separated addresses of the data engineers, mailed when a task or DAG run fails "
+                    "and when a day's marts miss their deadline", shown="empty: failures are only logged")
+    # --- production guards ---------------------------------------------------------------------
+    marts_deadline_hour: int = _setting(
+        8, meaning="local hour of day D+1 by which day D's marts run must be done (a Deadline Alert mails "
+                   "the engineers otherwise)", shown="`8`", ge=1, le=23)
+    warehouse_heavy_slots: int = _setting(
+        2, meaning="slots of the Airflow pool `supervision_warehouse_heavy` (video loads and attaches, "
+                   "GX gates and flags, dbt builds running at once)", shown="`2`", ge=1, le=64)
     # --- pipeline switches ---------------------------------------------------------------------
     video_native: bool = _setting(True, meaning="parse video logs with the native library when it is built "
                                                 "(`0`: the Python parser)", shown="`1`")
@@ -340,6 +350,10 @@ class Settings(BaseSettings):
     @property
     def external_airflow_db(self) -> bool:
         return self.external_airflow_db_url is not None
+
+    @property
+    def engineer_addresses(self) -> list[str]:
+        return [a.strip() for a in self.engineer_emails.split(",") if a.strip()]
 
     def warehouse_url(self) -> str:
         return _plain(self.external_warehouse_url) or self.embedded_url("warehouse")

@@ -1,4 +1,4 @@
-"""What every DAG file shares: default arguments, tags, Assets, and failure callbacks.
+"""What every DAG file shares: default arguments, tags, Assets, timeouts, the pool, failure callbacks.
 
 DAG files import only this module and ``airflow`` at the top level; everything heavy is imported
 inside tasks, so parsing a DAG file does no I/O.
@@ -11,6 +11,7 @@ import pendulum
 from airflow.sdk import Asset
 
 from supervision.config import settings
+from supervision.guards import WAREHOUSE_HEAVY_POOL, EngineerNotifier, marts_deadline
 
 RAW_TRAINING = Asset("supervision://warehouse/raw_training", group="raw")
 RAW_VIDEO = Asset("supervision://warehouse/raw_video", group="raw")
@@ -21,13 +22,39 @@ SUPERVISION_ALERTS = Asset("supervision://warehouse/marts/supervision_alerts", g
 WAREHOUSE_CONN_ID = "supervision_warehouse"
 TRAINING_DB_CONN_ID = "supervision_training_db"
 
+# Time limits, sized in docs/decisions/0029-timeouts-pool-and-failure-mail.md from a city-scale day
+# (bench_daily: training 14.5 s, video 17 s, marts 290 s of which the dbt build 169 s) and the first
+# day's initial load of a quarter (173 s at 0.01 scale): 10-40 times the largest measured figure.
+TASK_TIMEOUT = timedelta(minutes=30)          # default: any task not listed below
+LOAD_TIMEOUT = timedelta(hours=1)             # video batches and attach, training pull (initial loads)
+GX_TIMEOUT = timedelta(hours=1)               # GX gates and record flags (a full flags re-check)
+DBT_TIMEOUT = timedelta(hours=2)              # the dbt build of the watcher producer, and its sensors
+SHORT_TIMEOUT = timedelta(minutes=10)         # roles and grants, notification mail
+INGEST_DAGRUN_TIMEOUT = timedelta(hours=3)
+MARTS_DAGRUN_TIMEOUT = timedelta(hours=6)
+
+HEAVY_POOL = WAREHOUSE_HEAVY_POOL
+
 DEFAULT_ARGS = {
     "owner": "supervision",
     "retries": 3,
     "retry_delay": timedelta(seconds=20),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
+    "execution_timeout": TASK_TIMEOUT,
+    "on_failure_callback": EngineerNotifier(),
 }
+
+# DAG-level guards: the run's time limit and the engineers' mail when a run fails for another
+# reason than a failed task (which mails by itself), e.g. its dagrun_timeout
+INGEST_DAG_GUARDS = {"dagrun_timeout": INGEST_DAGRUN_TIMEOUT,
+                     "on_failure_callback": EngineerNotifier(dag_level=True)}
+
+
+def marts_dag_guards() -> dict:
+    """The marts DAG's time limit, failure mail, and Deadline Alert (done by the deadline hour)."""
+    return {"dagrun_timeout": MARTS_DAGRUN_TIMEOUT, "on_failure_callback": EngineerNotifier(dag_level=True),
+            "deadline": marts_deadline()}
 
 
 def start_date() -> pendulum.DateTime:
@@ -46,9 +73,41 @@ def local_day(context) -> str:
 
 
 def warehouse_url() -> str:
-    """The warehouse URL inside a task. The Airflow connection ``supervision_warehouse`` (which Cosmos
-    uses) is built from the same setting, so both always point at one warehouse."""
-    return settings().warehouse_url()
+    """The warehouse URL inside a task, from the Airflow connection ``supervision_warehouse`` (which
+    Cosmos uses too), so a secrets backend can supply it. By default the connection comes from
+    ``AIRFLOW_CONN_SUPERVISION_WAREHOUSE``, which ``airflow_env`` builds from the settings; without
+    any such connection, the settings' URL."""
+    return _connection_url(WAREHOUSE_CONN_ID) or settings().warehouse_url()
+
+
+def training_db_url() -> str:
+    """The training platform database's URL inside a task, from the connection ``supervision_training_db``."""
+    return _connection_url(TRAINING_DB_CONN_ID) or settings().training_db_url()
+
+
+def _connection_url(conn_id: str) -> str | None:
+    """A PostgreSQL URL (libpq form) from an Airflow connection, or None when no backend has it."""
+    from urllib.parse import quote, urlencode
+
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        return None
+    auth = quote(conn.login or "", safe="")
+    if conn.password:
+        auth += ":" + quote(conn.password, safe="")
+    host = conn.host or ""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    netloc = f"{auth}@{host}" if auth else host
+    if conn.port:
+        netloc += f":{conn.port}"
+    extra = {k: str(v) for k, v in (conn.extra_dejson or {}).items()}
+    query = f"?{urlencode(extra)}" if extra else ""
+    return f"postgresql://{netloc}/{quote(conn.schema or '', safe='')}{query}"
 
 
 def dbt_vars() -> dict[str, str]:
@@ -72,3 +131,10 @@ def consumers_after_producer(group) -> None:
     for root in group.get_roots():
         if root is not producer:
             producer >> root
+
+
+def producer_in_pool(group) -> None:
+    """Cosmos watcher mode: the producer (the one `dbt build`) takes a slot of the heavy-work pool;
+    the sensors, which only wait for its results, take none."""
+    producer = next(t for t in group.get_roots() if t.task_id.endswith("dbt_producer_watcher"))
+    producer.pool = HEAVY_POOL

@@ -29,8 +29,10 @@ def serve(review_port: int = 8000, airflow_port: int = 8080, airflow: bool = Tru
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     try:
         if airflow:
-            for args in (["api-server", "-H", host, "-p", str(airflow_port)], ["scheduler"],
-                         ["dag-processor"], ["triggerer"]):
+            # no log servers: they bind every interface (ports 8793 and 8794, no bind setting), and
+            # the API server reads the task and trigger logs from the shared log folder here
+            for args in (["api-server", "-H", host, "-p", str(airflow_port)], ["scheduler", "--skip-serve-logs"],
+                         ["dag-processor"], ["triggerer", "--skip-serve-logs"]):
                 procs.append(subprocess.Popen([str(bin_dir / "airflow"), *args], env=env,
                                               start_new_session=True))
             pw = Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"

@@ -1,0 +1,44 @@
+"""The dbt profile Cosmos builds from the warehouse connection, password optional.
+
+Cosmos' ``PostgresUserPasswordProfileMapping`` requires a password ("Could not find a value for
+secret field password"), but a warehouse reached through trust or peer authentication, a
+``.pgpass`` file (``PGPASSFILE``) or ``PGPASSWORD`` has none in its URL. dbt-postgres insists on a
+``password`` key, and libpq treats an empty password as "look in the password file" but ignores
+``PGPASSWORD`` then: so without a password in the connection the profile reads
+``{{ env_var('PGPASSWORD', '') }}``, which covers all three.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from cosmos.profiles import PostgresUserPasswordProfileMapping
+
+NO_PASSWORD = "{{ env_var('PGPASSWORD', '') }}"
+
+
+class PostgresProfileMapping(PostgresUserPasswordProfileMapping):
+    """Postgres connection -> dbt profile; the password comes from the connection when it has one,
+    else from libpq's own sources (``PGPASSWORD``, the password file)."""
+
+    required_fields = ["host", "user", "dbname"]
+
+    def _has_password(self) -> bool:
+        return bool(self.get_dbt_value("password"))
+
+    @property
+    def env_vars(self) -> dict[str, str]:
+        if self._has_password():
+            return super().env_vars
+        saved = self.secret_fields
+        self.secret_fields = []  # nothing secret to hand over: libpq finds the password itself
+        try:
+            return super().env_vars
+        finally:
+            self.secret_fields = saved
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        profile = dict(super().profile)
+        if not self._has_password():
+            profile["password"] = NO_PASSWORD
+        return profile
