@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from airflow.sdk import dag, task
-from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos import DbtTaskGroup, ExecutionConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode
 
 from supervision.dag_support import (
@@ -29,16 +29,12 @@ from supervision.dag_support import (
     start_date,
     warehouse_url,
 )
-from supervision.dbt_profile import PostgresProfileMapping
+from supervision.dbt_profile import profile_config
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
-_profile = ProfileConfig(
-    profile_name="supervision",
-    target_name="airflow",
-    profile_mapping=PostgresProfileMapping(
-        conn_id=WAREHOUSE_CONN_ID, profile_args={"schema": "public", "threads": 2}),
-)
+# the warehouse connection's profile; its password is optional (libpq's PGPASSWORD, .pgpass, trust)
+_profile = profile_config(WAREHOUSE_CONN_ID)
 _project = ProjectConfig(dbt_project_path=DBT_PROJECT, manifest_path=DBT_PROJECT / "target" / "manifest.json")
 # dbt in a subprocess with JSON logs: measured here, the in-process runner's per-event protobuf
 # conversion cost ~55 s of CPU per daily build (71 s producer vs 15 s for dbt alone).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cosmos import ProfileConfig
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
 NO_PASSWORD = "{{ env_var('PGPASSWORD', '') }}"
@@ -42,3 +43,10 @@ class PostgresProfileMapping(PostgresUserPasswordProfileMapping):
         if not self._has_password():
             profile["password"] = NO_PASSWORD
         return profile
+
+
+def profile_config(conn_id: str) -> ProfileConfig:
+    """The dbt profile of the marts DAG's Cosmos task groups, from the Airflow connection ``conn_id``."""
+    return ProfileConfig(profile_name="supervision", target_name="airflow",
+                         profile_mapping=PostgresProfileMapping(conn_id=conn_id,
+                                                                profile_args={"schema": "public", "threads": 2}))
