@@ -22,7 +22,7 @@ SUPERVISION_ALERTS = Asset("supervision://warehouse/marts/supervision_alerts", g
 WAREHOUSE_CONN_ID = "supervision_warehouse"
 TRAINING_DB_CONN_ID = "supervision_training_db"
 
-# Time limits, sized in docs/decisions/0029-timeouts-pool-and-failure-mail.md from a city-scale day
+# Time limits, sized in docs/decisions/0029-timeouts-pool-failure-mail-deadline.md from a city-scale day
 # (bench_daily: training 14.5 s, video 17 s, marts 290 s of which the dbt build 169 s) and the first
 # day's initial load of a quarter (173 s at 0.01 scale): 10-40 times the largest measured figure.
 TASK_TIMEOUT = timedelta(minutes=30)          # default: any task not listed below

@@ -22,6 +22,7 @@ class PostgresProfileMapping(PostgresUserPasswordProfileMapping):
     else from libpq's own sources (``PGPASSWORD``, the password file)."""
 
     required_fields = ["host", "user", "dbname"]
+    secret_fields: list[str] = ["password"]
 
     def _has_password(self) -> bool:
         return bool(self.get_dbt_value("password"))

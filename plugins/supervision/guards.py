@@ -20,7 +20,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from airflow.sdk import AsyncCallback, BaseDeadlineReference, BaseNotifier, DeadlineAlert
+from airflow.sdk import BaseNotifier
+from airflow.sdk.definitions.callback import AsyncCallback
+from airflow.sdk.definitions.deadline import BaseDeadlineReference, DeadlineAlert
 
 from supervision.config import settings
 
