@@ -28,6 +28,7 @@ from supervision.dag_support import (
     run_id_of,
     start_date,
     warehouse_url,
+    without_deadline_in_dag_test,
 )
 from supervision.dbt_profile import profile_config
 
@@ -143,4 +144,4 @@ def supervision_marts():
     producer_in_pool(dbt_alert_marts)
 
 
-supervision_marts()
+without_deadline_in_dag_test(supervision_marts())

@@ -146,9 +146,12 @@ def test_the_deadline_is_the_deadline_hour_of_the_day_the_marts_run_was_triggere
     monkeypatch.setenv("SUPERVISION_MARTS_DEADLINE_HOUR", "7")
     shanghai = timezone(timedelta(hours=8))
     night = datetime(2024, 3, 5, 1, 30, tzinfo=shanghai)   # the night's run of day 2024-03-04
-    assert marts_day_start(night) == datetime(2024, 3, 5, 0, 0, tzinfo=shanghai)
-    assert marts_day_start(datetime(2024, 3, 5, 6, 59, tzinfo=shanghai)) is not None
-    assert marts_day_start(datetime(2024, 3, 5, 7, 0, tzinfo=shanghai)) is None  # a daytime rerun
+    assert marts_day_start(night, now=night) == datetime(2024, 3, 5, 0, 0, tzinfo=shanghai)
+    late = datetime(2024, 3, 5, 6, 59, tzinfo=shanghai)
+    assert marts_day_start(late, now=late) is not None
+    rerun = datetime(2024, 3, 5, 7, 0, tzinfo=shanghai)
+    assert marts_day_start(rerun, now=rerun) is None           # a daytime rerun
+    assert marts_day_start(night) is None                      # a past day's run created now (a backfill)
 
 
 # --- against a metadata database and an SMTP sink ----------------------------------------------
@@ -179,6 +182,48 @@ def airflow_home(tmp_path_factory) -> Path:
     (home / "dags").mkdir()
     _run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], _airflow_env(home, home / "dags"))
     return home
+
+
+DEADLINE_DAG = '''
+import sys
+
+import pendulum
+from airflow.sdk import dag, task
+
+from supervision.dag_support import marts_dag_guards, without_deadline_in_dag_test
+
+
+@dag(dag_id="guards_deadline", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+     **marts_dag_guards())
+def guards_deadline():
+    @task
+    def step():
+        return 1
+
+    step()
+
+
+d = guards_deadline()
+if sys.argv[1:] == ["wrapped"]:
+    without_deadline_in_dag_test(d)
+if __name__ == "__main__":
+    assert d.deadline, "the DAG has its Deadline Alert"
+    print("RUN STATE", d.test().state)
+'''
+
+
+def test_dag_test_runs_a_dag_with_the_deadline_alert(airflow_home, tmp_path):
+    """``supervision run`` runs the marts DAG with ``DAG.test()``, which in Airflow 3.3 cannot finish a
+    run of a DAG with a Deadline Alert; ``without_deadline_in_dag_test`` makes it run without it."""
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "guards_deadline.py").write_text(DEADLINE_DAG)
+    env = _airflow_env(airflow_home, dags)
+    bare = subprocess.run([sys.executable, str(dags / "guards_deadline.py")], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert bare.returncode != 0 and "FROM deadline_alert" in bare.stderr, "Airflow's DAG.test() fixed?"
+    out = _run([sys.executable, str(dags / "guards_deadline.py"), "wrapped"], env)
+    assert "RUN STATE success" in out
 
 
 FAILING_DAG = '''
@@ -255,6 +300,7 @@ from airflow.utils.session import create_session
 from airflow.utils.state import DagRunState
 from airflow.utils.types import DagRunTriggeredByType, DagRunType
 
+from supervision import guards
 from supervision.guards import WAREHOUSE_HEAVY_POOL, ensure_pool
 
 # the pool: created, then resized, idempotently
@@ -274,8 +320,12 @@ out = {"pool_slots": pool_slots}
 with create_session() as session:
     dag = SerializedDagModel.get_dag("supervision_marts", session=session)
     runs = {}
-    for label, run_after in (("night", datetime(2024, 3, 5, 1, 30, tzinfo=sh)),
-                             ("daytime", datetime(2024, 3, 5, 9, 30, tzinfo=sh))):
+    real_now = guards._utcnow
+    for label, run_after, now in (
+            ("night", datetime(2024, 3, 5, 1, 30, tzinfo=sh), datetime(2024, 3, 5, 1, 31, tzinfo=sh)),
+            ("daytime", datetime(2024, 3, 5, 9, 30, tzinfo=sh), datetime(2024, 3, 5, 9, 31, tzinfo=sh)),
+            ("backfill", datetime(2024, 3, 5, 0, 0, tzinfo=sh), None)):  # a past day, created today
+        guards._utcnow = (lambda now=now: now) if now else real_now
         dr = dag.create_dagrun(run_id=f"asset_triggered__{label}", run_after=run_after,
                                run_type=DagRunType.ASSET_TRIGGERED, triggered_by=DagRunTriggeredByType.ASSET,
                                state=DagRunState.QUEUED, session=session)
@@ -283,6 +333,7 @@ with create_session() as session:
         runs[label] = [d for d in session.scalars(select(Deadline).where(Deadline.dagrun_id == dr.id))]
     out["night"] = [d.deadline_time.astimezone(sh).isoformat() for d in runs["night"]]
     out["daytime"] = len(runs["daytime"])
+    out["backfill"] = len(runs["backfill"])
     # the scheduler's step once the deadline has passed with the run not done
     deadline = runs["night"][0]
     deadline.handle_miss(session)
@@ -297,8 +348,8 @@ print("RESULT" + json.dumps(out))
 
 def test_a_late_marts_run_mails_the_engineers_at_the_deadline_hour(airflow_home, smtp_sink, tmp_path):
     """The marts DAG as the scheduler sees it: a run triggered in the night of 2024-03-05 (for day
-    2024-03-04) gets a deadline at 08:00 local; a daytime run (a rerun, a backfill) gets none. When the
-    deadline passes, the callback queued for the triggerer mails the engineers."""
+    2024-03-04) gets a deadline at 08:00 local; a daytime run (a rerun) and a backfill's run of a past
+    day get none. When the deadline passes, the callback queued for the triggerer mails the engineers."""
     from supervision.pipeline import ensure_manifest
 
     ensure_manifest()
@@ -313,7 +364,7 @@ def test_a_late_marts_run_mails_the_engineers_at_the_deadline_hour(airflow_home,
     result = json.loads([ln for ln in out.splitlines() if ln.startswith("RESULT")][-1][len("RESULT"):])
     assert result["pool_slots"] == 3
     assert result["night"] == ["2024-03-05T08:00:00+08:00"]
-    assert result["daytime"] == 0
+    assert result["daytime"] == 0 and result["backfill"] == 0
     assert result["callback"] == "supervision.guards.marts_deadline_missed"
     assert len(handler.messages) == 1 and handler.messages[0].rcpt_tos == ["de@example.org"]
     mail = message_from_bytes(handler.messages[0].content, policy=default_policy)

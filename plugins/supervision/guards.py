@@ -99,16 +99,24 @@ class EngineerNotifier(BaseNotifier):
 
 
 # --- the marts deadline --------------------------------------------------------------------------
-def marts_day_start(run_after: datetime, deadline_hour: int | None = None) -> datetime | None:
+def _utcnow() -> datetime:
+    from datetime import timezone
+
+    return datetime.now(timezone.utc)
+
+
+def marts_day_start(run_after: datetime, deadline_hour: int | None = None,
+                    now: datetime | None = None) -> datetime | None:
     """The local midnight that begins the day a marts run was triggered on (D+1 for day D), or None
-    when the run was triggered after that day's deadline hour: a catch-up, rerun or backfill, not a
-    night's run (a night whose ingestion overran is reported by the ingest runs' timeouts)."""
+    when that day's deadline hour has already passed as the run is created: a catch-up, rerun or
+    backfill (whose runs may carry a past ``run_after``), not a night's run. A night whose ingestion
+    overran is reported by the ingest runs' timeouts and failure mail."""
     import pendulum
 
     hour = settings().marts_deadline_hour if deadline_hour is None else deadline_hour
     local = pendulum.instance(run_after).in_timezone(settings().local_tz)
     start = local.start_of("day")
-    if local >= start.add(hours=hour):
+    if (now or _utcnow()) >= start.add(hours=hour):
         return None
     return start.in_timezone("UTC")
 
