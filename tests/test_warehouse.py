@@ -46,6 +46,19 @@ def test_bootstrap_is_idempotent(warehouse_db):
         assert cols["evidence"] == "jsonb" and cols["first_detected_at"] == "timestamp with time zone"
 
 
+def test_bootstrap_beside_a_loader_takes_no_lock_the_loader_holds(warehouse_db, monkeypatch):
+    """The loaders call bootstrap while other loaders write the audit tables (under the scheduler the
+    three ingest DAGs run side by side): on an up-to-date warehouse it must not wait for them (an
+    ALTER TABLE on ops.file_manifest would, and deadlocked a backfill's training pull)."""
+    with psycopg.connect(warehouse_db) as loader:
+        loader.execute("lock table ops.file_manifest, ops.load_audit in row exclusive mode")
+        loader.execute("insert into ops.load_audit (run_id, source, object, started_at, status)"
+                       " values ('r', 'video', 'f', now(), 'ok')")
+        monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=3000")
+        bootstrap(warehouse_db)  # raises LockNotAvailable if it needs a lock the loader holds
+        loader.rollback()
+
+
 def test_pg15_server_takes_the_same_schema(pg15_admin_url):
     """The oldest supported server: the warehouse DDL must apply on PostgreSQL 15 as on 18."""
     import uuid

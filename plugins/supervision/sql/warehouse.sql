@@ -262,10 +262,21 @@ create table if not exists ops.load_audit (
     status text not null,              -- 'ok' | 'failed' | 'skipped'
     message text);
 
--- Added by the loaders (issue 4): blank lines skipped, so that received = loaded + duplicates
--- + quarantined + skipped for every file and pull.
-alter table ops.load_audit add column if not exists skipped bigint not null default 0;
-alter table ops.file_manifest add column if not exists skipped integer;
+-- Blank lines skipped, so that received = loaded + duplicates + quarantined + skipped for every
+-- file and pull (columns a warehouse bootstrapped without them gains here). Checked in the catalogue
+-- first: ALTER TABLE ... ADD COLUMN IF NOT EXISTS takes the table's strongest lock even when the
+-- column exists, and a bootstrap beside a loader writing these tables then deadlocks with it.
+do $$
+begin
+    if not exists (select from pg_attribute where attrelid = 'ops.load_audit'::regclass
+                   and attname = 'skipped' and not attisdropped) then
+        alter table ops.load_audit add column skipped bigint not null default 0;
+    end if;
+    if not exists (select from pg_attribute where attrelid = 'ops.file_manifest'::regclass
+                   and attname = 'skipped' and not attisdropped) then
+        alter table ops.file_manifest add column skipped integer;
+    end if;
+end $$;
 
 -- The event ids (16 bytes each, in parts of at most 1 M) of each video file staged into a bulk
 -- day's load table, written by the loader in the file's transaction; the day's attach reads them
