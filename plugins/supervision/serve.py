@@ -26,7 +26,9 @@ def serve(review_port: int = 8000, airflow_port: int = 8080, airflow: bool = Tru
     # each in its own process group, would outlive us
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+           # the task runners reach the execution API on the port the API server was given
+           "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{airflow_port}/execution/"}
     try:
         if airflow:
             # no log servers: they bind every interface (ports 8793 and 8794, no bind setting), and
