@@ -83,3 +83,28 @@ def pg15_admin_url(tmp_path_factory) -> Iterator[str]:
         yield server.url("postgres")
     finally:
         server.destroy()
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps every envelope: (handler, port)."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            self.messages.append(envelope)
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    handler = Sink()
+    ctl = Controller(handler, hostname="127.0.0.1", port=port)
+    ctl.start()
+    yield handler, port
+    ctl.stop()

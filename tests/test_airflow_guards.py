@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from email import message_from_bytes
@@ -47,12 +46,6 @@ for dag_id, dag in bag.dags.items():
     }
 print("RESULT" + json.dumps(out))
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _airflow_env(home: Path, dags: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -155,26 +148,6 @@ def test_the_deadline_is_the_deadline_hour_of_the_day_the_marts_run_was_triggere
 
 
 # --- against a metadata database and an SMTP sink ----------------------------------------------
-@pytest.fixture
-def smtp_sink():
-    from aiosmtpd.controller import Controller
-
-    class Sink:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-            self.messages.append(envelope)
-            return "250 OK"
-
-    port = _free_port()
-    handler = Sink()
-    ctl = Controller(handler, hostname="127.0.0.1", port=port)
-    ctl.start()
-    yield handler, port
-    ctl.stop()
-
-
 @pytest.fixture(scope="module")
 def airflow_home(tmp_path_factory) -> Path:
     """A migrated SQLite metadata database (shared by this module's tests: each uses its own DAG ids)."""

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import socket
 from datetime import datetime, timedelta, timezone
 
 import psycopg
@@ -44,28 +43,6 @@ def test_users_cli_add_list_passwd_disable(review_db, monkeypatch, capsys):
     with pytest.raises(SystemExit, match="no user"):
         run("disable", "nobody")
     assert isinstance(parser.parse_args(["users", "list"]), argparse.Namespace)
-
-
-@pytest.fixture
-def smtp_sink():
-    from aiosmtpd.controller import Controller
-
-    class Sink:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-            self.messages.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    handler = Sink()
-    ctl = Controller(handler, hostname="127.0.0.1", port=port)
-    ctl.start()
-    yield handler, port
-    ctl.stop()
 
 
 def test_notify_new_high_alerts_one_mail_per_district(review_db, smtp_sink):
