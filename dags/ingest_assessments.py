@@ -3,7 +3,15 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from supervision.dag_support import DEFAULT_ARGS, RAW_ASSESSMENT, local_day, run_id_of, start_date
+from supervision.dag_support import (
+    DEFAULT_ARGS,
+    RAW_ASSESSMENT,
+    daily_timetable,
+    local_day,
+    publish_day,
+    run_id_of,
+    start_date,
+)
 
 DOC = """
 ### Assessment exports → `raw_assessment`
@@ -21,7 +29,7 @@ Code: `supervision.ingest.assessment`.
 
 @dag(
     dag_id="ingest_assessments",
-    schedule="@daily",
+    schedule=daily_timetable(),
     start_date=start_date(),
     catchup=False,
     max_active_runs=1,
@@ -41,6 +49,7 @@ def ingest_assessments():
         summary = load_assessments(s.landing, s.warehouse_url(), run_id_of(context), s.pii_key,
                                    date.fromisoformat(local_day(context)))
         summary.pop("results")
+        publish_day(context, RAW_ASSESSMENT)
         return summary
 
     load_exports()

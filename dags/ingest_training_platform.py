@@ -3,7 +3,14 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from supervision.dag_support import DEFAULT_ARGS, RAW_TRAINING, run_id_of, start_date
+from supervision.dag_support import (
+    DEFAULT_ARGS,
+    RAW_TRAINING,
+    daily_timetable,
+    publish_day,
+    run_id_of,
+    start_date,
+)
 
 DOC = """
 ### Training platform → `raw_training`
@@ -28,7 +35,7 @@ Code: `supervision.ingest.training`.
 
 @dag(
     dag_id="ingest_training_platform",
-    schedule="@daily",
+    schedule=daily_timetable(),
     start_date=start_date(),
     catchup=False,
     max_active_runs=1,
@@ -46,6 +53,7 @@ def ingest_training_platform():
         results = pull_training_platform(s.training_db_url(), s.warehouse_url(), run_id_of(context), s.pii_key)
         totals = {k: sum(int(r.get(k) or 0) for r in results.values())
                   for k in ("received", "loaded", "duplicates", "quarantined")}
+        publish_day(context, RAW_TRAINING)
         return {"tables": len(results), **totals, "by_table": results}
 
     pull_all_tables()

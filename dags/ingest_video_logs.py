@@ -3,7 +3,15 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from supervision.dag_support import DEFAULT_ARGS, RAW_VIDEO, local_day, run_id_of, start_date
+from supervision.dag_support import (
+    DEFAULT_ARGS,
+    RAW_VIDEO,
+    daily_timetable,
+    local_day,
+    publish_day,
+    run_id_of,
+    start_date,
+)
 
 DOC = """
 ### Video monitoring logs → `raw_video.events`
@@ -31,7 +39,7 @@ Code: `supervision.ingest.video`.
 
 @dag(
     dag_id="ingest_video_logs",
-    schedule="@daily",
+    schedule=daily_timetable(),
     start_date=start_date(),
     catchup=False,
     max_active_runs=1,
@@ -68,13 +76,14 @@ def ingest_video_logs():
         return finish_load(settings().warehouse_url(), run_id_of(context))
 
     @task(outlets=[RAW_VIDEO], trigger_rule="none_failed")
-    def publish(results: list[dict] | None = None, attached: list[dict] | None = None) -> dict:
+    def publish(results: list[dict] | None = None, attached: list[dict] | None = None, **context) -> dict:
         results = list(results or [])
         totals = {k: sum(int(r.get(k) or 0) for r in results)
                   for k in ("files", "received", "loaded", "duplicates", "quarantined", "skipped")}
         dups = sum(int(a.get("duplicates") or 0) for a in attached or [])  # found when the days were attached
         totals["loaded"] -= dups
         totals["duplicates"] += dups
+        publish_day(context, RAW_VIDEO)
         return {**totals, "failed_files": [p for r in results for p in r.get("failed_files", [])]}
 
     loaded = load_batch.expand(paths=pending_batches())
