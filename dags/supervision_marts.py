@@ -85,7 +85,7 @@ def supervision_marts():
     waits = [ExternalTaskSensor(task_id=f"wait_for_{dag_id}", external_dag_id=dag_id,
                                 allowed_states=["success"], failed_states=["failed"],
                                 mode="reschedule", poke_interval=INGEST_POKE_SECONDS,
-                                timeout=INGEST_WAIT_SECONDS, retries=0)
+                                timeout=INGEST_WAIT_SECONDS)
              for dag_id in INGEST_DAG_IDS]
     for before, after in zip(waits, waits[1:], strict=False):
         before >> after
