@@ -34,7 +34,7 @@ from tests.test_end_to_end import CLI, SEED, _cli, _env, _warehouse_url, fingerp
 pytestmark = pytest.mark.slow
 
 SCALE = os.environ.get("SUPERVISION_SCHEDULER_TEST_SCALE", "0.01")  # smaller days trip the ratio gates (1 of 9 rows)
-ANOMALY_RATE = "0.02"  # the simulator's default; 0.1 over some recent weeks fails to balance ABNORMAL_PASS_RATE
+ANOMALY_RATE = "0.002"  # the simulator's default
 DAG_IDS = ("ingest_training_platform", "ingest_video_logs", "ingest_assessments", "supervision_marts")
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 RUN_TIMEOUT = 1800
@@ -79,13 +79,23 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def week(tmp_path_factory):
     """Sources holding the last seven days up to yesterday (local time), shared read-only."""
-    var = tmp_path_factory.mktemp("sched_gen")
-    env = _env(var)
-    _cli(env, "warehouse", "start")
     today = datetime.now(ZoneInfo(_settings().local_tz)).date()
     start, end = today - timedelta(days=7), today - timedelta(days=1)
-    _cli(env, "generate", "--start", str(start), "--end", str(end), "--scale", SCALE, "--seed", SEED,
-         "--anomaly-rate", ANOMALY_RATE)
+    # the weeks move with the calendar, and over some weeks the simulator cannot balance a rule's
+    # labelled cases ("ledger could not be balanced"): then the next seed, on a fresh server
+    for seed in (SEED, "1", "2", "3", "4"):
+        var = tmp_path_factory.mktemp("sched_gen")
+        env = _env(var)
+        _cli(env, "warehouse", "start")
+        res = subprocess.run([*CLI, "generate", "--start", str(start), "--end", str(end), "--scale", SCALE,
+                              "--seed", seed, "--anomaly-rate", ANOMALY_RATE],
+                             env=env, capture_output=True, text=True, timeout=1800)
+        if res.returncode == 0:
+            break
+        assert "could not be balanced" in res.stderr, res.stderr[-3000:]
+        subprocess.run([*CLI, "warehouse", "stop"], env=env, capture_output=True)
+    else:
+        pytest.fail(f"the simulator could not generate {start}..{end} with any seed:\n{res.stderr[-2000:]}")
     training_url = _warehouse_url(env).rsplit("/", 1)[0] + "/training_platform"
     yield {"SUPERVISION_LANDING_URL": str(var / "landing"), "SUPERVISION_TRAINING_DB_URL": training_url}
     subprocess.run([*CLI, "warehouse", "stop"], env=env, capture_output=True)
