@@ -118,6 +118,10 @@ def main() -> int:
             paths["celery_2_workers"] = through_services(root / "celery", sources, DAY, workers=2)
         else:
             print("redis-server not installed: the Celery path is left out", flush=True)
+    except BaseException:
+        args.keep = True  # the services' and tasks' logs stay for a look
+        print(f"failed: logs under {root}", flush=True)
+        raise
     finally:
         subprocess.run([*CLI, "warehouse", "stop"], env=gen_env, capture_output=True)
         if not args.keep:
