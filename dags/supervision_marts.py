@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
 from airflow.sdk import dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode
@@ -13,6 +14,9 @@ from supervision.dag_support import (
     DEFAULT_ARGS,
     GX_TIMEOUT,
     HEAVY_POOL,
+    INGEST_DAG_IDS,
+    INGEST_POKE_SECONDS,
+    INGEST_WAIT_SECONDS,
     MARTS,
     RAW_ASSESSMENT,
     RAW_TRAINING,
@@ -21,6 +25,7 @@ from supervision.dag_support import (
     SUPERVISION_ALERTS,
     WAREHOUSE_CONN_ID,
     consumers_after_producer,
+    daily_timetable,
     dbt_vars,
     local_day,
     marts_dag_guards,
@@ -57,13 +62,19 @@ Write-audit-publish over the raw layer the three ingestion DAGs loaded:
 6. **dbt_alert_marts**: marts that count alerts (institution scorecard, evaluation org quality).
 7. **sync_roles**: BI and reviewer roles and grants in step; **notify**: new high alerts by email.
 
-Scheduled on the three raw Assets; `supervision run` triggers it after the day's ingestion.
+One run per business day D, on the ingestion DAGs' timetable (interval [D hh:00, D+1 hh:00)
+local, started at hh of D+1, `SUPERVISION_DAILY_RUN_HOUR`): the run knows D from its data interval.
+**wait_for_*** sensors (reschedule mode: no worker slot held while waiting) let it start only when
+the three ingestion runs of the same interval have succeeded (and fail it when one failed), so every
+day gets exactly one marts run, in order, on every path: the nightly schedule, `airflow backfill
+create` over a range (all four DAGs), a cleared day, `supervision run`. D reaches the gates, dbt
+(`vars.run_date`) and the Asset events the ingestion DAGs emit (`extra.business_day`).
 """
 
 
 @dag(
     dag_id="supervision_marts",
-    schedule=[RAW_TRAINING, RAW_VIDEO, RAW_ASSESSMENT],
+    schedule=daily_timetable(),
     start_date=start_date(),
     catchup=False,
     max_active_runs=1,
@@ -73,13 +84,24 @@ Scheduled on the three raw Assets; `supervision run` triggers it after the day's
     doc_md=DOC,
 )
 def supervision_marts():
+    # the three ingestion runs of this run's interval (same logical date), one sensor after the
+    # other so that at most one pokes at a time
+    waits = [ExternalTaskSensor(task_id=f"wait_for_{dag_id}", external_dag_id=dag_id,
+                                allowed_states=["success"], failed_states=["failed"],
+                                mode="reschedule", poke_interval=INGEST_POKE_SECONDS,
+                                timeout=INGEST_WAIT_SECONDS)
+             for dag_id in INGEST_DAG_IDS]
+    for before, after in zip(waits, waits[1:], strict=False):
+        before >> after
+
     @task(retries=1)
     def bootstrap() -> None:
         from supervision.warehouse import bootstrap as _bootstrap
 
         _bootstrap(warehouse_url())
 
-    @task(retries=0, pool=HEAVY_POOL, execution_timeout=GX_TIMEOUT)
+    @task(retries=0, pool=HEAVY_POOL, execution_timeout=GX_TIMEOUT,
+          inlets=[RAW_TRAINING, RAW_VIDEO, RAW_ASSESSMENT])
     def quality_gates(**context) -> dict:
         from supervision.quality import run_gates
 
@@ -135,7 +157,7 @@ def supervision_marts():
         return notify_from_environment(since=datetime.fromisoformat(upkeep["run_time"]), warehouse_url=warehouse_url())
 
     upkeep = alert_upkeep()
-    (bootstrap() >> quality_gates() >> dbt_models >> record_flags() >> upkeep
+    (waits[-1] >> bootstrap() >> quality_gates() >> dbt_models >> record_flags() >> upkeep
      >> dbt_alert_marts >> sync_roles())
     dbt_alert_marts >> notify(upkeep)
     consumers_after_producer(dbt_models)

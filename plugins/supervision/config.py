@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     local_tz: str = _setting(LOCAL_TZ, meaning="the business calendar's time zone (IANA name): local days, "
                                                "DAG schedules, dbt's `local_timezone`, the GX flags",
                              shown=f"`{LOCAL_TZ}`")
+    daily_run_hour: int = _setting(2, ge=0, le=23,
+                                   meaning="local hour of day D+1 at which the scheduler starts the runs for "
+                                           "business day D (after D has closed; late files are still picked up "
+                                           "by the next day's run)", shown="`2`")
     # --- databases -----------------------------------------------------------------------------
     external_warehouse_url: SecretStr | None = _setting(
         env="SUPERVISION_WAREHOUSE_URL", meaning="PostgreSQL (15 or later) URL of the warehouse (an owner)",

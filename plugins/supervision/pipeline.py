@@ -93,14 +93,40 @@ def load_dags() -> dict:
     return bag.dags
 
 
-def run_dag_for_day(dag, day: date):
-    """One real DAG run of ``dag`` for the local day ``day``; returns the DagRun."""
+def day_interval(dag, day: date):
+    """The logical date and data interval the scheduler gives ``dag``'s run for business day ``day``:
+    the interval of its timetable that starts on ``day`` (``dag_support.daily_timetable``)."""
     import pendulum
+    from airflow.serialization.encoders import coerce_to_core_timetable
 
     from supervision.config import settings
 
-    logical = pendulum.datetime(day.year, day.month, day.day, tz=settings().local_tz)
-    return dag.test(logical_date=logical)
+    s = settings()
+    end = pendulum.datetime(day.year, day.month, day.day, s.daily_run_hour, tz=s.local_tz).add(days=1)
+    interval = coerce_to_core_timetable(dag.timetable).infer_manual_data_interval(run_after=end)
+    if pendulum.instance(interval.start).in_timezone(s.local_tz).date() != day:
+        raise RuntimeError(f"{dag.dag_id}: its schedule ({dag.timetable}) has no daily interval starting on {day}")
+    return interval.start, interval
+
+
+def run_dag_for_day(dag, day: date):
+    """One real DAG run of ``dag`` for the business day ``day``; returns the DagRun.
+
+    The run gets the logical date and data interval the scheduler's run for ``day`` has (DAG.test
+    alone would give a run with logical date X the interval that ends at X), so every task reads
+    the same day from it whichever path ran it."""
+    from unittest import mock
+
+    import airflow.models.dagrun as dagrun_module
+
+    logical, interval = day_interval(dag, day)
+    create = dagrun_module.get_or_create_dagrun
+
+    def with_the_scheduler_interval(**kw):
+        return create(**{**kw, "data_interval": (interval.start, interval.end), "run_after": interval.end})
+
+    with mock.patch.object(dagrun_module, "get_or_create_dagrun", with_the_scheduler_interval):
+        return dag.test(logical_date=logical, run_after=interval.end)
 
 
 def _failed_tasks(dr) -> list[str]:
