@@ -1,10 +1,11 @@
 """The business day D of a run: one timetable for every DAG, D from the data interval (never the
 clock), the same logical date and interval from `supervision run` as from the scheduler, and D in
-dbt's vars."""
+dbt's environment."""
 from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pendulum
 import pytest
@@ -53,15 +54,21 @@ def test_local_day_reads_the_data_interval_never_the_clock(hour):
         local_day({"data_interval_start": None, "logical_date": pendulum.now(), "run_id": "asset_triggered"})
 
 
-def test_dbt_gets_the_day_as_run_date(hour):
+def test_dbt_gets_the_day_through_its_environment(hour):
+    """The marts DAG's dbt builds get D as SUPERVISION_DBT_RUN_DATE (macros/incremental_window.sql),
+    rendered from the run's data interval; the vars stay the same every day (partial parsing)."""
     import jinja2
 
-    from supervision.dag_support import dbt_vars
+    from supervision.dbt_profile import profile_config
+    from supervision.dbt_tasks import RUN_DATE_ENV, DailyDbtBuild
 
-    dbt = dbt_vars()
-    assert dbt["local_timezone"] == "Asia/Shanghai"
+    op = DailyDbtBuild(task_id="probe", part="models", project_dir=Path("dbt_project"),
+                       profile_config=profile_config("supervision_warehouse"))
+    assert op.vars == {"local_timezone": "Asia/Shanghai"}
     start = pendulum.datetime(2024, 3, 1, hour, tz="Asia/Shanghai").in_timezone("UTC")
-    assert jinja2.Template(dbt["run_date"]).render(data_interval_start=start) == "2024-03-01"
+    assert jinja2.Template(op.env[RUN_DATE_ENV]).render(data_interval_start=start) == "2024-03-01"
+    macro = Path(__file__).resolve().parents[1] / "dbt_project" / "macros" / "incremental_window.sql"
+    assert f"env_var('{RUN_DATE_ENV}'" in macro.read_text()
 
 
 def test_supervision_run_gives_a_run_the_scheduler_logical_date_and_interval(hour):

@@ -33,7 +33,7 @@ TRAINING_DB_CONN_ID = "supervision_training_db"
 TASK_TIMEOUT = timedelta(minutes=30)          # default: any task not listed below
 LOAD_TIMEOUT = timedelta(hours=1)             # video batches and attach, training pull (initial loads)
 GX_TIMEOUT = timedelta(hours=1)               # GX gates and record flags (a full flags re-check)
-DBT_TIMEOUT = timedelta(hours=2)              # the dbt build of the watcher producer, and its sensors
+DBT_TIMEOUT = timedelta(hours=2)              # each of the marts DAG's two dbt builds
 SHORT_TIMEOUT = timedelta(minutes=10)         # roles and grants, notification mail
 INGEST_DAGRUN_TIMEOUT = timedelta(hours=3)
 MARTS_DAGRUN_TIMEOUT = timedelta(hours=6)
@@ -163,32 +163,6 @@ def _connection_url(conn_id: str) -> str | None:
     return f"postgresql://{netloc}/{quote(conn.schema or '', safe='')}{query}"
 
 
-def dbt_vars() -> dict[str, str]:
-    """dbt vars for Cosmos' ``operator_args``: the settings' (the local time zone) and ``run_date``,
-    the run's business day (templated; ``macros/incremental_window.sql``)."""
-    return {**settings().dbt_vars(), "run_date": local_day_template()}
-
-
 def run_id_of(context) -> str:
     return str(context["run_id"])
 
-
-def consumers_after_producer(group) -> None:
-    """Cosmos watcher mode: one producer task runs `dbt build`, a sensor per model reports its result.
-
-    In a DbtTaskGroup the sensors do not wait for the producer; under ``DAG.test()`` (tasks run one
-    at a time, in no fixed order) a sensor that starts first would wait forever for a build that
-    never starts. Ordering the group's root sensors after the producer makes the run deterministic
-    everywhere; a failed producer then fails its sensors as upstream_failed, with the dbt error in the
-    producer's log."""
-    producer = next(t for t in group.get_roots() if t.task_id.endswith("dbt_producer_watcher"))
-    for root in group.get_roots():
-        if root is not producer:
-            producer >> root
-
-
-def producer_in_pool(group) -> None:
-    """Cosmos watcher mode: the producer (the one `dbt build`) takes a slot of the heavy-work pool;
-    the sensors, which only wait for its results, take none."""
-    producer = next(t for t in group.get_roots() if t.task_id.endswith("dbt_producer_watcher"))
-    producer.pool = HEAVY_POOL
