@@ -140,7 +140,7 @@ def session_timeline(chart_id: str, starts_at: datetime, ends_at: datetime, minu
         body.append(f'<line class="highlight-marker" x1="{xt(highlight):.1f}" x2="{xt(highlight):.1f}" y1="{top}" '
                     f'y2="{bottom}"><title>{_e(record_word)} {highlight:%H:%M:%S}</title></line>')
     body += _legend([("headcount", _("camera headcount")), ("checkin", _("checked in")),
-                     ("threshold", _("80% of checked in")), ("uncovered", _("uncovered minute"))], x0, bottom + 36)
+                     ("threshold", _("%(p)s of checked in") % {"p": fmt_percent(0.8, 0)}), ("uncovered", _("uncovered minute"))], x0, bottom + 36)
     h = bottom + 46
     desc = _("Session %(start)s–%(end)s: %(uncovered)s of %(minutes)s minutes uncovered; %(checked_in)s checked "
              "in; largest headcount %(largest)s.") % {
