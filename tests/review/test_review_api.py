@@ -186,7 +186,7 @@ def test_detail_shows_drawn_evidence_and_masked_ids_only(make_client, seeded):
     assert '<svg id="session-chart-S-PD-0001"' in html
     assert html.count('class="minute uncovered"') == 90 and html.count('class="minute covered"') == 90
     assert 'class="headcount-line"' in html and 'class="threshold-line"' in html
-    assert "310115********1231" in html and PLAIN_ID not in html and "學員1" not in html
+    assert "310115********1231" in html and PLAIN_ID not in html and "学员1" not in html
     html = c.get(f"/alerts/{seeded['claim']}").text
     assert '<svg id="hours-chart-CL-PD-0001"' in html
     assert html.count('class="bar session-hours"') == 3 and html.count('class="bar attended-hours zero"') == 2

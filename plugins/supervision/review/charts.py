@@ -200,7 +200,7 @@ def hours_chart(chart_id: str, sessions: list[dict], planned_hours: float, ratio
     axis_label = _e(_("Cumulative hours against the plan"))
     body.append(f'<text class="axis-label" x="{x0}" y="{t2 - 6}">{axis_label}</text>')
     body += _legend([("session-hours", _("session length")), ("attended", _("attended")),
-                     ("planned", _("planned")), ("threshold", _("%(ratio)s of planned") % {"ratio": fmt_percent(ratio, 0)})],
+                     ("planned", _("planned hours")), ("threshold", _("%(ratio)s of planned") % {"ratio": fmt_percent(ratio, 0)})],
                     x0, b2 + 30)
     desc = _("%(n)s held sessions; attended %(total)s h of %(planned)s planned hours (threshold %(threshold)s h).") % {
         "n": len(sessions), "total": f"{total:.1f}", "planned": f"{planned_hours:g}",

@@ -17,11 +17,17 @@ import psycopg
 
 from supervision.review import charts
 from supervision.review.catalogue import CLAIM_RULES, EXAM_RULES
-from supervision.review.i18n import fmt_date, fmt_datetime, fmt_percent
+from supervision.review.i18n import N_, fmt_date, fmt_datetime, fmt_percent, value_label
 from supervision.review.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 FACE_MIN = 0.75
+# 機構類型 as the warehouse keeps it (the contract table's form, whatever script it arrived in) -> label
+ORG_KINDS = {"社會評價組織": N_("Social evaluation organisation"), "用人單位": N_("Employer"), "院校": N_("College")}
+
+
+def org_kind_label(kind: str | None) -> str:
+    return _(ORG_KINDS[kind]) if kind in ORG_KINDS else (kind or "")
 
 
 def _safe(conn, fn, *args):
@@ -156,7 +162,7 @@ def session_block(conn, session_id: str, trainee_id: str | None, highlight_atten
                                     headcounts, list(first_in.values()), checked_in, highlight)
     level = _("level %(n)s")
     facts = [
-        (_("Session"), f"{session_id} · {s['status']} · {s['delivery']}"),
+        (_("Session"), f"{session_id} · {value_label(s['status'])} · {value_label(s['delivery'])}"),
         (_("Window"), f"{fmt_datetime(starts)} – {fmt_datetime(ends)} ({(ends - starts).total_seconds() / 3600:.2f} h)"),
         (_("Institution"), f"{s['institution_name'] or '?'} ({s['institution_id'] or '?'})"),
         (_("Class"), f"{s['class_id']} · {s['occupation_name'] or s['occupation_code'] or '?'} "
@@ -250,7 +256,7 @@ def claim_block(conn, claim_id: str) -> dict:
             + _("issued %(date)s") % {"date": fmt_date(c["cert_issued_on"])}
             + (" · " + _("another person") if c["cert_person_key"] != c["person_key"] else " · " + _("same person")))
     facts = [
-        (_("Claim"), f"{claim_id} · {c['status']} · ¥{c['amount_cny']} · {fmt_datetime(c['claimed_at'])}"),
+        (_("Claim"), f"{claim_id} · {value_label(c['status'])} · ¥{c['amount_cny']} · {fmt_datetime(c['claimed_at'])}"),
         (_("Trainee"), f"{c['trainee_id']} · {c['id_masked'] or '?'}"),
         (_("Institution"), f"{c['institution_name'] or '?'} ({c['institution_id'] or '?'})"),
         (_("Class"), f"{c['class_id']} · {c['occupation_code']} " + level % {"n": c["skill_level"]} + " · "
@@ -338,7 +344,7 @@ def exam_block(conn, etype: str, parts: list[str]) -> dict:
     facts = [
         (_("Exam"), f"{exam_id} · {ex['occupation_name'] or ex['occupation_code']} "
                     + _("level %(n)s") % {"n": ex["skill_level"]}),
-        (_("Evaluation org"), f"{ex['org_name'] or '?'} ({ex['org_id']}) · {ex['org_kind'] or ''}"),
+        (_("Evaluation org"), f"{ex['org_name'] or '?'} ({ex['org_id']}) · {org_kind_label(ex['org_kind'])}"),
         (_("Window"), f"{fmt_datetime(ex['starts_at'])} – {ex['ends_at']:%H:%M}"
                       if ex["starts_at"] and ex["ends_at"] else "?"),
         (_("Assessors"), ", ".join(ex["assessor_ids"] or []) or "—"),
@@ -386,7 +392,7 @@ def class_block(conn, class_id: str) -> dict:
            where institution_id = %s and occupation_code = %s order by approved_from""",
         (k["institution_id"], k["occupation_code"])).fetchall()
     facts = [(_("Class"), f"{class_id} · {k['occupation_code']} " + _("level %(n)s") % {"n": k["skill_level"]}
-              + f" · {k['programme']} · {k['status']}"),
+              + f" · {value_label(k['programme'])} · {value_label(k['status'])}"),
              (_("Start – end"), f"{fmt_date(k['start_date'])} – {fmt_date(k['end_date'])}"),
              (_("Institution"), f"{k['name'] or '?'} ({k['institution_id']})"),
              (_("Licence"), f"{fmt_date(k['license_valid_from'])} – {fmt_date(k['license_valid_to'])}"),
@@ -406,7 +412,8 @@ def person_block(conn, etype: str, key: str) -> dict:
                where en.enrollment_id = %s""", (key,)).fetchone()
         if e is None:
             return {"kind": "missing", "title": _("Enrollment %(id)s") % {"id": key}, "notice": _("Not in the raw data.")}
-        facts = [(_("Enrollment"), f"{key} · " + _("class %(id)s") % {"id": e["class_id"]} + f" · {e['status']}"),
+        facts = [(_("Enrollment"), f"{key} · " + _("class %(id)s") % {"id": e["class_id"]}
+                  + f" · {value_label(e['status'])}"),
                  (_("Trainee"), f"{e['trainee_id']} · {e['id_masked']}"),
                  (_("Age at class start"), f"{e['age']} (" + _("the class starts %(date)s") % {
                      "date": fmt_date(e["start_date"])} + ")")]

@@ -179,6 +179,25 @@ ACTION_LABELS = {"confirm": N_("Confirm"), "dismiss": N_("Dismiss as false posit
                  "reopen": N_("Reopen"), "assign": N_("Assign"), "comment": N_("Comment")}
 
 
+# The source systems' enumeration values that the evidence shows (SOURCES.md, training platform).
+VALUE_LABELS = {
+    "scheduled": N_("scheduled"), "held": N_("held"), "cancelled": N_("cancelled"), "onsite": N_("on site"),
+    "online": N_("online"), "submitted": N_("submitted"), "approved": N_("approved"), "paid": N_("paid"),
+    "rejected": N_("rejected"), "active": N_("active"), "completed": N_("completed"), "dropped": N_("dropped"),
+    "enrolled": N_("enrolled"), "planned": N_("planned"), "running": N_("running"), "finished": N_("finished"),
+    "check_in": N_("check-in"), "check_out": N_("check-out"), "face": N_("face"), "card": N_("card"),
+    "manual": N_("manual"), "standard": N_("standard"), "new_skill": N_("new skill"),
+    "apprenticeship": N_("apprenticeship"),
+}
+
+
+def value_label(v: str | None) -> str:
+    """A source system's enumeration value in the current language (unknown values as they are)."""
+    if v is None:
+        return "—"
+    return gettext(VALUE_LABELS[v]) if v in VALUE_LABELS else str(v)
+
+
 def severity_label(s: str) -> str:
     return gettext(SEVERITY_LABELS[s]) if s in SEVERITY_LABELS else s
 
@@ -229,4 +248,4 @@ def jinja_globals() -> dict:
             "fmt_date": fmt_date, "fmt_datetime": fmt_datetime, "fmt_month": fmt_month, "fmt_number": fmt_number,
             "fmt_percent": fmt_percent, "district_name": district_name, "district_label": district_label,
             "rule_name": rule_name, "severity_label": severity_label, "status_label": status_label,
-            "action_label": action_label}
+            "action_label": action_label, "value_label": value_label}
