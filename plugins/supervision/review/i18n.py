@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from datetime import date, datetime
 from functools import cache
 from gettext import NullTranslations
@@ -84,12 +84,12 @@ def current() -> str:
     return _current.get()
 
 
-def activate(language: str):
+def activate(language: str) -> Token[str]:
     """Make ``language`` the current one (returns the token ``deactivate`` takes)."""
     return _current.set(language if language in LANGUAGES else DEFAULT)
 
 
-def deactivate(token) -> None:
+def deactivate(token: Token[str]) -> None:
     _current.reset(token)
 
 
@@ -242,7 +242,7 @@ def switch_url(request: Request, language: str) -> str:
     return request.url.path + "?" + urlencode(params)   # the path includes the mount point
 
 
-def jinja_globals() -> dict:
+def jinja_globals() -> dict[str, Callable[..., str]]:
     """What the templates call: ``_``, ``ngettext``, the formatters and the label functions."""
     return {"_": gettext, "gettext": gettext, "ngettext": ngettext, "current_language": current,
             "fmt_date": fmt_date, "fmt_datetime": fmt_datetime, "fmt_month": fmt_month, "fmt_number": fmt_number,
