@@ -143,3 +143,21 @@ def test_overview_cache_keeps_the_languages_apart(make_client, seeded):
     assert "活跃告警趋势" in c.get("/overview").text
     english = c.get("/overview?lang=en").text
     assert "Active alerts over time" in english and "活跃告警趋势" not in english
+
+
+def test_the_switch_follows_the_mount_point(seeded):
+    """Mounted like the Airflow plugin: the switch links and the cookie stay under /supervision."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from supervision.review.app import create_app
+
+    parent = FastAPI()
+    parent.mount("/supervision", create_app(seeded["url"]))
+    with TestClient(parent, base_url="http://127.0.0.1") as c:
+        page = c.get("/supervision/login?next=%2Fsupervision%2Falerts")
+        assert 'href="/supervision/login?next=%2Fsupervision%2Falerts&amp;lang=en"' in page.text
+        r = c.get("/supervision/login?lang=en")
+        assert '<html lang="en">' in r.text
+        assert "Path=/supervision" in r.headers["set-cookie"] and "HttpOnly" in r.headers["set-cookie"]
+        assert '<html lang="en">' in c.get("/supervision/login").text
