@@ -190,7 +190,7 @@ def test_detail_shows_drawn_evidence_and_masked_ids_only(make_client, seeded):
     html = c.get(f"/alerts/{seeded['claim']}").text
     assert '<svg id="hours-chart-CL-PD-0001"' in html
     assert html.count('class="bar session-hours"') == 3 and html.count('class="bar attended-hours zero"') == 2
-    assert "3 节已开课节共出勤 1.47 小时" in html   # 09:02:03 to 10:30, in the default language
+    assert "已开课的 3 节课共出勤 1.47 小时" in html   # 09:02:03 to 10:30, in the default language
     c.cookies.set("supervision_lang", "en")
     assert "1.47 h in 3 held sessions" in c.get(f"/alerts/{seeded['claim']}").text
     html = c.get(f"/alerts/{seeded['exam']}").text

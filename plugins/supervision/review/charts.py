@@ -6,6 +6,7 @@ browser tests look for. All text is escaped here; the result is safe ``Markup``.
 """
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
 from html import escape
 
@@ -55,8 +56,13 @@ def _legend(items: list[tuple[str, str]], x: float, y: float) -> list[str]:
     for cls, label in items:
         out.append(f'<rect class="legend-key {cls}" x="{cx}" y="{y - 9}" width="14" height="10"/>'
                    f'<text class="legend" x="{cx + 18}" y="{y}">{_e(label)}</text>')
-        cx += 26 + 7.5 * len(label)
+        cx += 26 + _text_width(label)
     return out
+
+
+def _text_width(text: str) -> float:
+    """Rough width of a legend label in the chart's units: a Chinese character is about twice as wide."""
+    return sum(14.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 7.5 for ch in text)
 
 
 # --- session timeline ---------------------------------------------------------------------------
