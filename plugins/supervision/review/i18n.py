@@ -35,6 +35,7 @@ from urllib.parse import urlencode
 
 from babel import Locale
 from babel.dates import format_date as _babel_date
+from babel.dates import format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -125,9 +126,7 @@ def fmt_datetime(dt: datetime | None, seconds: bool = False) -> str:
 
 
 def fmt_month(d: date) -> str:
-    """A month: 2024年9月 / Sep 2024."""
-    from babel.dates import format_skeleton
-
+    """A month: 2024年9月 / Sept 2024."""
     return format_skeleton("yMMM", d, locale=cldr())
 
 
