@@ -1,4 +1,4 @@
-"""The review application's languages: Simplified Chinese (``zh-Hans``, the default) and English.
+r"""The review application's languages: Simplified Chinese (``zh-Hans``, the default) and English.
 
 Messages are gettext message ids in English (templates: ``_("Alerts")``; Python: ``gettext`` or,
 for text defined before any request, ``N_`` and a ``gettext`` where it is shown). Their Simplified
@@ -8,8 +8,9 @@ so a fresh clone needs no build step (``tests/review/test_i18n.py`` checks that 
 templates and of the review modules has a translation). After changing messages, from the repository
 root::
 
-    .venv/bin/pybabel extract -F plugins/supervision/review/babel.cfg -k N_ -o var/messages.pot plugins/supervision/review
-    .venv/bin/pybabel update -i var/messages.pot -D messages -l zh_Hans -d plugins/supervision/review/locale --no-fuzzy-matching
+    .venv/bin/pybabel extract -F babel.cfg -k N_ -o var/messages.pot .
+    .venv/bin/pybabel update -i var/messages.pot -D messages -l zh_Hans --no-fuzzy-matching \
+        -d plugins/supervision/review/locale
 
 then translate the new entries. The rule names are data (the English labels of the rule catalogue),
 not in the code: ``update`` marks them obsolete (``#~``); keep them (uncomment them).
