@@ -135,6 +135,10 @@ def test_simplified_by_default_english_by_the_switch(make_client, seeded):
     assert '<html lang="zh-Hans">' in zh and "导出 CSV" in zh and "Export CSV" not in zh
     assert not traditional_in(zh), traditional_in(zh)
     assert c.cookies.get(i18n.COOKIE) == "zh-Hans"
+    # errors, Starlette's own included, in the page's language
+    missing = c.get("/no-such-page", headers={"accept": "text/html"})
+    assert missing.status_code == 404 and "页面不存在" in missing.text and not traditional_in(missing.text)
+    assert "告警不存在或无权查看" in c.get("/alerts/ffffffffffffffffffff", headers={"accept": "text/html"}).text
     # an unknown language changes nothing
     assert '<html lang="zh-Hans">' in c.get("/alerts?lang=xx").text and c.cookies.get(i18n.COOKIE) == "zh-Hans"
 

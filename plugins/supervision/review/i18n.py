@@ -171,6 +171,9 @@ def rule_name(code: str) -> str:
     return gettext(r.label_en) if r else code
 
 
+# Starlette's error details, shown on the error page through gettext
+STARLETTE_DETAILS = (N_("Not Found"), N_("Method Not Allowed"))
+
 # The review's states and severities as message ids, for the catalogue and for labels.
 SEVERITY_LABELS = {"high": N_("High"), "medium": N_("Medium"), "low": N_("Low")}
 STATUS_LABELS = {"open": N_("Open"), "confirmed": N_("Confirmed"), "dismissed": N_("Dismissed"),

@@ -172,5 +172,7 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
     if request.url.path.endswith((".csv", "/healthz")) or "text/html" not in request.headers.get("accept", "text/html"):
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
     user = getattr(request.state, "user", None)
+    # Starlette's own details ("Not Found", "Method Not Allowed") are message ids too
+    detail = i18n.gettext(exc.detail) if isinstance(exc.detail, str) else exc.detail
     return render(request, "error.html", user, status_code=exc.status_code, status=exc.status_code,
-                  detail=exc.detail)
+                  detail=detail)
