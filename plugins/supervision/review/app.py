@@ -25,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from supervision.review.i18n import language_middleware
 from supervision.review.routers import alerts, auth, data_docs, overview, triage
 from supervision.review.state import Review
 from supervision.review.web import (
@@ -50,10 +51,11 @@ def create_app(warehouse_url: str | None = None, *, install: bool = True, sessio
         session_secret = settings().secret("review_session_secret", "SUPERVISION_REVIEW_SESSION_SECRET")
     if https_only is None:
         https_only = settings().review_https_only
-    app = FastAPI(title="Supervision review 培訓監管告警覆核", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="Supervision review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.review = Review(warehouse_url, install, links_refresh_seconds)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.middleware("http")(security_headers(https_only))
+    app.middleware("http")(language_middleware)   # the request's language (review.i18n)
     # added after the headers middleware, so it runs first (outermost): the session is there for all
     app.add_middleware(SessionMiddleware, secret_key=session_secret, session_cookie=SESSION_COOKIE,
                        max_age=SESSION_MAX_AGE, same_site="lax", https_only=https_only)
