@@ -156,3 +156,35 @@ def test_the_application_writes_its_events_through_the_database(make_client, see
     with psycopg.connect(url) as conn:
         assert conn.execute("select username, db_role from review.alert_events where alert_id = %s",
                             (a,)).fetchall() == [(PD_USER, PD_ROLE)]
+
+
+def test_concurrent_triage_of_one_alert_is_serialised(seeded):
+    """Two reviewers confirm the same alert at once: one event, the other finds it confirmed (skipped)."""
+    import threading
+
+    from psycopg.rows import dict_row
+
+    from supervision.access import app_url
+    from supervision.review.triage import apply_action
+
+    url, a = seeded["url"], seeded["camera"]
+    first = psycopg.connect(app_url(url), row_factory=dict_row)
+    first.execute(f"set local role {PD_ROLE}")
+    assert apply_action(first, PD_USER, [a], "confirm", "", None)["done"] == 1    # holds the alert's lock
+    result: dict = {}
+
+    def second():
+        with psycopg.connect(app_url(url), row_factory=dict_row) as conn, conn.transaction():
+            conn.execute(f"set local role {PD_ROLE}")
+            result.update(apply_action(conn, "pd_colleague", [a], "confirm", "", None))
+    t = threading.Thread(target=second)
+    t.start()
+    t.join(1.0)
+    assert t.is_alive()             # waits for the first reviewer's transaction
+    first.commit()
+    first.close()
+    t.join(10)
+    assert result == {"done": 0, "skipped": 1, "missing": 0}
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select username from review.alert_events where alert_id = %s", (a,)).fetchall() == [
+            (PD_USER,)]

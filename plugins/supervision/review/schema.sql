@@ -358,3 +358,8 @@ create or replace function review.rehash_password(p_username text, p_old text, p
 language sql security definer set search_path = pg_catalog, pg_temp as $$
     update review.users set password_hash = p_new where username = p_username and password_hash = p_old
 $$;
+
+-- A new function is executable by PUBLIC: these are not, until supervision.access.rls grants them
+-- (in the same transaction as their creation, so no other role ever holds them in between).
+revoke all on function review.login_user(text), review.end_sessions(text, bigint),
+    review.rehash_password(text, text, text), review.refresh_alert_links(text) from public;

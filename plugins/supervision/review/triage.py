@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from fastapi import HTTPException
 
 from supervision.review import catalogue as cat
@@ -66,7 +67,11 @@ def apply_action(conn, username: str, ids: list[str], action: str, comment: str,
     else:
         raise HTTPException(400, "unknown action")
     if events:
-        with conn.cursor() as c:
-            c.executemany(_EVENT, events)
+        try:
+            with conn.cursor() as c:
+                c.executemany(_EVENT, events)
+        except psycopg.errors.CheckViolation as err:   # the alert changed under us (the database checks)
+            raise HTTPException(409, "此狀態不允許該操作 The alert's status changed meanwhile: reload and try again"
+                                ) from err
     found = {r["alert_id"] for r in rows}
     return {"done": len(done), "skipped": len(skipped), "missing": len([i for i in ids if i not in found])}
