@@ -188,3 +188,23 @@ def test_concurrent_triage_of_one_alert_is_serialised(seeded):
     with psycopg.connect(url) as conn:
         assert conn.execute("select username from review.alert_events where alert_id = %s", (a,)).fetchall() == [
             (PD_USER,)]
+
+
+def test_a_fresh_review_schema_leaves_no_security_definer_function_to_public(warehouse_db):
+    """The functions that run as the owner (one returns password hashes) are callable only by the roles
+    ``install_security`` grants them to, also before it ran (``supervision users`` applies the schema alone)."""
+    from supervision.review.schema import install
+
+    url = warehouse_db
+    install(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("drop role if exists t_outsider")
+        conn.execute("create role t_outsider")
+        try:
+            callable_by_outsider = conn.execute(
+                "select proname from pg_proc where pronamespace = 'review'::regnamespace and prosecdef"
+                " and prorettype <> 'trigger'::regtype and has_function_privilege('t_outsider', oid, 'execute')"
+            ).fetchall()
+        finally:
+            conn.execute("drop role t_outsider")
+    assert callable_by_outsider == []
