@@ -125,6 +125,23 @@ def test_a_status_or_assignment_changes_only_with_its_event(seeded):
     assert status_of(url, a) == "confirmed"
 
 
+def test_a_statement_of_events_applies_whole_or_not_at_all(seeded):
+    url, a, b = seeded["url"], seeded["claim"], seeded["face"]
+    rows = "values (%s, '310115', 'x', 'confirm', 'open', 'confirmed'), (%s, '310115', 'x', {})"
+    insert = "insert into review.alert_events (alert_id, district_code, username, action, from_status, to_status) "
+    for second in ("'resolve', 'confirmed', 'resolved'",     # b is open, not confirmed
+                   "'resolve', 'open', 'open'"):              # not a triage step
+        with pytest.raises(psycopg.errors.CheckViolation), as_app(url, PD_ROLE, PD_USER) as conn:
+            conn.execute(insert + rows.format(second), (a, b))
+    with pytest.raises(psycopg.errors.CheckViolation, match="one event per alert"), \
+            as_app(url, PD_ROLE, PD_USER) as conn:               # two steps of one alert at once
+        conn.execute(insert + rows.format("'resolve', 'confirmed', 'resolved'"), (a, a))
+    assert status_of(url, a) == status_of(url, b) == "open"
+    with as_app(url, PD_ROLE, PD_USER) as conn:
+        conn.execute(insert + rows.format("'resolve', 'open', 'resolved'"), (a, b))
+    assert (status_of(url, a), status_of(url, b)) == ("confirmed", "resolved")
+
+
 def test_the_databases_triage_steps_are_the_catalogues(seeded):
     from supervision.review import catalogue as cat
 

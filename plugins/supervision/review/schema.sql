@@ -117,52 +117,67 @@ create or replace trigger alert_events_stamp before insert on review.alert_event
 -- from_status, which must be the alert's, to its to_status, as review.catalogue.ACTIONS allows),
 -- an assign event sets the assignment. SECURITY DEFINER: the application's roles may not UPDATE
 -- the alert's status nor write assignments themselves, so no change happens without its event.
--- Row-level security has already checked the event's district_code against the inserting role;
--- the alert must be of that district.
-create or replace function review.apply_audit_event() returns trigger language plpgsql security definer
+-- Row-level security has already checked each event's district_code against the inserting role;
+-- the alert must be of that district. Once per INSERT statement, set-based (a bulk triage of 500
+-- alerts is one statement); one event per alert in a statement.
+create or replace function review.apply_audit_events() returns trigger language plpgsql security definer
 set search_path = pg_catalog, pg_temp as $$
 declare
-    current_status text;
+    bad record;
+    status_events integer;
+    moved integer;
 begin
-    if pg_has_role(new.db_role, (select relowner from pg_class where oid = tg_relid), 'usage') then
-        return null;   -- the owner's own rows change nothing
+    -- one statement, one inserting role (db_role): the owner's own rows change nothing
+    if pg_has_role((select e.db_role from new_events e limit 1),
+                   (select relowner from pg_class where oid = tg_relid), 'usage') is not false then
+        return null;
     end if;
-    select a.status into current_status from marts.supervision_alerts a
-     where a.alert_id = new.alert_id and a.district_code = new.district_code for update;
-    if not found then
-        raise exception 'review.alert_events: no alert % in district %', new.alert_id, new.district_code
-            using errcode = 'foreign_key_violation';
+    select e.alert_id, e.action, e.from_status, e.to_status into bad from new_events e
+     where case when e.action in ('assign', 'comment') then e.to_status is distinct from e.from_status
+                else (e.action, e.from_status, e.to_status) not in (
+                    ('confirm', 'open', 'confirmed'),
+                    ('dismiss', 'open', 'dismissed'), ('dismiss', 'confirmed', 'dismissed'),
+                    ('resolve', 'open', 'resolved'), ('resolve', 'confirmed', 'resolved'),
+                    ('reopen', 'confirmed', 'open'), ('reopen', 'dismissed', 'open'),
+                    ('reopen', 'resolved', 'open')) is not false end
+     limit 1;
+    if found then
+        raise exception 'review.alert_events: % from % to % is not a triage step (alert %)', bad.action,
+            bad.from_status, bad.to_status, bad.alert_id using errcode = 'check_violation';
     end if;
-    if current_status is distinct from new.from_status then
-        raise exception 'review.alert_events: alert % is %, not %', new.alert_id, current_status, new.from_status
+    select e.alert_id into bad from new_events e group by e.alert_id having count(*) > 1 limit 1;
+    if found then
+        raise exception 'review.alert_events: one event per alert in a statement (alert %)', bad.alert_id
             using errcode = 'check_violation';
     end if;
-    if new.action in ('assign', 'comment') then
-        if new.to_status is distinct from new.from_status then
-            raise exception 'review.alert_events: % does not change the status', new.action
-                using errcode = 'check_violation';
+    -- every event's alert, of its district, in its from_status
+    select e.alert_id, e.district_code, e.from_status, a.status into bad from new_events e
+      left join marts.supervision_alerts a on a.alert_id = e.alert_id and a.district_code = e.district_code
+     where a.status is distinct from e.from_status
+     limit 1;
+    if found then
+        raise exception 'review.alert_events: alert % of district % is %, not %', bad.alert_id, bad.district_code,
+            coalesce(bad.status, 'missing'), bad.from_status using errcode = 'check_violation';
+    end if;
+    select count(*) into status_events from new_events e where e.to_status is distinct from e.from_status;
+    if status_events > 0 then
+        update marts.supervision_alerts a set status = e.to_status from new_events e
+         where a.alert_id = e.alert_id and a.district_code = e.district_code and a.status = e.from_status
+           and e.to_status is distinct from e.from_status;
+        get diagnostics moved = row_count;
+        if moved <> status_events then   -- changed between the check and the update
+            raise exception 'review.alert_events: % of % alerts changed meanwhile', status_events - moved,
+                status_events using errcode = 'check_violation';
         end if;
-    elsif not (new.action, new.from_status, new.to_status) in (
-            ('confirm', 'open', 'confirmed'),
-            ('dismiss', 'open', 'dismissed'), ('dismiss', 'confirmed', 'dismissed'),
-            ('resolve', 'open', 'resolved'), ('resolve', 'confirmed', 'resolved'),
-            ('reopen', 'confirmed', 'open'), ('reopen', 'dismissed', 'open'), ('reopen', 'resolved', 'open')) then
-        raise exception 'review.alert_events: % from % to % is not a triage step', new.action, new.from_status,
-            new.to_status using errcode = 'check_violation';
     end if;
-    if new.to_status is distinct from new.from_status then
-        update marts.supervision_alerts set status = new.to_status where alert_id = new.alert_id;
-    end if;
-    if new.action = 'assign' then
-        insert into review.assignments as s (alert_id, district_code, assignee, assigned_by, assigned_at)
-        values (new.alert_id, new.district_code, new.assignee, new.username, new.at)
-        on conflict (alert_id) do update set assignee = excluded.assignee, assigned_by = excluded.assigned_by,
-            assigned_at = excluded.assigned_at, district_code = excluded.district_code;
-    end if;
+    insert into review.assignments as s (alert_id, district_code, assignee, assigned_by, assigned_at)
+    select e.alert_id, e.district_code, e.assignee, e.username, e.at from new_events e where e.action = 'assign'
+    on conflict (alert_id) do update set assignee = excluded.assignee, assigned_by = excluded.assigned_by,
+        assigned_at = excluded.assigned_at, district_code = excluded.district_code;
     return null;
 end $$;
 create or replace trigger alert_events_apply after insert on review.alert_events
-    for each row execute function review.apply_audit_event();
+    referencing new table as new_events for each statement execute function review.apply_audit_events();
 
 -- Login attempts, for throttling (kept 30 days).
 create table if not exists review.login_attempts (

@@ -19,8 +19,10 @@ BULK_MAX = 500
 COMMENT_MAX = 4000
 TRIAGE_LOCK = 7400080   # advisory lock class of an alert's triage
 
-_EVENT = ("insert into review.alert_events (alert_id, district_code, username, action, from_status, to_status,"
-          " assignee, comment) values (%s, %s, %s, %s, %s, %s, %s, %s)")
+# one statement for all the events of an action: the database applies them together
+_EVENTS = ("insert into review.alert_events (alert_id, district_code, username, action, from_status, to_status,"
+           " assignee, comment) select * from unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[],"
+           " %s::text[], %s::text[], %s::text[])")
 
 
 def name_reviewer(conn, username: str) -> None:
@@ -68,8 +70,7 @@ def apply_action(conn, username: str, ids: list[str], action: str, comment: str,
         raise HTTPException(400, "unknown action")
     if events:
         try:
-            with conn.cursor() as c:
-                c.executemany(_EVENT, events)
+            conn.execute(_EVENTS, [list(column) for column in zip(*events, strict=True)])
         except psycopg.errors.CheckViolation as err:   # the alert changed under us (the database checks)
             raise HTTPException(409, "此狀態不允許該操作 The alert's status changed meanwhile: reload and try again"
                                 ) from err
