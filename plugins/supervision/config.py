@@ -139,8 +139,14 @@ class Settings(BaseSettings):
     new_password: SecretStr | None = _setting(meaning="password for `supervision users add/passwd` when "
                                                       "`--password` is not given", shown="asked for")
     # --- review application and notifications --------------------------------------------------
-    review_https_only: bool = _setting(False, meaning="session cookies only over HTTPS (behind a TLS proxy)",
+    review_https_only: bool = _setting(False, meaning="treat every request to the review application as HTTPS "
+                                                      "(`Secure` cookies, HSTS); requests that arrive over HTTPS, "
+                                                      "directly or from a trusted proxy, are treated so anyway",
                                        shown="`0`")
+    review_trusted_proxies: str = _setting(
+        "", meaning="comma-separated addresses or networks (`10.0.0.0/8`) of the reverse proxies in front of the "
+                    "review application: only from these are `X-Forwarded-For` (the client's address, for the login "
+                    "throttle) and `X-Forwarded-Proto` believed", shown="empty: no proxy is trusted")
     review_base_url: str | None = _setting(meaning="link prefix of the alert pages in notification emails, "
                                                    "e.g. `https://review.example`", shown="no links")
     smtp_host: str = _setting("127.0.0.1", meaning="SMTP server of the notifications", shown="`127.0.0.1`")
@@ -236,6 +242,18 @@ class Settings(BaseSettings):
     def _any_url(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and "://" not in value.get_secret_value():
             raise ValueError("not a URL (dialect://user:password@host:port/database)")
+        return value
+
+    @field_validator("review_trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        import ipaddress
+
+        for item in (i.strip() for i in value.split(",") if i.strip()):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
         return value
 
     @field_validator("reviewer_passwords", "district_emails")
@@ -358,6 +376,10 @@ class Settings(BaseSettings):
     @property
     def engineer_addresses(self) -> list[str]:
         return [a.strip() for a in self.engineer_emails.split(",") if a.strip()]
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        return [a.strip() for a in self.review_trusted_proxies.split(",") if a.strip()]
 
     def warehouse_url(self) -> str:
         return _plain(self.external_warehouse_url) or self.embedded_url("warehouse")

@@ -331,17 +331,19 @@ def test_row_level_security_in_the_database(seeded):
             assert rows == [(PUDONG,)]
             assert conn.execute("select count(*) from marts.supervision_alerts").fetchone()[0] == pd_total
             assert conn.execute("select count(*) from review.alert_events").fetchone()[0] == 1
-            n = conn.execute("update marts.supervision_alerts set status = 'confirmed' where district_code = %s",
-                             (HUANGPU,)).rowcount
-            assert n == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+            conn.execute(f"set local role supervision_district_{PUDONG}")   # statuses change through events only
+            conn.execute("update marts.supervision_alerts set status = 'confirmed' where district_code = %s",
+                         (HUANGPU,))
         with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
             conn.execute(f"set local role supervision_district_{PUDONG}")
             conn.execute("update marts.supervision_alerts set evidence = '{}'")   # only status is writable
         with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
             conn.execute(f"set local role supervision_district_{PUDONG}")
             conn.execute("select id_number from pii.trainees")
-        with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"), conn.transaction():
             conn.execute(f"set local role supervision_district_{PUDONG}")   # can't write another district's trail
+            conn.execute("select set_config('review.actor', %s, true)", (PD_USER,))
             conn.execute("insert into review.alert_events (alert_id, district_code, username, action) "
                          "values ('c', %s, 'u', 'comment')", (HUANGPU,))
         with conn.transaction():

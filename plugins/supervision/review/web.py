@@ -55,15 +55,15 @@ ReviewState = Annotated[Review, Depends(review_state)]
 
 
 def current_user(request: Request) -> User:
-    """The logged-in user, re-checked against review.users on every request (disabled users and
-    changed passwords end sessions at once)."""
+    """The logged-in user, re-checked against review.users on every request: the cookie's session
+    epoch must be the user's (logout, a new password, disabling raise it: every session ends)."""
     sess = request.session
     name = sess.get("u")
     if not name:
         raise LoginRequired()
     with review_state(request).pool.as_app() as conn:
         row = conn.execute("select * from review.login_user(%s)", (name,)).fetchone()
-    if (row is None or not row["active"] or sess.get("pc") != row["password_changed_at"].timestamp()
+    if (row is None or not row["active"] or sess.get("se") != row["session_epoch"]
             or sess.get("d") != row["district_code"]):
         sess.clear()
         raise LoginRequired()

@@ -1,4 +1,9 @@
-"""Health, login (argon2id, throttled per user name and address), logout, and the home redirect."""
+"""Health, login (argon2id, throttled per user name and address), logout, and the home redirect.
+
+A session is the signed cookie of the user's name, district and session epoch (``review.users``):
+every request checks the epoch (``web.current_user``), and logout raises it in the database, so a
+copy of the cookie taken before logout is worth nothing after it, on any device. The client's
+address is the connection's, or the one a trusted proxy forwarded (``transport``)."""
 from __future__ import annotations
 
 import secrets
@@ -81,13 +86,17 @@ def login(request: Request, state: ReviewState, username: str = Form(""), passwo
                       error="用戶名或密碼錯誤 Wrong user name or password.", username=username)
     assert row is not None  # ok: the user exists
     request.session.clear()   # a new session (and CSRF token) at every login
-    request.session.update({"u": row["username"], "d": row["district_code"],
-                            "pc": row["password_changed_at"].timestamp(), "csrf": secrets.token_urlsafe(32)})
+    request.session.update({"u": row["username"], "d": row["district_code"], "se": row["session_epoch"],
+                            "csrf": secrets.token_urlsafe(32)})
     return RedirectResponse(safe_next(request, next) or path(request, "alert_list"), status_code=303)
 
 
 @router.post("/logout", name="logout", dependencies=[Depends(csrf_protect)])
-def logout(request: Request):
+def logout(request: Request, state: ReviewState):
+    name, epoch = request.session.get("u"), request.session.get("se")
+    if isinstance(name, str) and isinstance(epoch, int):
+        with state.pool.as_app() as conn:   # every session of the user ends, not only this cookie
+            conn.execute("select review.end_sessions(%s, %s)", (name, epoch))
     request.session.clear()
     return RedirectResponse(path(request, "login_page"), status_code=303)
 
