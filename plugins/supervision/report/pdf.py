@@ -74,7 +74,7 @@ def _heading(pdf: _Doc, text: str) -> None:
     pdf.set_font(FONT, size=9)
 
 
-def _table(pdf: _Doc, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float],
+def _table(pdf: _Doc, header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float],
            align: Sequence[str]) -> None:
     if not rows:
         pdf.set_font(FONT, size=9)
