@@ -159,7 +159,7 @@ def test_report_figures_equal_the_marts(seeded, scope, tmp_path):
     shots = os.environ.get("REPORT_SCREENSHOT_DIR")
     if shots and scope == PUDONG and shutil.which("pdftoppm"):
         (tmp_path / "r.pdf").write_bytes(pdf)
-        subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(tmp_path / "r.pdf"),
+        subprocess.run(["pdftoppm", "-png", "-r", "90", "-f", "1", "-l", "1", "-singlefile", str(tmp_path / "r.pdf"),
                         str(Path(shots) / "monthly_report_pdf")], check=True)
 
 
