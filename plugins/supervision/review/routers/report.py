@@ -49,11 +49,10 @@ def reports(request: Request, user: CurrentUser, state: ReviewState):
 
     scope = _scope_for(user, request.query_params.get("scope"))
     with state.pool.as_user(user.district_code) as conn:
+        # the months that hold data: the progress mart has a row for every month of a year (zeros too)
         months = [r["month"] for r in conn.execute(
             """select month from marts.district_target_progress
                where district_code = %s group by month having sum(month_value) <> 0
-               union
-               select date_trunc('month', occurred_on)::date from marts.supervision_alerts
                order by 1 desc limit %s""", (CITY_CODE, MONTHS_LISTED)).fetchall()]
     rows = [{"label": month_label(m),
              "pdf": path(request, "report_file", scope=scope, month=f"{m:%Y-%m}", fmt="pdf"),
