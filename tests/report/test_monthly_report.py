@@ -154,8 +154,6 @@ def test_report_figures_equal_the_marts(seeded, scope, tmp_path):
         districts = {r[0]: r for r in sheets["各区告警"][1:]}
         assert set(districts) >= {PUDONG, HUANGPU, CITY_CODE}
 
-    if os.environ.get("REPORT_DUMP"):
-        Path(os.environ["REPORT_DUMP"], f"{scope}.pdf").write_bytes(pdf)
     shots = os.environ.get("REPORT_SCREENSHOT_DIR")
     if shots and scope == PUDONG and shutil.which("pdftoppm"):
         (tmp_path / "r.pdf").write_bytes(pdf)
