@@ -95,7 +95,7 @@ def test_every_task_has_a_time_limit_and_every_dag_a_run_limit(dag_guards):
     from supervision import dag_support as ds
 
     assert set(dag_guards) == {"ingest_training_platform", "ingest_video_logs", "ingest_assessments",
-                               "supervision_marts"}
+                               "supervision_marts", "supervision_monthly_report"}
     for dag_id, d in dag_guards.items():
         assert d["dagrun_timeout"], f"{dag_id} has no dagrun_timeout"
         assert d["dag_failure_callbacks"] >= 1, f"{dag_id} mails nobody when its run fails"

@@ -34,9 +34,9 @@ from pydantic_settings import SettingsError as _SourceError
 LOCAL_TZ = "Asia/Shanghai"
 CITY_CODE = "310000"
 DISTRICTS = {
-    "310101": "黃浦", "310104": "徐匯", "310105": "長寧", "310106": "靜安", "310107": "普陀",
-    "310109": "虹口", "310110": "楊浦", "310112": "閔行", "310113": "寶山", "310114": "嘉定",
-    "310115": "浦東新區", "310116": "金山", "310117": "松江", "310118": "青浦", "310120": "奉賢",
+    "310101": "黄浦", "310104": "徐汇", "310105": "长宁", "310106": "静安", "310107": "普陀",
+    "310109": "虹口", "310110": "杨浦", "310112": "闵行", "310113": "宝山", "310114": "嘉定",
+    "310115": "浦东新区", "310116": "金山", "310117": "松江", "310118": "青浦", "310120": "奉贤",
     "310151": "崇明",
 }
 
@@ -155,7 +155,7 @@ class Settings(BaseSettings):
                                 shown="`supervision@localhost`")
     district_emails: dict[str, str] = _setting(
         {}, meaning='JSON map of district code (or the city\'s `310000`) to the address notified of its new '
-                    'high-severity alerts, e.g. `{"310101": "a@b"}`', shown="`{}`: no notifications")
+                    'high-severity alerts and sent its monthly supervision report, e.g. `{"310101": "a@b"}`', shown="`{}`: no notifications")
     engineer_emails: str = _setting(
         "", meaning="comma-separated addresses of the data engineers, mailed when a task or DAG run fails "
                     "and when a day's marts miss their deadline", shown="empty: failures are only logged")

@@ -33,7 +33,7 @@ def test_login_ok_refused_and_required(make_client, seeded):
     c = make_client()
     r = c.get("/alerts", follow_redirects=False)
     assert r.status_code == 303 and "/login?next=%2Falerts" in r.headers["location"]
-    assert login(c, CITY, "wrong password", expect=401).text.count("Wrong user name or password") == 1
+    assert login(c, CITY, "wrong password", expect=401).text.count("用户名或密码错误") == 1
     login(c, "nobody_here", "whatever123", expect=401)
     r = login(c, CITY)
     assert r.headers["location"].endswith("/alerts")
@@ -63,7 +63,7 @@ def test_login_throttled_after_five_failures(make_client, seeded):
     for _ in range(5):
         login(c, PD_USER, "not the password", expect=401)
     r = login(c, PD_USER, PASSWORD, expect=429)   # even the right password, for 15 minutes
-    assert "Too many failed attempts" in r.text
+    assert "尝试次数过多" in r.text
     # another user from the same address is not locked out by those failures
     login(make_client(), HP_USER, PASSWORD, expect=303)
     with psycopg.connect(seeded["url"]) as conn:

@@ -158,7 +158,7 @@ def test_login_and_filtering(page, site):
     page.screenshot(path=str(SHOTS / "login.png"))
     assert page.get_attribute("html", "lang") == "zh-Hans" and not traditional_in(page.inner_text("body"))
     sign_in(page, site, CITY, "wrong password!")
-    assert page.locator("#login-error").is_visible()
+    assert page.inner_text("#login-error") == "用户名或密码错误。"
     sign_in(page, site, CITY)
     page.wait_for_url("**/alerts")
     rows = page.locator("#alert-table tbody tr[data-alert-id]")

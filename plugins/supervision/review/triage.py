@@ -14,6 +14,7 @@ import psycopg
 from fastapi import HTTPException
 
 from supervision.review import catalogue as cat
+from supervision.review.i18n import action_label, gettext
 
 BULK_MAX = 500
 COMMENT_MAX = 4000
@@ -45,9 +46,9 @@ def apply_action(conn, username: str, ids: list[str], action: str, comment: str,
     skipped: list[Any] = []
     events: list[tuple] = []
     if action in cat.ACTIONS:
-        allowed, to_status, needs_comment, _, label = cat.ACTIONS[action]
+        allowed, to_status, needs_comment, _, _label = cat.ACTIONS[action]
         if needs_comment and not comment:
-            raise HTTPException(400, f"{label}: a reason is required 請填寫原因")
+            raise HTTPException(400, gettext("%(action)s: a reason is required.") % {"action": action_label(action)})
         for r in rows:
             (done if r["status"] in allowed else skipped).append(r)
         events = [(r["alert_id"], r["district_code"], username, action, r["status"], to_status, None, comment or None)
@@ -56,23 +57,23 @@ def apply_action(conn, username: str, ids: list[str], action: str, comment: str,
         target = (assignee or "").strip() or None
         if target is not None and conn.execute(
                 "select 1 from review.users where username = %s and active", (target,)).fetchone() is None:
-            raise HTTPException(400, "unknown assignee 無此用戶")
+            raise HTTPException(400, gettext("Unknown assignee."))
         done = list(rows)
         events = [(r["alert_id"], r["district_code"], username, "assign", r["status"], r["status"], target,
                    comment or None) for r in done]
     elif action == "comment":
         if not comment:
-            raise HTTPException(400, "empty comment 請填寫備註")
+            raise HTTPException(400, gettext("A comment is required."))
         done = list(rows)
         events = [(r["alert_id"], r["district_code"], username, "comment", r["status"], r["status"], None, comment)
                   for r in done]
     else:
-        raise HTTPException(400, "unknown action")
+        raise HTTPException(400, gettext("Unknown action."))
     if events:
         try:
             conn.execute(_EVENTS, [list(column) for column in zip(*events, strict=True)])
         except psycopg.errors.CheckViolation as err:   # the alert changed under us (the database checks)
-            raise HTTPException(409, "此狀態不允許該操作 The alert's status changed meanwhile: reload and try again"
+            raise HTTPException(409, gettext("The alert's status changed meanwhile: reload and try again.")
                                 ) from err
     found = {r["alert_id"] for r in rows}
     return {"done": len(done), "skipped": len(skipped), "missing": len([i for i in ids if i not in found])}

@@ -12,6 +12,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from supervision.review.i18n import gettext
 from supervision.review.web import ReviewState, client_ip, csrf_protect, path, render, safe_next
 from supervision.warehouse import one_row
 
@@ -63,7 +64,7 @@ def login(request: Request, state: ReviewState, username: str = Form(""), passwo
             conn.execute("insert into review.login_attempts (username, client_ip, ok) values (%s, %s, false)",
                          (username, ip))
             return render(request, "login.html", None, status_code=429, next=safe_next(request, next),
-                          error="嘗試次數過多，請15分鐘後再試 Too many failed attempts: try again in 15 minutes.",
+                          error=gettext("Too many failed attempts: try again in 15 minutes."),
                           username=username)
         row = conn.execute("select * from review.login_user(%s)", (username,)).fetchone()
     ph = PasswordHasher()
@@ -83,7 +84,7 @@ def login(request: Request, state: ReviewState, username: str = Form(""), passwo
                          (username, row["password_hash"], ph.hash(password)))
     if not ok:
         return render(request, "login.html", None, status_code=401, next=safe_next(request, next),
-                      error="用戶名或密碼錯誤 Wrong user name or password.", username=username)
+                      error=gettext("Wrong user name or password."), username=username)
     assert row is not None  # ok: the user exists
     request.session.clear()   # a new session (and CSRF token) at every login
     request.session.update({"u": row["username"], "d": row["district_code"], "se": row["session_epoch"],

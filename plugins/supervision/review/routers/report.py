@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from supervision.config import CITY_CODE, DISTRICTS
+from supervision.review.i18n import gettext
 from supervision.review.web import CurrentUser, ReviewState, User, path, render
 
 router = APIRouter()
@@ -27,19 +28,19 @@ def _scope_for(user: User, scope: str | None) -> str:
     """The scope a user asks for, if allowed: a district user only its own district."""
     if user.district_code is not None:
         if scope not in (None, "", user.district_code):
-            raise HTTPException(403, "只能查看本区的报告")
+            raise HTTPException(403, gettext("A district's users get their own district's report only."))
         return user.district_code
     if not scope:
         return CITY_CODE
     if scope != CITY_CODE and scope not in DISTRICTS:
-        raise HTTPException(404, "没有这个区")
+        raise HTTPException(404, gettext("No such district."))
     return scope
 
 
 def _month(text: str) -> date:
     m = MONTH.match(text)
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise HTTPException(404, "月份格式应为 YYYY-MM")
+        raise HTTPException(404, gettext("The month is written YYYY-MM."))
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 
@@ -67,7 +68,7 @@ def report_file(scope: str, month: str, fmt: str, user: CurrentUser, state: Revi
     from supervision.report.data import gather
 
     if fmt not in TYPES:
-        raise HTTPException(404, "只提供 PDF 和 XLSX")
+        raise HTTPException(404, gettext("The report comes as PDF or XLSX."))
     allowed = _scope_for(user, scope)
     first = _month(month)
     with state.pool.as_user(user.district_code) as conn:
