@@ -2,6 +2,8 @@
 session never reaches the next user (reset), a dead connection is replaced before it is lent (check)."""
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 
@@ -45,5 +47,10 @@ def test_a_dead_connection_is_replaced_before_it_is_lent(pool, review_db):
     _, pid = _whoami(pool)
     with psycopg.connect(review_db, autocommit=True) as owner:
         assert owner.execute("select pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+        # pg_terminate_backend only signals: wait until the backend has ended (and told its client)
+        for _ in range(200):
+            if not owner.execute("select 1 from pg_stat_activity where pid = %s", (pid,)).fetchone():
+                break
+            time.sleep(0.02)
     role, new_pid = _whoami(pool)   # no error: the check found it dead and the pool connected anew
     assert role == "supervision_app" and new_pid != pid
