@@ -7,6 +7,7 @@ from supervision.dag_support import (
     DEFAULT_ARGS,
     INGEST_DAG_GUARDS,
     RAW_ASSESSMENT,
+    PreviousDayMarts,
     daily_timetable,
     local_day,
     publish_day,
@@ -55,7 +56,7 @@ def ingest_assessments():
         publish_day(context, RAW_ASSESSMENT)
         return summary
 
-    load_exports()
+    PreviousDayMarts() >> load_exports()
 
 
 ingest_assessments()

@@ -8,6 +8,7 @@ from supervision.dag_support import (
     INGEST_DAG_GUARDS,
     LOAD_TIMEOUT,
     RAW_TRAINING,
+    PreviousDayMarts,
     daily_timetable,
     publish_day,
     run_id_of,
@@ -61,7 +62,7 @@ def ingest_training_platform():
         publish_day(context, RAW_TRAINING)
         return {"tables": len(results), **totals, "by_table": results}
 
-    pull_all_tables()
+    PreviousDayMarts() >> pull_all_tables()
 
 
 ingest_training_platform()

@@ -9,6 +9,7 @@ from supervision.dag_support import (
     INGEST_DAG_GUARDS,
     LOAD_TIMEOUT,
     RAW_VIDEO,
+    PreviousDayMarts,
     daily_timetable,
     local_day,
     publish_day,
@@ -90,7 +91,9 @@ def ingest_video_logs():
         publish_day(context, RAW_VIDEO)
         return {**totals, "failed_files": [p for r in results for p in r.get("failed_files", [])]}
 
-    loaded = load_batch.expand(paths=pending_batches())
+    batches = pending_batches()
+    PreviousDayMarts() >> batches
+    loaded = load_batch.expand(paths=batches)
     attached = attach_days()
     loaded >> attached
     publish(loaded, attached)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, CronDataIntervalTimetable
+from airflow.sdk import Asset, BaseSensorOperator, CronDataIntervalTimetable
 
 from supervision.config import settings
 from supervision.guards import WAREHOUSE_HEAVY_POOL, EngineerNotifier, marts_deadline
@@ -20,6 +20,7 @@ MARTS = Asset("supervision://warehouse/marts", group="marts")
 SUPERVISION_ALERTS = Asset("supervision://warehouse/marts/supervision_alerts", group="marts")
 
 INGEST_DAG_IDS = ("ingest_training_platform", "ingest_video_logs", "ingest_assessments")
+MARTS_DAG_ID = "supervision_marts"
 # how often the marts run checks that the day's ingestion runs are done, and how long it waits
 INGEST_POKE_SECONDS = 30
 INGEST_WAIT_SECONDS = 12 * 3600
@@ -166,3 +167,38 @@ def _connection_url(conn_id: str) -> str | None:
 def run_id_of(context) -> str:
     return str(context["run_id"])
 
+
+class PreviousDayMarts(BaseSensorOperator):
+    """Day D's ingestion starts once day D-1's marts run has succeeded, when D-1 has a marts run.
+
+    So every path runs the days in the order ``supervision run`` does (D's four DAGs before D+1's):
+    a backfill would otherwise load D+1 while D's marts still build, and D's rules would see D+1's
+    rows. Without a marts run for D-1 (the first day of a deployment, or a day never run) there is
+    nothing to wait for. A D-1 that failed keeps D waiting (reschedule mode: no worker slot held)
+    until the engineer reruns it or ``timeout`` passes."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("task_id", "wait_for_previous_marts")
+        kwargs.setdefault("mode", "reschedule")
+        kwargs.setdefault("poke_interval", INGEST_POKE_SECONDS)
+        kwargs.setdefault("timeout", INGEST_WAIT_SECONDS)
+        super().__init__(**kwargs)
+
+    def poke(self, context) -> bool:
+        previous = previous_logical_date(context)
+        ti = context["ti"]
+        if not ti.get_dr_count(dag_id=MARTS_DAG_ID, logical_dates=[previous]):
+            self.log.info("no %s run for %s: nothing to wait for", MARTS_DAG_ID, previous)
+            return True
+        done = ti.get_dr_count(dag_id=MARTS_DAG_ID, logical_dates=[previous], states=["success"])
+        self.log.info("%s run for %s %s", MARTS_DAG_ID, previous, "succeeded" if done else "not done yet")
+        return bool(done)
+
+
+def previous_logical_date(context) -> pendulum.DateTime:
+    """The logical date of the previous business day's runs (``daily_timetable``: one day earlier,
+    local time)."""
+    start = context.get("data_interval_start")
+    if start is None:
+        raise ValueError(f"run {context.get('run_id')} has no data interval")
+    return pendulum.instance(start).in_timezone(settings().local_tz).subtract(days=1)

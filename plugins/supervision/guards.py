@@ -91,6 +91,11 @@ class EngineerNotifier(BaseNotifier):
         super().__init__()
         self.dag_level = dag_level
 
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        """Nothing to render (no template fields). BaseNotifier would build a Jinja environment from
+        the context's DAG, which under ``DAG.test()`` is a SerializedDAG without one
+        (AttributeError: no attribute 'get_template_env'), so the DAG's failure mail never went."""
+
     def notify(self, context: Any) -> None:
         if self.dag_level and context.get("reason") == "task_failure":
             return
