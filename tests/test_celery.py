@@ -3,20 +3,20 @@
 Redis (Debian's ``redis-server``; `make test` installs it) on 127.0.0.1 as the broker, results in
 the embedded PostgreSQL, the api-server, scheduler, dag-processor, triggerer and two
 ``airflow celery worker`` processes, each with its own working folder and Celery hostname
-(tests/airflow_services.py). A data engineer's ``airflow backfill create`` of two business days
-(the simulated world's first two, 2024-01-01 and 02, at scale 0.01: sources relative to today would
+(tests/airflow_services.py). A data engineer's ``airflow backfill create`` of three business days
+(the simulated world's first three, 2024-01-01 to 03, at scale 0.01: sources relative to today would
 hold every day since then) must leave the same alerts, marts and audit counts as ``supervision run``
-(in one process) over the same days; tasks ran on both workers, and Cosmos' watcher sensors
-deferred to the triggerer (they wait there for the ``dbt build`` producer instead of holding a
-worker slot). The alerts are an expected failure for now: the backfill ran the ingestion of day 2
-before the marts of day 1 (see the end of the test).
+(in one process) over the same days, and tasks ran on both workers. This is also the backfill test
+of the Airflow-for-real issue (three days; the LocalExecutor path is tests/test_scheduler.py's
+night). The days keep ``supervision run``'s order: D's marts wait for D's ingestion
+(``wait_for_ingest_*``), D+1's ingestion for D's marts (``wait_for_previous_marts``), all sensors in
+reschedule mode (no worker slot held while they wait).
 """
 from __future__ import annotations
 
 import subprocess
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not redis_available(), reason="redis-server not installed (apt-get install "
                                                                 "redis-server; `make test` does it as root)")]
 
-FIRST, DAYS = date(2024, 1, 1), 2
+FIRST, DAYS = date(2024, 1, 1), 3
 
 
 @pytest.fixture(scope="module")
@@ -72,25 +72,15 @@ def test_two_days_through_two_celery_workers_equal_supervision_run(sources, tmp_
         print(f"task instances per host: {by_host}")
         workers = {h.split("@")[0] for h in by_host}
         assert {"worker1", "worker2"} <= workers, by_host
-        # Cosmos' watcher sensors (one per model and test) succeeded, and deferred: the triggerer
-        # wrote their triggers' logs beside the task logs (<task log>.trigger.<id>.log)
-        sensors = svc.query("select count(*) from task_instance where dag_id = 'supervision_marts' "
-                            "and operator like 'Dbt%Watcher%' and state = 'success'")[0][0]
-        assert sensors > 0
-        logs = svc.airflow_env["AIRFLOW__LOGGING__BASE_LOG_FOLDER"]
-        trigger_logs = list(Path(logs).glob("dag_id=supervision_marts/**/*.trigger.*"))
-        print(f"watcher sensors: {sensors} succeeded, {len(trigger_logs)} trigger logs")
-        triggerer = (svc.logs / "triggerer.log").read_text(errors="replace")
-        assert trigger_logs or "WatcherTrigger" in triggerer, f"no trigger ran:\n{svc.tail('triggerer')}"
-
+        # D+1's ingestion waited for D's marts: each ingestion run of day 2 and 3 started after the
+        # previous day's marts run had ended
+        order = svc.query("select dr.dag_id, dr.logical_date, min(ti.start_date), max(ti.end_date) "
+                          "from dag_run dr join task_instance ti using (dag_id, run_id) group by 1, 2")
+        marts_end = {ld: end for d, ld, _, end in order if d == "supervision_marts"}
+        for dag_id, logical, started, _ in order:
+            previous = logical - timedelta(days=1)
+            if dag_id != "supervision_marts" and previous in marts_end:
+                assert started >= marts_end[previous], f"{dag_id} {logical} started before the marts of {previous}"
         url = _warehouse_url(svc.env)
         got = {**fingerprint(url), "audit": str(audit_counts(url))}
-    alerts = ("alerts", "alert_count")
-    assert {k: v for k, v in got.items() if k not in alerts} == {k: v for k, v in reference.items() if k not in alerts}
-    if {k: got[k] for k in alerts} != {k: reference[k] for k in alerts}:
-        # A backfill runs the ingestion of D+1 as soon as its slot is free, before the marts run of D
-        # (which waits only for D's ingestion); the marts of D then see D+1's rows, and the alerts
-        # differ from `supervision run`, which runs D's four DAGs before D+1. Remove this once the
-        # ingestion of D+1 waits for the marts of D.
-        pytest.xfail(f"alerts differ ({got['alert_count']} through the backfill, {reference['alert_count']} "
-                     "through supervision run): the ingestion of D+1 ran before the marts of D")
+    assert got == reference

@@ -3,14 +3,10 @@
 - the scheduler path (`supervision serve`: api-server, scheduler, dag-processor, triggerer with the
   LocalExecutor, on 127.0.0.1) on a fresh warehouse whose simulated sources hold the last seven
   days up to yesterday (local time): the four DAGs unpaused with the Airflow CLI run last night's
-  business day, all four succeed, and the alert table is filled;
-- `airflow backfill create` over the last three complete business days (the four DAGs, on a fresh
-  warehouse) leaves the same alerts, marts and audit counts as `supervision run` over those days.
+  business day, all four succeed, and the alert table is filled.
 
-Each part starts its own services and warehouse (unpausing makes the scheduler create last night's
-run, which would load every source folder: a backfill sharing that warehouse would not start from
-the same state as its reference). The backfill covers last night's day too, so the scheduler,
-finding that run already there, creates no scheduled run beside it.
+`airflow backfill create` over three business days equal to `supervision run` is
+tests/test_celery.py (the same scheduler, with the CeleryExecutor and two workers).
 """
 from __future__ import annotations
 
@@ -29,7 +25,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from tests.test_end_to_end import CLI, SEED, _cli, _env, _warehouse_url, fingerprint
+from tests.test_end_to_end import CLI, SEED, _cli, _env, _warehouse_url
 
 pytestmark = pytest.mark.slow
 
@@ -213,32 +209,3 @@ def test_scheduler_runs_last_night_on_a_fresh_warehouse(week, services_factory):
         assert c.execute("select count(*) from marts.supervision_alerts").fetchone()[0] > 0
         gates = c.execute("select distinct run_id from ops.gx_validation_results where kind = 'gate'").fetchall()
     assert gates, "no gate results stored"
-
-
-def test_airflow_backfill_equals_supervision_run(week, services_factory, tmp_path_factory):
-    last = last_business_day()
-    first = last - timedelta(days=2)
-    # the reference: `supervision run` over the same days on its own fresh warehouse
-    ref_env = _env(tmp_path_factory.mktemp("sched_ref"), **week)
-    t = time.monotonic()
-    try:
-        _cli(ref_env, "run", "--start", str(first), "--end", str(last))
-        url = _warehouse_url(ref_env)
-        reference = {**fingerprint(url), "audit": str(audit_counts(url))}
-    finally:
-        subprocess.run([*CLI, "warehouse", "stop"], env=ref_env, capture_output=True)
-    ref_seconds = time.monotonic() - t
-
-    svc = services_factory("sched_backfill", week)
-    t = time.monotonic()
-    for dag_id in DAG_IDS:  # created while paused: nothing runs before every backfill exists
-        svc.airflow("backfill", "create", "--dag-id", dag_id, "--from-date", str(first),
-                    "--to-date", f"{last}T23:59:59", "--max-active-runs", "1")
-    for dag_id in DAG_IDS:
-        svc.airflow("dags", "unpause", dag_id)
-    expected = {(d, logical_date_of(first + timedelta(days=i))) for d in DAG_IDS for i in range(3)}
-    runs = svc.wait_runs(expected)
-    print(f"backfill of {first}..{last}: {time.monotonic() - t:.0f}s; supervision run: {ref_seconds:.0f}s")
-    assert {r[2] for r in runs} == {"backfill"}, runs  # the scheduler added no run of its own
-    url = _warehouse_url(svc.env)
-    assert {**fingerprint(url), "audit": str(audit_counts(url))} == reference
