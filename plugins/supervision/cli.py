@@ -119,7 +119,23 @@ def cmd_roles(args) -> int:
     from supervision.access import sync_roles
 
     sync_roles()
-    print("roles in step")
+    if not args.print_connection:
+        print("roles in step")
+        return 0
+    from supervision.access.logins import connection_settings
+
+    try:
+        conn = connection_settings(args.print_connection, host=args.host, port=args.port)
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(conn, ensure_ascii=False, indent=2))
+    else:
+        width = max(len(k) for k in conn)
+        for key, value in conn.items():
+            print(f"{key:<{width}}  {value}")
+    print("(this holds a password: hand it over the way you hand over any password)", file=sys.stderr)
     return 0
 
 
@@ -188,6 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_users)
 
     p = sub.add_parser("roles", help="create or update the database roles (BI, reviewers, loader, app)")
+    p.add_argument("--print-connection", metavar="ROLE", default=None,
+                   help="then print that login's connection for an analyst (supervision_bi, reviewer_city, "
+                        "reviewer_<district>): host, port, database, user, password, schema, sslmode, URIs")
+    p.add_argument("--host", default=None, help="with --print-connection: the host BI tools reach the warehouse by "
+                                                "(default: the warehouse URL's)")
+    p.add_argument("--port", type=int, default=None, help="with --print-connection: the port BI tools reach it on")
+    p.add_argument("--json", action="store_true", help="with --print-connection: as JSON")
     p.set_defaults(func=cmd_roles)
     return ap
 
