@@ -254,3 +254,56 @@ def test_dbt_docs_are_generated_and_served_beside_the_data_docs(built, tmp_path,
     finally:
         if app.state.review._pool:
             app.state.review._pool.close()
+
+
+def test_superset_datasets_bundle_carries_the_table_descriptions(built, tmp_path):
+    """Superset leaves a dataset's description empty when it adds one (it copies column comments only):
+    the bundle carries the table comments too. With SUPERVISION_TEST_SUPERSET_PYTHON (a Python that has
+    apache-superset), it is imported into a fresh real Superset and read back as supervision_bi."""
+    import json
+    import os
+    import subprocess
+    import zipfile
+
+    from supervision.access import role_password
+    from supervision.bi_superset import datasets_bundle
+
+    sync_roles(built)
+    bundle = datasets_bundle(built, tmp_path / "marts.zip")
+    comments = {r[0]: r[1] for r in _rows(built, """
+        select c.relname, obj_description(c.oid, 'pg_class') from pg_class c
+        join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm', 'p')""")}
+    with zipfile.ZipFile(bundle) as z:
+        names = z.namelist()
+        datasets = {json.loads(z.read(n))["table_name"]: json.loads(z.read(n)) for n in names if "/datasets/" in n}
+        database = json.loads(z.read(next(n for n in names if "/databases/" in n)))
+    assert "supervision_marts/metadata.yaml" in names
+    assert set(datasets) == set(comments) and "rule_precision" in datasets
+    for table, ds in datasets.items():
+        assert ds["description"] == comments[table] and ds["schema"] == "marts"
+        assert all(c["description"] for c in ds["columns"]), table
+        assert ds["database_uuid"] == database["uuid"]
+    assert database["sqlalchemy_uri"].startswith("postgresql+psycopg2://supervision_bi:XXXXXXXXXX@")
+    assert role_password(BI_ROLE) not in bundle.read_bytes().decode("latin-1")
+
+    python = os.environ.get("SUPERVISION_TEST_SUPERSET_PYTHON")
+    if not python:
+        pytest.skip("SUPERVISION_TEST_SUPERSET_PYTHON not set: the import into a real Superset is not tried")
+    home = tmp_path / "superset"
+    home.mkdir()
+    (home / "superset_config.py").write_text(
+        f'SECRET_KEY = "test-{uuid.uuid4().hex}"\nSQLALCHEMY_DATABASE_URI = "sqlite:///{home}/superset.db"\n')
+    env = {**os.environ, "SUPERSET_CONFIG_PATH": str(home / "superset_config.py"), "SUPERSET_HOME": str(home)}
+    superset = str(Path(python).with_name("superset"))
+    for args in (["db", "upgrade"], ["init"]):
+        subprocess.run([superset, *args], env=env, check=True, capture_output=True, timeout=600)
+    res = subprocess.run([python, str(Path(__file__).with_name("superset_import.py")), str(bundle),
+                          role_password(BI_ROLE)], env=env, capture_output=True, text=True, timeout=600)
+    line = next((x for x in res.stdout.splitlines() if x.startswith("RESULT ")), None)
+    assert line, res.stderr[-3000:]
+    landed = json.loads(line[len("RESULT "):])
+    assert set(landed) == set(comments)
+    for table, got in landed.items():
+        assert got["description"] == comments[table] and got["columns_described"] == got["columns"], table
+        assert got["database"] == "supervision_warehouse"
+    assert landed["dim_districts"]["rows"] == 17

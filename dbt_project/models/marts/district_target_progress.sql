@@ -1,4 +1,4 @@
--- Progress against the 2024 work plan (滬就辦〔2024〕1號) by district and month, MARTS.md.
+-- Progress against the 2024 work plan (沪就办〔2024〕1号) by district and month, MARTS.md.
 -- Every district x month x metric of the years that hold data has a row (zero included); the
 -- city row 310000 is the sum of the district rows, except apprenticeship_training, which is the
 -- distinct count of persons over the whole city. Only city rows of 2024 carry annual_target.
