@@ -119,15 +119,15 @@ def cmd_roles(args) -> int:
     from supervision.access import sync_roles
 
     sync_roles()
-    if args.superset_datasets:
+    if args.superset_bundle:
         from pathlib import Path
 
-        from supervision.bi_superset import datasets_bundle
+        from supervision.bi_dashboards import dashboards_bundle
         from supervision.config import settings
 
-        out = datasets_bundle(settings().warehouse_url(), Path(args.superset_datasets), host=args.host, port=args.port)
-        print(f"Superset datasets bundle of the marts: {out} (import: Datasets -> Import, with the password of "
-              f"supervision_bi)")
+        out = dashboards_bundle(settings().warehouse_url(), Path(args.superset_bundle), host=args.host, port=args.port)
+        print(f"Superset bundle (marts datasets with descriptions, dashboards): {out} "
+              f"(import: Dashboards -> Import, with the password of supervision_bi)")
     if not args.print_connection:
         print("roles in step")
         return 0
@@ -216,14 +216,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--print-connection", metavar="ROLE", default=None,
                    help="then print that login's connection for an analyst (supervision_bi, reviewer_city, "
                         "reviewer_<district>): host, port, database, user, password, schema, sslmode, URIs")
-    p.add_argument("--host", default=None, help="with --print-connection / --superset-datasets: the host BI tools "
+    p.add_argument("--host", default=None, help="with --print-connection / --superset-bundle: the host BI tools "
                                                 "reach the warehouse by (default: the warehouse URL's)")
-    p.add_argument("--port", type=int, default=None, help="with --print-connection / --superset-datasets: the port "
+    p.add_argument("--port", type=int, default=None, help="with --print-connection / --superset-bundle: the port "
                                                           "BI tools reach it on")
     p.add_argument("--json", action="store_true", help="with --print-connection: as JSON")
-    p.add_argument("--superset-datasets", metavar="ZIP", default=None,
-                   help="also write the marts as a Superset datasets import bundle (table and column descriptions "
-                        "from the warehouse's comments, connected as supervision_bi, password left out)")
+    p.add_argument("--superset-bundle", metavar="ZIP", default=None,
+                   help="also write a Superset import bundle: the marts as datasets (table and column descriptions "
+                        "from the warehouse's comments, connected as supervision_bi, password left out) and the "
+                        "supervision dashboards")
     p.set_defaults(func=cmd_roles)
     return ap
 

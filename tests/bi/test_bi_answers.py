@@ -239,7 +239,7 @@ def test_dbt_docs_are_generated_and_served_beside_the_data_docs(built, tmp_path,
     page = generate_dbt_docs(built)
     assert page.is_file() and page.parent == Path(tmp_path / "var" / "dbt_docs")
     html = page.read_text(encoding="utf-8")
-    assert "rule_precision" in html and "superset_alerts_and_precision" in html   # models and exposures
+    assert "rule_precision" in html and "superset_alerts_precision" in html   # models and exposures
     app = create_app(built, links_refresh_seconds=3600)
     with psycopg.connect(built) as c:
         c.execute("insert into review.users (username, password_hash) values ('docs_reader', %s) "
@@ -256,20 +256,21 @@ def test_dbt_docs_are_generated_and_served_beside_the_data_docs(built, tmp_path,
             app.state.review._pool.close()
 
 
-def test_superset_datasets_bundle_carries_the_table_descriptions(built, tmp_path):
+def test_superset_bundle_carries_descriptions_and_every_chart_answers(built, tmp_path):
     """Superset leaves a dataset's description empty when it adds one (it copies column comments only):
-    the bundle carries the table comments too. With SUPERVISION_TEST_SUPERSET_PYTHON (a Python that has
-    apache-superset), it is imported into a fresh real Superset and read back as supervision_bi."""
+    the bundle carries the table comments too, and the dashboards' charts. With
+    SUPERVISION_TEST_SUPERSET_PYTHON (a Python that has apache-superset), it is imported into a fresh real
+    Superset, connected as supervision_bi, and every chart's data is fetched without error."""
     import json
     import os
     import subprocess
     import zipfile
 
     from supervision.access import role_password
-    from supervision.bi_superset import datasets_bundle
+    from supervision.bi_dashboards import CHARTS, DASHBOARDS, dashboards_bundle
 
     sync_roles(built)
-    bundle = datasets_bundle(built, tmp_path / "marts.zip")
+    bundle = dashboards_bundle(built, tmp_path / "supervision-superset.zip")
     comments = {r[0]: r[1] for r in _rows(built, """
         select c.relname, obj_description(c.oid, 'pg_class') from pg_class c
         join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm', 'p')""")}
@@ -277,7 +278,8 @@ def test_superset_datasets_bundle_carries_the_table_descriptions(built, tmp_path
         names = z.namelist()
         datasets = {json.loads(z.read(n))["table_name"]: json.loads(z.read(n)) for n in names if "/datasets/" in n}
         database = json.loads(z.read(next(n for n in names if "/databases/" in n)))
-    assert "supervision_marts/metadata.yaml" in names
+        charts = [json.loads(z.read(n)) for n in names if "/charts/" in n]
+        assert json.loads(z.read("supervision_marts/metadata.yaml"))["type"] == "Dashboard"
     assert set(datasets) == set(comments) and "rule_precision" in datasets
     for table, ds in datasets.items():
         assert ds["description"] == comments[table] and ds["schema"] == "marts"
@@ -285,6 +287,8 @@ def test_superset_datasets_bundle_carries_the_table_descriptions(built, tmp_path
         assert ds["database_uuid"] == database["uuid"]
     assert database["sqlalchemy_uri"].startswith("postgresql+psycopg2://supervision_bi:XXXXXXXXXX@")
     assert role_password(BI_ROLE) not in bundle.read_bytes().decode("latin-1")
+    assert len(charts) == len(CHARTS) and all(c["query_context"] for c in charts)
+    assert {c["dataset_uuid"] for c in charts} <= {d["uuid"] for d in datasets.values()}
 
     python = os.environ.get("SUPERVISION_TEST_SUPERSET_PYTHON")
     if not python:
@@ -302,8 +306,14 @@ def test_superset_datasets_bundle_carries_the_table_descriptions(built, tmp_path
     line = next((x for x in res.stdout.splitlines() if x.startswith("RESULT ")), None)
     assert line, res.stderr[-3000:]
     landed = json.loads(line[len("RESULT "):])
-    assert set(landed) == set(comments)
-    for table, got in landed.items():
+    assert set(landed["datasets"]) == set(comments)
+    for table, got in landed["datasets"].items():
         assert got["description"] == comments[table] and got["columns_described"] == got["columns"], table
         assert got["database"] == "supervision_warehouse"
-    assert landed["dim_districts"]["rows"] == 17
+    assert set(landed["dashboards"]) == {d["slug"] for d in DASHBOARDS}
+    assert len(landed["charts"]) == len(CHARTS)
+    for title, got in landed["charts"].items():
+        assert got["error"] is None and got["rows"] is not None, (title, got)
+    by_title = {c["title"]: c["key"] for c in CHARTS}
+    rows = {by_title[t]: got["rows"] for t, got in landed["charts"].items()}
+    assert rows["target_progress"] == 16 * 7   # every district and metric, latest month of data

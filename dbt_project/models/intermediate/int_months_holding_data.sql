@@ -5,7 +5,7 @@
 -- future start_date) do not extend it: the marts' month axes end here, so "the latest month"
 -- of a mart is the latest month of data.
 -- data_through: the latest local date holding such an event; is_complete: the month ended on or
--- before data_through.
+-- before data_through; is_latest: the month of data_through.
 with
 
 activity_days as (
@@ -16,7 +16,9 @@ activity_days as (
     union all
     select issued_on from {{ ref('fct_certificates') }}
     union all
-    select starts_on from {{ ref('int_exams_joined_to_pass_rate_baseline') }} where results > 0
+    select exams.starts_on
+    from {{ ref('dim_exam_sessions') }} as exams
+    where exists (select 1 from {{ ref('fct_exam_results') }} as results where results.exam_id = exams.exam_id)
 
 ),
 
@@ -31,7 +33,8 @@ bounds as (
 select
     month_start::date as month,
     bounds.data_through,
-    (month_start + interval '1 month')::date <= bounds.data_through + 1 as is_complete
+    (month_start + interval '1 month')::date <= bounds.data_through + 1 as is_complete,
+    month_start::date = {{ local_month('bounds.data_through') }} as is_latest
 from bounds
 cross join generate_series(
     {{ local_month('bounds.first_day') }}, {{ local_month('bounds.data_through') }}, interval '1 month'

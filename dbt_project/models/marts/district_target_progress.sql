@@ -211,6 +211,7 @@ select
     with_ytd.annual_target,
     round(with_ytd.ytd_value * 100.0 / nullif(with_ytd.annual_target, 0), 6) as ytd_pct_of_target,
     months_holding_data.month is not null as has_data,
+    coalesce(months_holding_data.is_latest, false) as is_latest_month,
     with_ytd.district_code = '310000' as is_city_total
 from with_ytd
 left join months_holding_data on months_holding_data.month = with_ytd.month

@@ -69,7 +69,7 @@ alerts_per_month as (
 
 months as (
 
-    select month from {{ ref('int_months_holding_data') }}
+    select month, is_latest from {{ ref('int_months_holding_data') }}
 
 ),
 
@@ -79,6 +79,7 @@ scorecard as (
         institutions.institution_id,
         institutions.district_code,
         months.month,
+        months.is_latest as is_latest_month,
         coalesce(sessions_per_month.sessions_held, 0) as sessions_held,
         coalesce(sessions_per_month.onsite_sessions_held, 0) as onsite_sessions_held,
         coalesce(sessions_per_month.onsite_minutes, 0) as onsite_minutes,
@@ -127,5 +128,6 @@ select
         when risk_score < 5 then 'B'
         when risk_score < 10 then 'C'
         else 'D'
-    end as grade
+    end as grade,
+    is_latest_month
 from scored
