@@ -144,10 +144,12 @@ def _dashboard(d: dict[str, Any], charts: dict[str, dict]) -> dict[str, Any]:
             "version": "1.0.0"}
 
 
-def dashboards_bundle(warehouse_url: str, out: Path, host: str | None = None, port: int | None = None) -> Path:
-    """Write the dashboards, their charts and the marts datasets (with descriptions) as one import bundle."""
+def dashboards_bundle(warehouse_url: str, out: Path, host: str | None = None, port: int | None = None,
+                      with_password: bool = False) -> Path:
+    """Write the dashboards, their charts and the marts datasets (with descriptions) as one import bundle
+    (``with_password``: see ``bi_superset.datasets_bundle``)."""
     datasets = out.with_suffix(".datasets.zip")
-    datasets_bundle(warehouse_url, datasets, host=host, port=port)
+    datasets_bundle(warehouse_url, datasets, host=host, port=port, with_password=with_password)
     charts = {c["key"]: _chart(c) for c in CHARTS}
     with zipfile.ZipFile(datasets) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name in src.namelist():

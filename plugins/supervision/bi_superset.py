@@ -43,10 +43,13 @@ def _dump(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def datasets_bundle(warehouse_url: str, out: Path, host: str | None = None, port: int | None = None) -> Path:
+def datasets_bundle(warehouse_url: str, out: Path, host: str | None = None, port: int | None = None,
+                    with_password: bool = False) -> Path:
     """Write the import bundle (a ZIP) for the marts of ``warehouse_url`` (an owner URL) to ``out``.
 
-    ``host``/``port``: where Superset reaches the warehouse (default: the URL's)."""
+    ``host``/``port``: where Superset reaches the warehouse (default: the URL's). ``with_password``:
+    the database carries the BI password, for an unattended import (``superset import-dashboards``,
+    which asks for none); such a file is a secret."""
     from supervision.access.logins import connection_settings
     from supervision.warehouse import connect
 
@@ -72,6 +75,8 @@ def datasets_bundle(warehouse_url: str, out: Path, host: str | None = None, port
                   "schemas_allowed_for_csv_upload": []},
         "uuid": db_uuid, "version": "1.0.0",
     }
+    if with_password:
+        database["password"] = conn_settings["password"]
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr(f"{ROOT}/metadata.yaml", _dump({

@@ -317,3 +317,27 @@ def test_superset_bundle_carries_descriptions_and_every_chart_answers(built, tmp
     by_title = {c["title"]: c["key"] for c in CHARTS}
     rows = {by_title[t]: got["rows"] for t, got in landed["charts"].items()}
     assert rows["target_progress"] == 16 * 7   # every district and metric, latest month of data
+
+
+def test_local_superset_is_prepared_with_the_dashboards(built, tmp_path):
+    """``make bi``'s preparation (supervision.bi_local) against a real Superset, when one is at hand: the
+    metadata made, the admin user, the bundle imported unattended and then removed (it held the password)."""
+    import os
+    import sqlite3
+
+    python = os.environ.get("SUPERVISION_TEST_SUPERSET_PYTHON")
+    if not python:
+        pytest.skip("SUPERVISION_TEST_SUPERSET_PYTHON not set")
+    from supervision.bi_dashboards import CHARTS, DASHBOARDS
+    from supervision.bi_local import prepare
+
+    home = tmp_path / "superset"
+    prepare(Path(python), home, built)
+    assert not (home / "supervision-superset.zip").exists()
+    assert oct((home / "superset_config.py").stat().st_mode & 0o777) == "0o600"
+    with sqlite3.connect(home / "superset.db") as meta:
+        assert {r[0] for r in meta.execute("select slug from dashboards")} == {d["slug"] for d in DASHBOARDS}
+        assert meta.execute("select count(*) from slices").fetchone()[0] == len(CHARTS)
+        assert meta.execute("select count(*) from ab_user where username = 'admin'").fetchone()[0] == 1
+        (description,), = meta.execute("select description from tables where table_name = 'rule_precision'")
+        assert description and "precision" in description
