@@ -64,12 +64,14 @@ demo: env
 	@echo "Users:          .venv/bin/supervision users add NAME [--district 310104]"
 	@echo "Stop the warehouse when done:  .venv/bin/supervision warehouse stop"
 
-# Debian packages the tests use: chromium (real-browser tests of the review app) and
-# PostgreSQL 15 (the oldest server we support, beside the embedded 18). Installed when missing
-# and we are root; otherwise those tests skip and say why.
+# Debian packages the tests use: chromium (real-browser tests of the review app), PostgreSQL 15
+# (the oldest server we support, beside the embedded 18) and redis-server (the Celery broker of
+# the CeleryExecutor test). Installed when missing and we are root; otherwise those tests skip
+# and say why.
 test-deps:
 	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql-15"; \
+	command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || echo "could not install$$missing: those tests will be skipped"; \
 	  else echo "missing:$$missing (sudo apt-get install$$missing): those tests will be skipped"; fi; fi

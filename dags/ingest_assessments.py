@@ -7,7 +7,9 @@ from supervision.dag_support import (
     DEFAULT_ARGS,
     INGEST_DAG_GUARDS,
     RAW_ASSESSMENT,
+    daily_timetable,
     local_day,
+    publish_day,
     run_id_of,
     start_date,
     warehouse_url,
@@ -29,7 +31,7 @@ Code: `supervision.ingest.assessment`.
 
 @dag(
     dag_id="ingest_assessments",
-    schedule="@daily",
+    schedule=daily_timetable(),
     start_date=start_date(),
     catchup=False,
     max_active_runs=1,
@@ -50,6 +52,7 @@ def ingest_assessments():
         summary = load_assessments(s.landing, warehouse_url(), run_id_of(context), s.pii_key,
                                    date.fromisoformat(local_day(context)))
         summary.pop("results")
+        publish_day(context, RAW_ASSESSMENT)
         return summary
 
     load_exports()

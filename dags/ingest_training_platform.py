@@ -8,6 +8,8 @@ from supervision.dag_support import (
     INGEST_DAG_GUARDS,
     LOAD_TIMEOUT,
     RAW_TRAINING,
+    daily_timetable,
+    publish_day,
     run_id_of,
     start_date,
     training_db_url,
@@ -37,7 +39,7 @@ Code: `supervision.ingest.training`.
 
 @dag(
     dag_id="ingest_training_platform",
-    schedule="@daily",
+    schedule=daily_timetable(),
     start_date=start_date(),
     catchup=False,
     max_active_runs=1,
@@ -56,6 +58,7 @@ def ingest_training_platform():
         results = pull_training_platform(training_db_url(), warehouse_url(), run_id_of(context), s.pii_key)
         totals = {k: sum(int(r.get(k) or 0) for r in results.values())
                   for k in ("received", "loaded", "duplicates", "quarantined")}
+        publish_day(context, RAW_TRAINING)
         return {"tables": len(results), **totals, "by_table": results}
 
     pull_all_tables()

@@ -9,7 +9,9 @@ from supervision.dag_support import (
     INGEST_DAG_GUARDS,
     LOAD_TIMEOUT,
     RAW_VIDEO,
+    daily_timetable,
     local_day,
+    publish_day,
     run_id_of,
     start_date,
     warehouse_url,
@@ -41,7 +43,7 @@ Code: `supervision.ingest.video`.
 
 @dag(
     dag_id="ingest_video_logs",
-    schedule="@daily",
+    schedule=daily_timetable(),
     start_date=start_date(),
     catchup=False,
     max_active_runs=1,
@@ -78,13 +80,14 @@ def ingest_video_logs():
         return finish_load(warehouse_url(), run_id_of(context))
 
     @task(outlets=[RAW_VIDEO], trigger_rule="none_failed")
-    def publish(results: list[dict] | None = None, attached: list[dict] | None = None) -> dict:
+    def publish(results: list[dict] | None = None, attached: list[dict] | None = None, **context) -> dict:
         results = list(results or [])
         totals = {k: sum(int(r.get(k) or 0) for r in results)
                   for k in ("files", "received", "loaded", "duplicates", "quarantined", "skipped")}
         dups = sum(int(a.get("duplicates") or 0) for a in attached or [])  # found when the days were attached
         totals["loaded"] -= dups
         totals["duplicates"] += dups
+        publish_day(context, RAW_VIDEO)
         return {**totals, "failed_files": [p for r in results for p in r.get("failed_files", [])]}
 
     loaded = load_batch.expand(paths=pending_batches())

@@ -1,18 +1,19 @@
 """Supervision marts: gates, dbt (through Cosmos), record-level flags, alert upkeep, BI roles, notifications."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
 from airflow.sdk import dag, task
-from cosmos import DbtTaskGroup, ExecutionConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode
 
 from supervision.dag_support import (
     DBT_TIMEOUT,
     DEFAULT_ARGS,
     GX_TIMEOUT,
     HEAVY_POOL,
+    INGEST_DAG_IDS,
+    INGEST_POKE_SECONDS,
+    INGEST_WAIT_SECONDS,
     MARTS,
     RAW_ASSESSMENT,
     RAW_TRAINING,
@@ -20,27 +21,21 @@ from supervision.dag_support import (
     SHORT_TIMEOUT,
     SUPERVISION_ALERTS,
     WAREHOUSE_CONN_ID,
-    consumers_after_producer,
-    dbt_vars,
+    daily_timetable,
     local_day,
     marts_dag_guards,
-    producer_in_pool,
     run_id_of,
     start_date,
     warehouse_url,
     without_deadline_in_dag_test,
 )
 from supervision.dbt_profile import profile_config
+from supervision.dbt_tasks import DailyDbtBuild
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
 # the warehouse connection's profile; its password is optional (libpq's PGPASSWORD, .pgpass, trust)
 _profile = profile_config(WAREHOUSE_CONN_ID)
-_project = ProjectConfig(dbt_project_path=DBT_PROJECT, manifest_path=DBT_PROJECT / "target" / "manifest.json")
-# dbt in a subprocess with JSON logs: measured here, the in-process runner's per-event protobuf
-# conversion cost ~55 s of CPU per daily build (71 s producer vs 15 s for dbt alone).
-_execution = ExecutionConfig(execution_mode=ExecutionMode.WATCHER, invocation_mode=InvocationMode.SUBPROCESS,
-                             dbt_executable_path=str(Path(sys.executable).with_name("dbt")))
 
 DOC = """
 ### Supervision marts (one business day)
@@ -50,20 +45,27 @@ Write-audit-publish over the raw layer the three ingestion DAGs loaded:
 1. **bootstrap**: warehouse schema in step (idempotent).
 2. **quality_gates**: Great Expectations gates on what was loaded (schema, enums, keys, ranges,
    freshness, volume). A failed gate stops the run here, so the marts of the last good run stay.
-3. **dbt_models** (Cosmos, watcher mode: one `dbt build`, a sensor per model): staging,
-   intermediate, core and the 16 dbt rule models, with their data and unit tests.
+3. **dbt_models** (one Cosmos `dbt build`): staging, intermediate, core and the 16 dbt rule models
+   with their data tests; after a code change also the views, seeds and unit tests
+   (`supervision.dbt_daily`). Every node's result lands in `ops.dbt_node_results`.
 4. **record_flags**: GX suites for the 6 record-level rules, findings to `ops.gx_rule_findings`.
 5. **alert_upkeep**: merges all findings into `marts.supervision_alerts` (status never touched).
 6. **dbt_alert_marts**: marts that count alerts (institution scorecard, evaluation org quality).
 7. **sync_roles**: BI and reviewer roles and grants in step; **notify**: new high alerts by email.
 
-Scheduled on the three raw Assets; `supervision run` triggers it after the day's ingestion.
+One run per business day D, on the ingestion DAGs' timetable (interval [D hh:00, D+1 hh:00)
+local, started at hh of D+1, `SUPERVISION_DAILY_RUN_HOUR`): the run knows D from its data interval.
+**wait_for_*** sensors (reschedule mode: no worker slot held while waiting) let it start only when
+the three ingestion runs of the same interval have succeeded (and fail it when one failed), so every
+day gets exactly one marts run, in order, on every path: the nightly schedule, `airflow backfill
+create` over a range (all four DAGs), a cleared day, `supervision run`. D reaches the gates, dbt
+(`vars.run_date`) and the Asset events the ingestion DAGs emit (`extra.business_day`).
 """
 
 
 @dag(
     dag_id="supervision_marts",
-    schedule=[RAW_TRAINING, RAW_VIDEO, RAW_ASSESSMENT],
+    schedule=daily_timetable(),
     start_date=start_date(),
     catchup=False,
     max_active_runs=1,
@@ -73,13 +75,24 @@ Scheduled on the three raw Assets; `supervision run` triggers it after the day's
     doc_md=DOC,
 )
 def supervision_marts():
+    # the three ingestion runs of this run's interval (same logical date), one sensor after the
+    # other so that at most one pokes at a time
+    waits = [ExternalTaskSensor(task_id=f"wait_for_{dag_id}", external_dag_id=dag_id,
+                                allowed_states=["success"], failed_states=["failed"],
+                                mode="reschedule", poke_interval=INGEST_POKE_SECONDS,
+                                timeout=INGEST_WAIT_SECONDS)
+             for dag_id in INGEST_DAG_IDS]
+    for before, after in zip(waits, waits[1:], strict=False):
+        before >> after
+
     @task(retries=1)
     def bootstrap() -> None:
         from supervision.warehouse import bootstrap as _bootstrap
 
         _bootstrap(warehouse_url())
 
-    @task(retries=0, pool=HEAVY_POOL, execution_timeout=GX_TIMEOUT)
+    @task(retries=0, pool=HEAVY_POOL, execution_timeout=GX_TIMEOUT,
+          inlets=[RAW_TRAINING, RAW_VIDEO, RAW_ASSESSMENT])
     def quality_gates(**context) -> dict:
         from supervision.quality import run_gates
 
@@ -87,15 +100,8 @@ def supervision_marts():
         return {"success": result.success, "failures": len(result.failures), "docs": str(result.docs_path),
                 "seconds": round(result.seconds, 2)}
 
-    dbt_models = DbtTaskGroup(
-        group_id="dbt_models",
-        project_config=_project,
-        profile_config=_profile,
-        execution_config=_execution,
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, exclude=["tag:after_alerts"]),
-        operator_args={"install_deps": False, "vars": dbt_vars()},
-        default_args={"retries": 0, "execution_timeout": DBT_TIMEOUT},
-    )
+    dbt_models = DailyDbtBuild(task_id="dbt_models", part="models", project_dir=DBT_PROJECT,
+                               profile_config=_profile, retries=0, pool=HEAVY_POOL, execution_timeout=DBT_TIMEOUT)
 
     @task(retries=1, pool=HEAVY_POOL, execution_timeout=GX_TIMEOUT)
     def record_flags(**context) -> dict:
@@ -110,15 +116,9 @@ def supervision_marts():
         # stamped with the wall-clock time of this run (a backfill's logical date is not when it ran)
         return run_upkeep(warehouse_url())
 
-    dbt_alert_marts = DbtTaskGroup(
-        group_id="dbt_alert_marts",
-        project_config=_project,
-        profile_config=_profile,
-        execution_config=_execution,
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=["tag:after_alerts"]),
-        operator_args={"install_deps": False, "vars": dbt_vars()},
-        default_args={"retries": 0, "execution_timeout": DBT_TIMEOUT},
-    )
+    dbt_alert_marts = DailyDbtBuild(task_id="dbt_alert_marts", part="alert_marts", project_dir=DBT_PROJECT,
+                                    profile_config=_profile, retries=0, pool=HEAVY_POOL,
+                                    execution_timeout=DBT_TIMEOUT)
 
     @task(retries=2, outlets=[MARTS], execution_timeout=SHORT_TIMEOUT)
     def sync_roles() -> None:
@@ -135,13 +135,9 @@ def supervision_marts():
         return notify_from_environment(since=datetime.fromisoformat(upkeep["run_time"]), warehouse_url=warehouse_url())
 
     upkeep = alert_upkeep()
-    (bootstrap() >> quality_gates() >> dbt_models >> record_flags() >> upkeep
+    (waits[-1] >> bootstrap() >> quality_gates() >> dbt_models >> record_flags() >> upkeep
      >> dbt_alert_marts >> sync_roles())
     dbt_alert_marts >> notify(upkeep)
-    consumers_after_producer(dbt_models)
-    consumers_after_producer(dbt_alert_marts)
-    producer_in_pool(dbt_models)
-    producer_in_pool(dbt_alert_marts)
 
 
 without_deadline_in_dag_test(supervision_marts())

@@ -95,7 +95,7 @@ def test_every_task_has_a_time_limit_and_every_dag_a_run_limit(dag_guards):
     from supervision import dag_support as ds
 
     assert set(dag_guards) == {"ingest_training_platform", "ingest_video_logs", "ingest_assessments",
-                               "supervision_marts"}
+                               "supervision_marts", "supervision_monthly_report"}
     for dag_id, d in dag_guards.items():
         assert d["dagrun_timeout"], f"{dag_id} has no dagrun_timeout"
         assert d["dag_failure_callbacks"] >= 1, f"{dag_id} mails nobody when its run fails"
@@ -106,11 +106,11 @@ def test_every_task_has_a_time_limit_and_every_dag_a_run_limit(dag_guards):
             assert t["failure_callbacks"] >= 1, f"{dag_id}.{task_id} has no failure callback"
     # the measured worst case (a city-scale day's dbt build, 169 s) stays far inside the limits
     marts = dag_guards["supervision_marts"]["tasks"]
-    assert marts["dbt_models.dbt_producer_watcher"]["timeout"] >= 20 * 169
+    assert marts["dbt_models"]["timeout"] >= 20 * 169
     assert ds.MARTS_DAGRUN_TIMEOUT.total_seconds() >= 20 * 290
 
 
-def test_heavy_warehouse_work_takes_the_pool_and_the_watcher_sensors_do_not(dag_guards):
+def test_heavy_warehouse_work_takes_the_pool_and_the_waiting_does_not(dag_guards):
     from supervision.dag_support import HEAVY_POOL
 
     video = dag_guards["ingest_video_logs"]["tasks"]
@@ -118,11 +118,10 @@ def test_heavy_warehouse_work_takes_the_pool_and_the_watcher_sensors_do_not(dag_
     pooled = {f"{d}.{t}" for d, dd in dag_guards.items() for t, v in dd["tasks"].items() if v["pool"] == HEAVY_POOL}
     assert {"ingest_video_logs.load_batch", "ingest_video_logs.attach_days", "supervision_marts.quality_gates",
             "supervision_marts.record_flags", "supervision_marts.alert_upkeep",
-            "supervision_marts.dbt_models.dbt_producer_watcher",
-            "supervision_marts.dbt_alert_marts.dbt_producer_watcher"} <= pooled
+            "supervision_marts.dbt_models", "supervision_marts.dbt_alert_marts"} <= pooled
     assert video["pending_batches"]["pool"] != HEAVY_POOL
-    sensors = {t: v for t, v in marts.items() if t.startswith("dbt_") and not t.endswith("dbt_producer_watcher")}
-    assert len(sensors) > 50
+    sensors = {t: v for t, v in marts.items() if t.startswith("wait_for_")}
+    assert len(sensors) == 3
     assert not [t for t, v in sensors.items() if v["pool"] == HEAVY_POOL]
 
 

@@ -110,9 +110,12 @@ def test_review_catalogue_reads_the_catalogue():
 
     assert list(cat.RULES) == list(RULE_CODES)
     assert all(cat.RULES[c] == (r.severity, r.entity_type, r.label_zh, r.label_en) for c, r in RULES.items())
-    assert cat.RULES["CAMERA_DOWN"] == ("medium", "session", "攝像頭未覆蓋", "Cameras down during session")
-    assert cat.RULES["INVALID_ID_NUMBER"] == ("low", "trainee", "身份證號無效", "Invalid ID number")
-    assert cat.rule_label("SCORE_FLAG_MISMATCH") == "成績與結論不符 Score and pass flag disagree"
+    assert cat.RULES["CAMERA_DOWN"] == ("medium", "session", "摄像头未覆盖", "Cameras down during session")
+    assert cat.RULES["INVALID_ID_NUMBER"] == ("low", "trainee", "身份证号无效", "Invalid ID number")
+    assert cat.rule_label("SCORE_FLAG_MISMATCH") == "成绩与结论不符 Score and pass flag disagree"
+    # the pages name rules through the message catalogue (English label -> Simplified): the same names
+    from supervision.review import i18n
+    assert all(i18n.rule_name(c) == r.label_zh for c, r in RULES.items())
     assert cat.SESSION_RULES == {
         "CAMERA_DOWN", "HEADCOUNT_SHORTFALL", "CHECKIN_BURST", "FACE_NOT_SEEN", "UNREGISTERED_SITE",
         "SESSION_ODD_HOURS", "CONCURRENT_CHECKIN", "WEAK_IDENTITY", "ATTENDANCE_OUTSIDE_WINDOW"}

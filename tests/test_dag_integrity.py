@@ -11,7 +11,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DAG_FILES = sorted(p for p in (REPO / "dags").glob("*.py") if not p.name.startswith("_"))
-EXPECTED = {"ingest_training_platform", "ingest_video_logs", "ingest_assessments", "supervision_marts"}
+EXPECTED = {"ingest_training_platform", "ingest_video_logs", "ingest_assessments", "supervision_marts",
+            "supervision_monthly_report"}
 
 # Imports one DAG file with network and database connections forbidden, and reports what it defines.
 PROBE = r"""

@@ -3,7 +3,7 @@
 The test server asks every TCP connection for a password (scram-sha-256), so these only pass when the
 password really comes from libpq's own sources. A small DAG run through ``DAG.test()`` does what the
 marts path does with the connection: a task reads the URL through Airflow's connection API
-(``dag_support.warehouse_url``) and loads an assessment export with it, then Cosmos' watcher producer
+(``dag_support.warehouse_url``) and loads an assessment export with it, then a Cosmos `dbt build`
 runs ``dbt build`` with the marts DAG's profile (``dbt_profile.profile_config``).
 """
 from __future__ import annotations
@@ -26,10 +26,10 @@ from pathlib import Path
 
 import pendulum
 from airflow.sdk import dag, task
-from cosmos import DbtTaskGroup, ExecutionConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode
+from cosmos.constants import InvocationMode
+from cosmos.operators.local import DbtBuildLocalOperator
 
-from supervision.dag_support import WAREHOUSE_CONN_ID, consumers_after_producer, dbt_vars, warehouse_url
+from supervision.dag_support import WAREHOUSE_CONN_ID, warehouse_url
 from supervision.dbt_profile import profile_config
 
 DBT = Path({dbt!r})
@@ -46,18 +46,12 @@ def passwordless():
         print("URL FROM THE CONNECTION", url)
         return load_assessments({landing!r}, url, "run-pw", b"test-pii-key-0123456789")["loaded"]
 
-    dbt = DbtTaskGroup(
-        group_id="dbt_models",
-        project_config=ProjectConfig(dbt_project_path=DBT, manifest_path=DBT / "target" / "manifest.json"),
-        profile_config=profile_config(WAREHOUSE_CONN_ID),
-        execution_config=ExecutionConfig(execution_mode=ExecutionMode.WATCHER,
-                                         invocation_mode=InvocationMode.SUBPROCESS,
-                                         dbt_executable_path=str(Path(sys.executable).with_name("dbt"))),
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=["stg_assessment__results"]),
-        operator_args={{"install_deps": False, "vars": dbt_vars()}},
+    dbt = DbtBuildLocalOperator(
+        task_id="dbt_models", project_dir=str(DBT), profile_config=profile_config(WAREHOUSE_CONN_ID),
+        invocation_mode=InvocationMode.SUBPROCESS, dbt_executable_path=str(Path(sys.executable).with_name("dbt")),
+        install_deps=False, select=["stg_assessment__results"], vars={{"local_timezone": "Asia/Shanghai"}},
     )
     load_exports() >> dbt
-    consumers_after_producer(dbt)
 
 
 d = passwordless()

@@ -96,7 +96,8 @@
 {% macro session_inputs_changed_sql() -%}
     select session_id as recompute_key
     from {{ ref('stg_training__sessions') }}
-    where starts_at >= {{ local_midnight(lookback_start_sql()) }}
+    where (starts_at >= {{ local_midnight(lookback_start_sql()) }}
+           and starts_at < {{ local_midnight('(' ~ run_date_sql() ~ ' + 1)') }})
        or {{ changed_since_last_build('sessions') }}
     union all
     select sessions.session_id

@@ -12,10 +12,15 @@
   length of the history.
 -#}
 
-{#- The local day being run: var run_date, else the newest local date the video loader has seen
-    (an index lookup), else today. -#}
+{#- The local day being run: the environment variable SUPERVISION_DBT_RUN_DATE (the marts DAG sets
+    it from the run's data interval; an environment variable, not a var, because a var that changes
+    every day makes dbt parse the whole project again), else var run_date (tests, ad-hoc runs), else
+    the newest local date the video loader has seen (an index lookup), else today. -#}
 {% macro run_date_sql() -%}
-    {%- if var('run_date', none) -%}
+    {%- set from_env = env_var('SUPERVISION_DBT_RUN_DATE', '') -%}
+    {%- if from_env -%}
+        date '{{ from_env }}'
+    {%- elif var('run_date', none) -%}
         date '{{ var("run_date") }}'
     {%- else -%}
         coalesce((select max(local_date) from {{ ref('stg_video__events') }}), {{ local_date('now()') }})
@@ -76,12 +81,14 @@
     pg_temp.recompute__{{ this.name }}
 {%- endmacro %}
 
-{#- Sessions whose video-derived figures may have changed: started within the lookback window,
-    or the session row / a camera of its site was (re)loaded since the last build. -#}
+{#- Sessions whose video-derived figures may have changed: started within the lookback window
+    (which ends with the run's day: a session planned for a later day has no video yet, and its own
+    day's run will take it), or the session row / a camera of its site was (re)loaded since the last
+    build. -#}
 {% macro video_sessions_to_recompute_sql() -%}
     select session_id
     from {{ ref('stg_training__sessions') }}
-    where starts_on >= {{ lookback_start_sql() }}
+    where starts_on between {{ lookback_start_sql() }} and {{ run_date_sql() }}
        or _loaded_at > {{ built_until_sql() }}
     union
     select sessions.session_id

@@ -7,6 +7,7 @@ the same configuration without an ``airflow.cfg`` to keep in step.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,11 @@ def _airflow_conn_uri(url: str) -> str:
     return "postgres://" + libpq_url(url).split("://", 1)[1]
 
 
-def airflow_environ(s: Settings | None = None) -> dict[str, str]:
+def airflow_environ(s: Settings | None = None, celery_broker_url: str | None = None) -> dict[str, str]:
+    """Airflow's configuration as environment variables. With ``celery_broker_url`` (a Redis URL),
+    the CeleryExecutor: tasks go through that broker to ``airflow celery worker`` processes, results
+    to the metadata database, and each task instance records the Celery worker it ran on
+    (``--celery-hostname``) as its host, so several workers on one machine stay apart."""
     s = s or settings()
     home = s.airflow_home
     env = {
@@ -50,7 +55,24 @@ def airflow_environ(s: Settings | None = None) -> dict[str, str]:
         "SUPERVISION_HOME": str(s.home),
         "SUPERVISION_VAR_DIR": str(s.var_dir),
     }
+    if celery_broker_url:
+        env.update({
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+            "AIRFLOW__CELERY__BROKER_URL": celery_broker_url,
+            "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + sqlalchemy_url(s.airflow_db_url()),
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "supervision.airflow_env.task_hostname",
+        })
     return env
+
+
+def task_hostname() -> str:
+    """Airflow's ``[core] hostname_callable``: inside a Celery worker the worker's node name
+    (``airflow celery worker --celery-hostname NAME``), else the machine's FQDN (Airflow's default).
+    Two workers on one machine then show apart in the task instances and the UI."""
+    from celery import current_task
+
+    request = current_task.request if current_task else None
+    return getattr(request, "hostname", None) or socket.getfqdn()
 
 
 def _fernet_key(s: Settings) -> str:

@@ -34,9 +34,9 @@ from pydantic_settings import SettingsError as _SourceError
 LOCAL_TZ = "Asia/Shanghai"
 CITY_CODE = "310000"
 DISTRICTS = {
-    "310101": "黃浦", "310104": "徐匯", "310105": "長寧", "310106": "靜安", "310107": "普陀",
-    "310109": "虹口", "310110": "楊浦", "310112": "閔行", "310113": "寶山", "310114": "嘉定",
-    "310115": "浦東新區", "310116": "金山", "310117": "松江", "310118": "青浦", "310120": "奉賢",
+    "310101": "黄浦", "310104": "徐汇", "310105": "长宁", "310106": "静安", "310107": "普陀",
+    "310109": "虹口", "310110": "杨浦", "310112": "闵行", "310113": "宝山", "310114": "嘉定",
+    "310115": "浦东新区", "310116": "金山", "310117": "松江", "310118": "青浦", "310120": "奉贤",
     "310151": "崇明",
 }
 
@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     local_tz: str = _setting(LOCAL_TZ, meaning="the business calendar's time zone (IANA name): local days, "
                                                "DAG schedules, dbt's `local_timezone`, the GX flags",
                              shown=f"`{LOCAL_TZ}`")
+    daily_run_hour: int = _setting(2, ge=0, le=23,
+                                   meaning="local hour of day D+1 at which the scheduler starts the runs for "
+                                           "business day D (after D has closed; late files are still picked up "
+                                           "by the next day's run)", shown="`2`")
     # --- databases -----------------------------------------------------------------------------
     external_warehouse_url: SecretStr | None = _setting(
         env="SUPERVISION_WAREHOUSE_URL", meaning="PostgreSQL (15 or later) URL of the warehouse (an owner)",
@@ -135,8 +139,14 @@ class Settings(BaseSettings):
     new_password: SecretStr | None = _setting(meaning="password for `supervision users add/passwd` when "
                                                       "`--password` is not given", shown="asked for")
     # --- review application and notifications --------------------------------------------------
-    review_https_only: bool = _setting(False, meaning="session cookies only over HTTPS (behind a TLS proxy)",
+    review_https_only: bool = _setting(False, meaning="treat every request to the review application as HTTPS "
+                                                      "(`Secure` cookies, HSTS); requests that arrive over HTTPS, "
+                                                      "directly or from a trusted proxy, are treated so anyway",
                                        shown="`0`")
+    review_trusted_proxies: str = _setting(
+        "", meaning="comma-separated addresses or networks (`10.0.0.0/8`) of the reverse proxies in front of the "
+                    "review application: only from these are `X-Forwarded-For` (the client's address, for the login "
+                    "throttle) and `X-Forwarded-Proto` believed", shown="empty: no proxy is trusted")
     review_base_url: str | None = _setting(meaning="link prefix of the alert pages in notification emails, "
                                                    "e.g. `https://review.example`", shown="no links")
     smtp_host: str = _setting("127.0.0.1", meaning="SMTP server of the notifications", shown="`127.0.0.1`")
@@ -145,7 +155,7 @@ class Settings(BaseSettings):
                                 shown="`supervision@localhost`")
     district_emails: dict[str, str] = _setting(
         {}, meaning='JSON map of district code (or the city\'s `310000`) to the address notified of its new '
-                    'high-severity alerts, e.g. `{"310101": "a@b"}`', shown="`{}`: no notifications")
+                    'high-severity alerts and sent its monthly supervision report, e.g. `{"310101": "a@b"}`', shown="`{}`: no notifications")
     engineer_emails: str = _setting(
         "", meaning="comma-separated addresses of the data engineers, mailed when a task or DAG run fails "
                     "and when a day's marts miss their deadline", shown="empty: failures are only logged")
@@ -232,6 +242,18 @@ class Settings(BaseSettings):
     def _any_url(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and "://" not in value.get_secret_value():
             raise ValueError("not a URL (dialect://user:password@host:port/database)")
+        return value
+
+    @field_validator("review_trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        import ipaddress
+
+        for item in (i.strip() for i in value.split(",") if i.strip()):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
         return value
 
     @field_validator("reviewer_passwords", "district_emails")
@@ -354,6 +376,10 @@ class Settings(BaseSettings):
     @property
     def engineer_addresses(self) -> list[str]:
         return [a.strip() for a in self.engineer_emails.split(",") if a.strip()]
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        return [a.strip() for a in self.review_trusted_proxies.split(",") if a.strip()]
 
     def warehouse_url(self) -> str:
         return _plain(self.external_warehouse_url) or self.embedded_url("warehouse")

@@ -21,6 +21,17 @@ def _table(rows: list[tuple], headers: list[str]) -> str:
     return "\n".join(lines)
 
 
+def city_queue_line(conn, active: int) -> str:
+    """Who handles the city-level alerts (district 310000): the city queue, seen by every city user."""
+    line = f"City queue ({CITY_CODE}, city-level alerts, handled by the city's review users): {active:,} active alerts"
+    if one_row(conn.execute("select to_regclass('review.users')"))[0] is None:
+        return line + " (no review users yet: `supervision users add NAME` without --district makes a city user)"
+    users = one_row(conn.execute("select count(*) from review.users where district_code is null and active"))[0]
+    if not users:
+        return line + "; no active city user: `supervision users add NAME` without --district makes one"
+    return line + f"; {users} active city user{'s' if users != 1 else ''}"
+
+
 def summary_text(url: str | None = None) -> str:
     from supervision.warehouse import connect
 
@@ -39,6 +50,7 @@ def summary_text(url: str | None = None) -> str:
         out.append("\nActive alerts by district")
         out.append(_table([(d, DISTRICTS.get(d, "city" if d == CITY_CODE else "?"), *r)
                            for d, *r in by_district], ["district", "name", "high", "medium", "low", "all"]))
+        out.append(city_queue_line(conn, sum(r[-1] for r in by_district if r[0] == CITY_CODE)))
         have = one_row(conn.execute("select to_regclass('marts.district_target_progress')"))[0]
         if have:
             progress = conn.execute("""

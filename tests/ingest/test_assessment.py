@@ -127,3 +127,67 @@ def test_a_header_without_a_required_column_quarantines_every_row(warehouse_db, 
     assert s["failed_files"] == ["assessment/date=2024-03-01/exam_sessions.csv"]
     assert (s["received"], s["quarantined"], s["loaded"]) == (2, 2, 0)
     assert set(quarantine_reasons(warehouse_db, "assessment").values()) == {"missing_columns"}
+
+
+ORGS_SIMPLIFIED = ("机构编号,机构名称,机构类型,所在区,备案职业,备案日期,有效期至\n"
+                   "ORG1,上海技能评价中心,社会评价组织,310104,4-10-01-05,2023-01-01,2026-12-31\n"
+                   "ORG2,上海某有限公司职业技能等级认定站,用人单位,310115,6-31-01-03,2023-02-01,2026-12-31\n"
+                   "ORG3,上海某职业技术学院,院校,310112,,2023-03-01,2026-12-31\n")
+ORGS_TRADITIONAL = ("機構編號,機構名稱,機構類型,所在區,備案職業,備案日期,有效期至\n"
+                    "ORG4,上海技能評價中心,社會評價組織,310104,4-10-01-05,2023-01-01,2026-12-31\n"
+                    "ORG5,上海某有限公司職業技能等級認定站,用人單位,310115,,2023-02-01,2026-12-31\n")
+RESULTS_SIMPLIFIED = ("成绩编号,考试批次号,身份证号,姓名,理论成绩,实操成绩,是否合格,录入时间\n"
+                      f"R1,E1,{ID_A},张三,80,75,合格,2024-03-01 10:00\n")
+RESULTS_TRADITIONAL = ("成績編號,考試批次號,身份證號,姓名,理論成績,實操成績,是否合格,錄入時間\n"
+                       f"R2,E1,{ID_B},李四,50,75,不合格,2024-03-01 10:05\n")
+SESSIONS_SIMPLIFIED = ("考试批次号,机构编号,职业编码,等级,开始时间,结束时间,考评员,报名人数\n"
+                       "E1,ORG1,4-10-01-05,4,2024-03-01 09:00,2024-03-01 11:30,A1;A2,30\n")
+
+
+def _kinds(url: str) -> dict[str, str]:
+    return dict(fetch(url, "select org_id, kind from raw_assessment.evaluation_orgs order by 1"))
+
+
+def test_simplified_traditional_and_mixed_days_load_alike(warehouse_db, landing):
+    """SOURCES.md, "Script": headers and enumerations in either script, even among one day's files;
+    the kind is kept in one form (the contract table's), the header's script is in the audit."""
+    from supervision.ingest.assessment import header_script
+
+    # a Simplified day, a Traditional day, and a day that mixes the two across its files
+    write_csv(landing, "2024-03-01", "evaluation_orgs.csv", ORGS_SIMPLIFIED, "utf-8")
+    write_csv(landing, "2024-03-01", "exam_sessions.csv", SESSIONS_SIMPLIFIED, "utf-8")
+    write_csv(landing, "2024-03-01", "exam_results.csv", RESULTS_SIMPLIFIED, "gb18030")
+    write_csv(landing, "2024-03-02", "evaluation_orgs.csv", ORGS_TRADITIONAL, "utf-8")
+    write_csv(landing, "2024-03-02", "exam_results.csv", RESULTS_TRADITIONAL, "utf-8")
+    write_csv(landing, "2024-03-03", "evaluation_orgs.csv", ORGS_TRADITIONAL + ORGS_SIMPLIFIED.split("\n", 1)[1]
+              .replace("ORG1", "ORG6").replace("ORG2", "ORG7").replace("ORG3", "ORG8"), "utf-8")
+    write_csv(landing, "2024-03-03", "exam_results.csv", RESULTS_SIMPLIFIED.replace("R1,", "R3,"), "utf-8-sig")
+    s = load_assessments(landing, warehouse_db, "run-1", PII_KEY)
+    assert s["failed_files"] == [] and s["quarantined"] == 0
+    assert _kinds(warehouse_db) == {
+        "ORG1": "社會評價組織", "ORG2": "用人單位", "ORG3": "院校", "ORG4": "社會評價組織", "ORG5": "用人單位",
+        "ORG6": "社會評價組織", "ORG7": "用人單位", "ORG8": "院校"}
+    assert fetch(warehouse_db, "select result_id, theory_score, practical_score, passed from raw_assessment.exam_results "
+                               "order by 1") == [("R1", Decimal("80"), Decimal("75"), "合格"),
+                                                 ("R2", Decimal("50"), Decimal("75"), "不合格"),
+                                                 ("R3", Decimal("80"), Decimal("75"), "合格")]
+    assert fetch(warehouse_db, "select exam_id, org_id, registered from raw_assessment.exam_sessions") == [("E1", "ORG1", 30)]
+    # names are data: kept in the script they arrived in
+    assert fetch(warehouse_db, "select name from raw_assessment.evaluation_orgs where org_id in ('ORG1', 'ORG4') "
+                               "order by org_id") == [("上海技能评价中心",), ("上海技能評價中心",)]
+    scripts = {a["message"].split("; ")[1] for a in audit_rows(warehouse_db, "assessment")}
+    assert scripts == {"headers simplified", "headers traditional"}
+    assert header_script(["機構編號", "机构名称", "姓名"]) == "mixed" and header_script(["姓名", "是否合格"]) == "neutral"
+    # staging reads one kind whatever the script (the raw value is the contract table's form)
+    assert {k for k in _kinds(warehouse_db).values()} <= {"社會評價組織", "用人單位", "院校"}
+
+
+def test_a_header_mixing_scripts_in_one_row_is_read(warehouse_db, landing):
+    """A header whose cells mix the two scripts (an office's hand-edited export) maps all the same."""
+    write_csv(landing, "2024-03-01", "exam_results.csv",
+              "成績編號,考试批次号,身份證號,姓名,理论成绩,實操成績,是否合格,录入时间\n"
+              f"R1,E1,{ID_A},张三,80,75,合格,2024-03-01 10:00\n", "utf-8")
+    s = load_assessments(landing, warehouse_db, "run-1", PII_KEY)
+    assert s["failed_files"] == [] and s["loaded"] == 1
+    [audit] = audit_rows(warehouse_db, "assessment")
+    assert "headers mixed" in audit["message"]

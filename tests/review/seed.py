@@ -42,10 +42,10 @@ def seed(url: str, extra_alerts: int = 60) -> dict:
     now = datetime(2024, 3, 1, tzinfo=TZ)
     with psycopg.connect(url) as conn:
         x = conn.execute
-        x("insert into raw_training.occupations values ('6-01-01', '電工', 'manufacturing', true, %s)", (now,))
-        x("insert into raw_training.institutions values ('INS-PD-01', '浦東新區技能培訓學校', '91310115MA1', 'private',"
+        x("insert into raw_training.occupations values ('6-01-01', '电工', 'manufacturing', true, %s)", (now,))
+        x("insert into raw_training.institutions values ('INS-PD-01', '浦东新区技能培训学校', '91310115MA1', 'private',"
           " %s, '2020-01-01', '2026-12-31', %s)", (PUDONG, now))
-        x("insert into raw_training.sites values ('SITE-PD-01', 'INS-PD-01', %s, '浦東新區張江路1號', true, %s)", (PUDONG, now))
+        x("insert into raw_training.sites values ('SITE-PD-01', 'INS-PD-01', %s, '浦东新区张江路1号', true, %s)", (PUDONG, now))
         x("insert into raw_training.cameras values ('CAM-1', 'SITE-PD-01', '2023-01-01', %s), "
           "('CAM-2', 'SITE-PD-01', '2023-01-01', %s)", (now, now))
         x("insert into raw_training.classes values ('CLS-PD-01', 'INS-PD-01', '6-01-01', 4, 'standard', true, 12.0,"
@@ -60,7 +60,7 @@ def seed(url: str, extra_alerts: int = 60) -> dict:
             x("insert into raw_training.trainees values (%s, %s, %s, true, '1990-01-01', true, 'F', '1990-01-01', true, %s)",
               (tid, f"pk{i:03d}", f"310115********{1230 + i}", now))
             x("insert into pii.trainees values (%s, %s, %s, null, %s)",
-              (tid, PLAIN_ID if i == 1 else f"31011519900101{1230 + i}", f"學員{i}", now))
+              (tid, PLAIN_ID if i == 1 else f"31011519900101{1230 + i}", f"学员{i}", now))
             x("insert into raw_training.enrollments values (%s, 'CLS-PD-01', %s, %s, 'enrolled', null, %s)",
               (f"E-{i:03d}", tid, now, now))
             x("insert into raw_training.attendance values (%s, %s, %s, 'check_in', 'face', 'DEV-9', %s, 0.91, %s)",
@@ -87,7 +87,7 @@ def seed(url: str, extra_alerts: int = 60) -> dict:
                           " local_date, file_id, line_no) values (%s, %s, %s, %s, %s, %s, %s, %s, '2024-03-05', 1, 1)",
                           events)
         # assessment: ORG-HP-01 (Huangpu); a baseline of 120 results at 55 %, then an exam where all 20 pass
-        x("insert into raw_assessment.evaluation_orgs values ('ORG-HP-01', '黃浦職業技能評價中心', '社會培訓評價組織', %s,"
+        x("insert into raw_assessment.evaluation_orgs values ('ORG-HP-01', '黄浦职业技能评价中心', '社會評價組織', %s,"
           " array['6-01-01'], '2022-01-01', null, '2024-01-01', 1, 1)", (HUANGPU,))
         rnd = random.Random(7)
         for e in range(4):

@@ -33,7 +33,7 @@ def test_login_ok_refused_and_required(make_client, seeded):
     c = make_client()
     r = c.get("/alerts", follow_redirects=False)
     assert r.status_code == 303 and "/login?next=%2Falerts" in r.headers["location"]
-    assert login(c, CITY, "wrong password", expect=401).text.count("Wrong user name or password") == 1
+    assert login(c, CITY, "wrong password", expect=401).text.count("用户名或密码错误") == 1
     login(c, "nobody_here", "whatever123", expect=401)
     r = login(c, CITY)
     assert r.headers["location"].endswith("/alerts")
@@ -63,7 +63,7 @@ def test_login_throttled_after_five_failures(make_client, seeded):
     for _ in range(5):
         login(c, PD_USER, "not the password", expect=401)
     r = login(c, PD_USER, PASSWORD, expect=429)   # even the right password, for 15 minutes
-    assert "Too many failed attempts" in r.text
+    assert "尝试次数过多" in r.text
     # another user from the same address is not locked out by those failures
     login(make_client(), HP_USER, PASSWORD, expect=303)
     with psycopg.connect(seeded["url"]) as conn:
@@ -175,7 +175,7 @@ def test_csv_export_of_the_filtered_list(make_client, seeded):
     assert {x["district_code"] for x in rows} == {PUDONG}
     claim = next(x for x in rows if x["alert_id"] == seeded["claim"])
     assert claim["rule_code"] == "INSUFFICIENT_HOURS" and claim["institution_id"] == "INS-PD-01"
-    assert '"planned_hours": 12' in claim["evidence"] and claim["district_name"] == "浦東新區"
+    assert '"planned_hours": 12' in claim["evidence"] and claim["district_name"] == "浦东新区"
 
 
 # --- detail, evidence, triage, audit trail ------------------------------------------------------------
@@ -186,14 +186,18 @@ def test_detail_shows_drawn_evidence_and_masked_ids_only(make_client, seeded):
     assert '<svg id="session-chart-S-PD-0001"' in html
     assert html.count('class="minute uncovered"') == 90 and html.count('class="minute covered"') == 90
     assert 'class="headcount-line"' in html and 'class="threshold-line"' in html
-    assert "310115********1231" in html and PLAIN_ID not in html and "學員1" not in html
+    assert "310115********1231" in html and PLAIN_ID not in html and "学员1" not in html
     html = c.get(f"/alerts/{seeded['claim']}").text
     assert '<svg id="hours-chart-CL-PD-0001"' in html
     assert html.count('class="bar session-hours"') == 3 and html.count('class="bar attended-hours zero"') == 2
-    assert "1.47 h in 3 held sessions" in html   # 09:02:03 to 10:30
+    assert "已开课的 3 节课共出勤 1.47 小时" in html   # 09:02:03 to 10:30, in the default language
+    c.cookies.set("supervision_lang", "en")
+    assert "1.47 h in 3 held sessions" in c.get(f"/alerts/{seeded['claim']}").text
     html = c.get(f"/alerts/{seeded['exam']}").text
     assert 'id="score-chart-theory-EX-HP-0100"' in html and 'class="baseline-line"' in html
     assert "100.0% of 20" in html and "baseline" in html
+    c.cookies.delete("supervision_lang")
+    assert "20 人中 100.0%" in c.get(f"/alerts/{seeded['exam']}").text
     # related alerts: the same session's other alerts, the same exam
     assert f'/alerts/{seeded["identical"]}' in html
     assert f'/alerts/{seeded["camera"]}' in c.get(f"/alerts/{seeded['headcount']}").text
@@ -215,12 +219,12 @@ def test_triage_with_audit_trail(make_client, seeded):
     act("confirm")
     act("dismiss", expect=400)                           # a reason is required
     act("dismiss", comment="   ", expect=400)
-    act("dismiss", comment="考勤機故障，已補錄 device fault, attendance re-entered")
+    act("dismiss", comment="考勤机故障，已补录 device fault, attendance re-entered")
     act("resolve", expect=409)                           # not from dismissed
     act("reopen", expect=400)
-    act("reopen", comment="複查發現補錄不實 re-entry was false")
-    act("resolve", comment="已追回補貼 subsidy recovered")
-    act("comment", comment="通報機構 institution notified")
+    act("reopen", comment="复查发现补录不实 re-entry was false")
+    act("resolve", comment="已追回补贴 subsidy recovered")
+    act("comment", comment="通报机构 institution notified")
     assert status_of(url, a) == "resolved"
     with psycopg.connect(url) as conn:
         trail = conn.execute("select username, action, from_status, to_status, assignee, comment "
@@ -231,14 +235,15 @@ def test_triage_with_audit_trail(make_client, seeded):
     assert trail[0][4] == "pd_colleague" and all(t[0] == PD_USER for t in trail)
     html = c.get(f"/alerts/{a}").text
     assert html.count('class="audit-event') == 6 and "device fault, attendance re-entered" in html
-    assert "confirmed → dismissed" in html and 'id="alert-assignee">pd_colleague' in html
+    assert 'data-from="confirmed" data-to="dismissed">已确认 → 误报' in html
+    assert 'id="alert-assignee">pd_colleague' in html
     # bulk change from the list, with the audit trail per alert
     ids = ids_on(c.get("/alerts?rule=CHECKIN_BURST&rule=WEAK_IDENTITY&status=open").text)[:3]
     assert len(ids) == 3
     r = c.post("/alerts/bulk", data={"ids": ids, "action": "dismiss", "comment": "duplicate device id test",
                                      "csrf_token": token, "return_qs": "rule=CHECKIN_BURST"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/alerts?rule=CHECKIN_BURST"
-    assert "3 條已更新 updated" in c.get(r.headers["location"]).text
+    assert "3 条已更新" in c.get(r.headers["location"]).text
     assert all(status_of(url, i) == "dismissed" for i in ids)
 
 
@@ -296,7 +301,7 @@ def test_district_user_can_not_reach_another_districts_alert_by_any_route(make_c
         assert conn.execute("select count(*) from review.alert_events where alert_id = %s", (other,)).fetchone()[0] == 0
     # overview: only its own district
     html = c.get("/overview").text
-    assert "黃浦" not in html.split('id="heat-table"')[1].split("</table>")[0]
+    assert "黄浦" not in html.split('id="heat-table"')[1].split("</table>")[0]
     # the same alert is visible to Huangpu and the city
     assert make_client(HP_USER).get(f"/alerts/{other}").status_code == 200
     assert make_client(CITY).get(f"/alerts/{other}").status_code == 200
@@ -326,17 +331,19 @@ def test_row_level_security_in_the_database(seeded):
             assert rows == [(PUDONG,)]
             assert conn.execute("select count(*) from marts.supervision_alerts").fetchone()[0] == pd_total
             assert conn.execute("select count(*) from review.alert_events").fetchone()[0] == 1
-            n = conn.execute("update marts.supervision_alerts set status = 'confirmed' where district_code = %s",
-                             (HUANGPU,)).rowcount
-            assert n == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+            conn.execute(f"set local role supervision_district_{PUDONG}")   # statuses change through events only
+            conn.execute("update marts.supervision_alerts set status = 'confirmed' where district_code = %s",
+                         (HUANGPU,))
         with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
             conn.execute(f"set local role supervision_district_{PUDONG}")
             conn.execute("update marts.supervision_alerts set evidence = '{}'")   # only status is writable
         with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
             conn.execute(f"set local role supervision_district_{PUDONG}")
             conn.execute("select id_number from pii.trainees")
-        with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"), conn.transaction():
             conn.execute(f"set local role supervision_district_{PUDONG}")   # can't write another district's trail
+            conn.execute("select set_config('review.actor', %s, true)", (PD_USER,))
             conn.execute("insert into review.alert_events (alert_id, district_code, username, action) "
                          "values ('c', %s, 'u', 'comment')", (HUANGPU,))
         with conn.transaction():
@@ -456,6 +463,8 @@ def test_data_docs_served_to_logged_in_users_only(make_client, seeded, tmp_path,
     c = make_client()
     assert c.get("/data-docs/", follow_redirects=False).status_code == 303
     login(c, CITY)
+    assert "尚未生成数据质量文档" in c.get("/data-docs/").text
+    c.cookies.set("supervision_lang", "en")
     assert "No Great Expectations Data Docs yet" in c.get("/data-docs/").text
     site = tmp_path / "gx" / "data_docs" / "local_site"
     site.mkdir(parents=True)

@@ -2,13 +2,16 @@
 
 Setup: the tests use /usr/bin/chromium and install it with ``apt-get install -y chromium`` when it is
 missing (as root); if it can not be installed they are skipped. Run only these: ``pytest -m browser``.
-They also refresh the screenshots in docs/screenshots/.
+The application is tried in Simplified Chinese (its default) and in English (the header's switch);
+with SUPERVISION_SCREENSHOTS=1 the tests refresh the screenshots in docs/screenshots/ (``*.png`` in
+Chinese, ``*_en.png`` in English).
 """
 from __future__ import annotations
 
 import csv
 import io
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -20,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from .chinese_script import traditional_in
 from .conftest import CITY, HP_USER, PASSWORD, PD_USER, add_test_users
 from .seed import EXAM, HUANGPU, PUDONG, seed
 
@@ -43,6 +47,15 @@ def ensure_chromium() -> str | None:
             subprocess.run(["apt-get", "update"], capture_output=True, timeout=600)
             subprocess.run(["apt-get", "install", "-y", "chromium"], capture_output=True, timeout=600)
     return CHROMIUM if Path(CHROMIUM).exists() else None
+
+
+def ensure_cjk_font() -> None:
+    """A font with Chinese glyphs for the committed screenshots (Debian's fonts-noto-cjk): the tests
+    read the page's text and pass without it, a screenshot would show empty boxes."""
+    if subprocess.run(["fc-list", ":lang=zh-cn"], capture_output=True, text=True).stdout.strip():
+        return
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "fonts-noto-cjk"], capture_output=True, timeout=900)
 
 
 def add_targets(url: str) -> None:
@@ -80,6 +93,8 @@ def site(pg_admin_url):
 
     if ensure_chromium() is None:
         pytest.skip("chromium is not installed and could not be installed (apt-get install -y chromium)")
+    if os.environ.get("SUPERVISION_SCREENSHOTS") == "1" and shutil.which("fc-list"):
+        ensure_cjk_font()
     name = "t_browser_" + uuid.uuid4().hex[:8]
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute(f'create database "{name}"')
@@ -141,8 +156,9 @@ def test_login_and_filtering(page, site):
     assert "/login" in page.url
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "login.png"))
+    assert page.get_attribute("html", "lang") == "zh-Hans" and not traditional_in(page.inner_text("body"))
     sign_in(page, site, CITY, "wrong password!")
-    assert "Wrong user name or password" in page.inner_text("#login-error")
+    assert page.inner_text("#login-error") == "用户名或密码错误。"
     sign_in(page, site, CITY)
     page.wait_for_url("**/alerts")
     rows = page.locator("#alert-table tbody tr[data-alert-id]")
@@ -154,7 +170,7 @@ def test_login_and_filtering(page, site):
     page.click("#apply-filters")
     page.wait_for_url("**severity=high**")
     sev = page.locator("#alert-table tbody .sev").all_inner_texts()
-    assert sev and all("High" in s for s in sev)
+    assert sev and all(s == "高" for s in sev)
     assert all(d == PUDONG for d in page.locator("#alert-table tbody td:nth-child(5) small").all_inner_texts())
     # sorting by clicking a header
     page.click('a.sort[data-sort="rule"]')
@@ -199,17 +215,17 @@ def test_triage_with_audit_trail(page, site):
     page.check('input[name=action][value=dismiss]')
     page.click("#triage-submit")                     # no reason: the browser refuses to submit
     assert page.locator("#audit-trail li.audit-event").count() == 0
-    page.fill("#comment", "學員在後排，攝像頭角度問題 trainee sat outside the camera's view")
+    page.fill("#comment", "学员在后排，摄像头角度问题 trainee sat outside the camera's view")
     page.click("#triage-submit")
     page.wait_for_selector("p.flash")
-    assert "Dismissed" in page.inner_text("#alert-status")
+    assert page.inner_text("#alert-status") == "误报" and page.inner_text("p.flash") == "已保存。"
     page.check('input[name=action][value=assign]')
     page.select_option("#assignee", "pd_colleague")
     page.click("#triage-submit")
     page.wait_for_selector("p.flash")
     trail = page.locator("#audit-trail li.audit-event")
     assert trail.count() == 2
-    assert "pd_colleague" in trail.nth(0).inner_text() and "open → dismissed" in trail.nth(1).inner_text()
+    assert "pd_colleague" in trail.nth(0).inner_text() and "待处理 → 误报" in trail.nth(1).inner_text()
     assert "camera's view" in trail.nth(1).inner_text()
     # bulk change from the list
     page.goto(f"{site['base']}/alerts?rule=HEADCOUNT_SHORTFALL&rule=CAMERA_DOWN")
@@ -217,8 +233,8 @@ def test_triage_with_audit_trail(page, site):
     page.select_option("#bulk-action", "confirm")
     page.click("#bulk-submit")
     page.wait_for_selector("p.flash")
-    assert "2 條已更新 updated" in page.inner_text("p.flash")
-    assert all("Confirmed" in s for s in page.locator("#alert-table tbody .status").all_inner_texts())
+    assert "2 条已更新" in page.inner_text("p.flash")
+    assert all(s == "已确认" for s in page.locator("#alert-table tbody .status").all_inner_texts())
 
 
 def test_csv_export(page, site):
@@ -239,7 +255,7 @@ def test_district_isolation_in_the_browser(page, site):
     districts = set(page.locator("#alert-table tbody td:nth-child(5) small").all_inner_texts())
     assert districts == {PUDONG}
     page.goto(f"{site['base']}/alerts/{site['exam']}")
-    assert "No such alert" in page.inner_text("main")
+    assert "告警不存在或无权查看" in page.inner_text("main")
     page.goto(f"{site['base']}/alerts?district={HUANGPU}&org=ORG-HP-01")
     assert page.locator("#alert-table tbody tr[data-alert-id]").count() == 0
     with page.expect_download() as dl:
@@ -251,3 +267,107 @@ def test_district_isolation_in_the_browser(page, site):
     sign_in(page, site, HP_USER)
     page.goto(f"{site['base']}/alerts/{site['exam']}")
     assert page.locator(f"svg#score-chart-theory-{EXAM}").is_visible()
+
+
+# --- the two languages ---------------------------------------------------------------------------------
+
+ZH_LABELS = ("告警", "概览", "退出")
+EN_LABELS = ("Alerts", "Overview", "Sign out")
+
+
+def assert_simplified(page, where: str, signed_in: bool = True) -> None:
+    """The page is in Simplified Chinese: its lang, its labels, no Traditional-only character, no
+    English label beside a Chinese one."""
+    assert page.get_attribute("html", "lang") == "zh-Hans", where
+    text = page.inner_text("body")
+    assert not traditional_in(text), (where, traditional_in(text))
+    nav = page.inner_text("header.top")
+    labels = ZH_LABELS if signed_in else ("培训监管",)
+    assert all(w in nav for w in labels) and not any(w in nav for w in EN_LABELS), (where, nav)
+    assert "English" in nav                                   # the switch names the other language
+
+
+def assert_english(page, where: str, signed_in: bool = True) -> None:
+    assert page.get_attribute("html", "lang") == "en", where
+    nav = page.inner_text("header.top")
+    labels = EN_LABELS if signed_in else ("Training supervision",)
+    assert all(w in nav for w in labels) and not any(w in nav for w in ZH_LABELS), (where, nav)
+    assert "中文" in nav
+    # the labels are English: Chinese remains only in data (names of institutions, people, the switch)
+    for sel in ("h1", "main h2", "main th", "main label", "main button", "main legend"):
+        for t in page.locator(sel).all_inner_texts():
+            assert not re.search(r"[\u4e00-\u9fff]", t), (where, sel, t)
+
+
+def test_the_application_in_simplified_chinese(page, site):
+    """Sign-in, alert list, alert detail, triage and overview in zh-Hans (the default)."""
+    page.goto(site["base"] + "/login")
+    assert_simplified(page, "login", signed_in=False)
+    assert page.inner_text("h1") == "登录"
+    sign_in(page, site, PD_USER)
+    page.wait_for_url("**/alerts")
+    assert_simplified(page, "alerts")
+    assert page.inner_text("#export-csv") == "导出 CSV" and "条告警" in page.inner_text("#result-count")
+    assert "浦东新区" in page.inner_text("#alert-table tbody")              # district names in Simplified
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日", page.inner_text("#alert-table tbody"))   # dates as written in Chinese
+    page.goto(f"{site['base']}/alerts/{site['claim']}")
+    assert_simplified(page, "detail")
+    assert page.inner_text("#triage-h") == "处理" and "学时不足" in page.inner_text("h1")
+    page.check("input[name=action][value=comment]")
+    page.fill("#comment", "已通知机构核实")
+    page.click("#triage-submit")
+    page.wait_for_selector("p.flash")
+    assert_simplified(page, "after triage")
+    assert "备注" in page.inner_text("#audit-trail") and "已通知机构核实" in page.inner_text("#audit-trail")
+    page.goto(f"{site['base']}/overview")
+    assert_simplified(page, "overview")
+    assert "活跃告警趋势" in page.inner_text("main")
+    page.context.clear_cookies()
+    sign_in(page, site, CITY)
+    page.goto(f"{site['base']}/overview")
+    assert_simplified(page, "city overview")
+    assert "补贴性职业技能培训" in page.inner_text(".cards") and "2024年9月" in page.inner_text("main")
+
+
+def test_the_application_in_english(page, site):
+    """The header's switch turns the application to English, remembered across sign-in and pages."""
+    page.goto(site["base"] + "/login")
+    page.click("#lang-en")
+    page.wait_for_url("**lang=en**")
+    assert_english(page, "login", signed_in=False)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "login_en.png"))
+    sign_in(page, site, CITY, "wrong password!")
+    assert "Wrong user name or password" in page.inner_text("#login-error")
+    sign_in(page, site, CITY)
+    page.wait_for_url("**/alerts")
+    assert_english(page, "alerts")
+    assert page.inner_text("#export-csv") == "Export CSV" and "alerts" in page.inner_text("#result-count")
+    body = page.inner_text("#alert-table tbody")
+    assert "Pudong New Area" in body and not re.search(r"[\u4e00-\u9fff]", body)
+    assert re.search(r"\d{1,2} [A-Z][a-z]{2,3} \d{4}", body)            # 5 Mar 2024
+    page.screenshot(path=str(SHOTS / "alerts_en.png"))
+    page.goto(f"{site['base']}/alerts/{site['headcount']}")
+    assert_english(page, "detail")
+    assert "Headcount below check-ins" in page.inner_text("h1") and page.inner_text("#triage-h") == "Triage"
+    assert page.locator("svg#session-chart-S-PD-0001 > title").text_content() == "Camera coverage and headcount"
+    page.screenshot(path=str(SHOTS / "alert_session_en.png"), full_page=True)
+    page.goto(f"{site['base']}/alerts/{site['exam']}")
+    page.check("input[name=action][value=comment]")
+    page.fill("#comment", "institution asked to explain")
+    page.click("#triage-submit")
+    page.wait_for_selector("p.flash")
+    assert_english(page, "after triage")
+    assert page.inner_text("p.flash") == "Saved."
+    assert "Comment" in page.inner_text("#audit-trail li.audit-event .action")
+    page.goto(f"{site['base']}/overview")
+    assert_english(page, "overview")
+    assert "Progress against the 2024 targets" in page.inner_text("main")
+    assert "Subsidised vocational skills training" in page.inner_text(".cards")
+    page.screenshot(path=str(SHOTS / "overview_en.png"), full_page=True)
+    # and back: the switch on any page returns to Chinese, the page's query kept
+    page.goto(f"{site['base']}/alerts?severity=high")
+    page.click("#lang-zh")
+    page.wait_for_url("**severity=high**lang=zh-Hans**")
+    assert_simplified(page, "back in Chinese")
+    assert all(s == "高" for s in page.locator("#alert-table tbody .sev").all_inner_texts())

@@ -71,7 +71,9 @@ def test_notify_new_high_alerts_one_mail_per_district(review_db, smtp_sink):
     body = pd.get_content()
     assert "HEADCOUNT_SHORTFALL" in body and "DUPLICATE_SUBSIDY" in body
     assert "CAMERA_DOWN" not in body and "FACE_NOT_SEEN" not in body
-    assert "2 條新高風險告警" in pd["Subject"] and "http://127.0.0.1:8000/alerts/" in body
+    assert "2 条新高风险告警" in pd["Subject"] and "http://127.0.0.1:8000/alerts/" in body
+    assert pd["Subject"] == "[培训监管] 浦东新区 2 条新高风险告警"      # Simplified only, no English beside it
+    assert "人数不足" in body and "重复补贴" in body and "請" not in body
     assert "EXAM_DURING_TRAINING" in by_rcpt["huangpu@example.test"].get_content()
     # a retry sends nothing twice
     assert notify_new_high_alerts(review_db, run, "127.0.0.1", port, addresses, "s@example.test") == 0

@@ -33,6 +33,14 @@ HEADERS = {
     "certificates": {"證書編號": "certificate_no", "成績編號": "result_id", "身份證號": "id_number", "姓名": "name",
                      "職業編碼": "occupation_code", "等級": "skill_level", "發證日期": "issued_on", "機構編號": "org_id"},
 }
+# SOURCES.md, "Script": the same headers in Simplified (the platform's current version)
+SIMPLIFIED_HEADERS = {
+    "機構編號": "机构编号", "機構名稱": "机构名称", "機構類型": "机构类型", "所在區": "所在区", "備案職業": "备案职业",
+    "備案日期": "备案日期", "考試批次號": "考试批次号", "職業編碼": "职业编码", "等級": "等级", "開始時間": "开始时间",
+    "結束時間": "结束时间", "考評員": "考评员", "報名人數": "报名人数", "成績編號": "成绩编号", "身份證號": "身份证号",
+    "理論成績": "理论成绩", "實操成績": "实操成绩", "錄入時間": "录入时间", "證書編號": "证书编号", "發證日期": "发证日期"}
+for _headers in HEADERS.values():
+    _headers.update({SIMPLIFIED_HEADERS[h]: f for h, f in list(_headers.items()) if h in SIMPLIFIED_HEADERS})
 KEYS = {"evaluation_orgs": "org_id", "exam_sessions": "exam_id", "exam_results": "result_id",
         "certificates": "certificate_no"}
 EPOCH = datetime(1970, 1, 1)

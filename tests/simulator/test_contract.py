@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from supervision.simulator.formats import CSV_COLUMNS, ddl_columns
+from supervision.simulator.formats import CSV_COLUMNS, SIMPLIFIED, ddl_columns
 from tests.conftest import CONTRACT
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,6 +28,26 @@ ENUMS = {("institutions", "kind"): {"private", "public", "enterprise", "college"
          ("attendance", "event"): {"check_in", "check_out"}, ("attendance", "method"): {"face", "card", "manual"},
          ("subsidy_claims", "status"): {"submitted", "approved", "paid", "rejected"},
          ("occupations", "category"): {"manufacturing", "digital", "life_service", "construction", "other"}}
+
+
+def contract_script_forms() -> dict[str, str]:
+    """SOURCES.md's "Script" table: Traditional form -> Simplified form, headers and enumerations."""
+    text = (CONTRACT / "SOURCES.md").read_text(encoding="utf-8")
+    table = text[text.index("| Traditional (tables below) | Simplified |"):].split("\n\n", 1)[0]
+    out = {}
+    for line in table.splitlines()[2:]:
+        trad, simp = (re.sub(r"\(.*?\)", "", c).strip() for c in line.strip().strip("|").split("|"))
+        trad_forms = [t.strip() for t in trad.split(",")]
+        simp_forms = trad_forms if simp == "the same" else [t.strip() for t in simp.split(",")]
+        out.update(zip(trad_forms, simp_forms, strict=True))
+    return out
+
+
+def test_the_simplified_forms_are_the_contracts():
+    """The simulator's Simplified headers and enumerations are SOURCES.md's (its "Script" table)."""
+    contract = contract_script_forms()
+    assert len(contract) == 28
+    assert {k: v for k, v in SIMPLIFIED.items() if k != "備註"} == contract
 
 
 def contract_headers() -> dict[str, list[str]]:
@@ -95,7 +115,8 @@ def test_csv_files_have_the_contracts_headers_and_paths(run):
     f = faults(run)
     files = sorted((run.landing / "assessment").rglob("*"))
     assert files
-    seen = Counter()
+    seen: Counter = Counter()
+    scripts: Counter = Counter()
     for p in files:
         if p.is_dir():
             assert re.fullmatch(r"assessment(/date=\d{4}-\d{2}-\d{2})?", p.relative_to(run.landing).as_posix())
@@ -105,11 +126,20 @@ def test_csv_files_have_the_contracts_headers_and_paths(run):
         assert m and m.group(2) in heads, rel
         text, _ = decode(p.read_bytes())
         header = next(csv.reader(io.StringIO(text)))
-        assert sorted(header) == sorted(heads[m.group(2)]), rel
+        # Traditional (the tables' form) in the files faults.csv says so, else Simplified (SOURCES.md "Script")
+        traditional = (rel, "traditional_script") in f
+        want = heads[m.group(2)] if traditional else [SIMPLIFIED.get(h, h) for h in heads[m.group(2)]]
+        assert sorted(header) == sorted(want), rel
         if (rel, "columns_reordered") not in f:
-            assert header == heads[m.group(2)], rel
+            assert header == want, rel
+        if m.group(2) == "evaluation_orgs":     # the enumeration 機構類型 follows the file's script
+            col = header.index("機構類型" if traditional else "机构类型")
+            kinds = {row[col] for row in list(csv.reader(io.StringIO(text)))[1:] if len(row) == len(header)}
+            assert kinds <= ({"社會評價組織", "用人單位", "院校"} if traditional else {"社会评价组织", "用人单位", "院校"}), rel
         seen[m.group(2)] += 1
+        scripts[traditional] += 1
     assert seen["evaluation_orgs"] >= 7    # a full snapshot every day
+    assert scripts[True] and scripts[False] > scripts[True]   # both scripts, mostly Simplified
 
 
 def test_csv_encodings_are_what_faults_csv_says(run):
@@ -155,7 +185,7 @@ def test_assessment_fault_counts_match_the_files(run):
         text, _ = decode(p.read_bytes())
         counted = _csv_fault_counts(text, p.stem)
         recorded = {k: v for (o, k), v in f.items() if o == rel and k not in
-                    ("utf8_bom", "encoding_gb18030", "columns_reordered")}
+                    ("utf8_bom", "encoding_gb18030", "columns_reordered", "traditional_script")}
         assert dict(counted) == recorded, rel
         total.update(counted)
     for fault in ("blank_lines", "too_few_columns", "too_many_columns", "number_spaces", "fullwidth_digits",
@@ -253,3 +283,27 @@ def test_training_fault_counts_match_the_database(run):
     assert fingerprint == f.get(("attendance", "out_of_enum"), 0)
     assert cams == f.get(("cameras", "dangling_fk"), 0)
     assert enr == f.get(("enrollments", "dangling_fk"), 0)
+
+
+def test_the_simulated_systems_write_simplified(run):
+    """Names, addresses and occupations in Simplified, as Shanghai's systems write them; Traditional
+    only in the headers and 機構類型 of the files faults.csv marks traditional_script."""
+    from tests.review.chinese_script import traditional_in
+
+    with psycopg.connect(run.url) as conn:
+        for table, col in (("occupations", "name"), ("institutions", "name"), ("sites", "address"),
+                           ("trainees", "name")):
+            text = "".join(v for (v,) in conn.execute(f"select {col} from {table}"))
+            assert text and not traditional_in(text), (table, col, traditional_in(text))
+        assert conn.execute("select count(*) from sites where address like '上海市%区%号'").fetchone()[0] > 0
+    f = faults(run)
+    for p in sorted((run.landing / "assessment").rglob("*.csv")):
+        rel = p.relative_to(run.landing).as_posix()
+        text, _ = decode(p.read_bytes())
+        if (rel, "traditional_script") in f:
+            body = "\n".join(text.splitlines()[1:])
+            for word in ("社會評價組織", "用人單位", "備註"):
+                body = body.replace(word, "")
+            assert not traditional_in(body), (rel, traditional_in(body))
+        else:
+            assert not traditional_in(text), (rel, traditional_in(text))

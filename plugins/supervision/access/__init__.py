@@ -7,12 +7,12 @@
 | ``reviewer_<district>`` (16) | yes | member of ``supervision_read_district_<district>``: SELECT on the alert table, its district's rows only (row-level security) |
 | ``reviewer_city`` | yes | member of ``supervision_read_city``: SELECT on every alert |
 | ``supervision_app`` | yes | the review application's login: no rows of its own; ``SET LOCAL ROLE`` to a group below per transaction |
-| ``supervision_city``, ``supervision_district_<code>`` | no | the review groups: every alert / one district's, triage (status, audit trail, assignments) |
+| ``supervision_city``, ``supervision_district_<code>`` | no | the review groups: every alert / one district's; triage by inserting audit events, which change the status and assignment (no UPDATE of their own) |
 | ``supervision_read_city``, ``supervision_read_district_<code>`` | no | the same rows, read only |
 
 Reviewer logins inherit the *read* roles, not the review groups ``supervision_city`` /
-``supervision_district_<code>``: those may also UPDATE an alert's status and write review tables, which
-must go through the review application (its audit trail). BI is not a member of
+``supervision_district_<code>``: those may also write audit events (which change an alert's status),
+which must go through the review application (it names the reviewer of each transaction). BI is not a member of
 ``supervision_read_city`` either (that role has USAGE on schema ``review``): it has a policy of its own.
 
 Passwords come from ``settings().secret("<role>_password", "SUPERVISION_<NAME>_PASSWORD")`` (the env

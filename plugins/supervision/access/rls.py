@@ -155,10 +155,9 @@ def install_security(warehouse_url: str | None = None) -> None:
         conn.execute(sql.SQL("revoke all on {} from public").format(I("marts", "supervision_alerts")))
         for role in [*group_roles(), APP_ROLE]:
             conn.execute(sql.SQL("revoke all on {} from {}").format(I("marts", "supervision_alerts"), I(role)))
-        # the app's own login may SELECT (and sees no row: no policy of its own)
+        # the app's own login may SELECT (and sees no row: no policy of its own); nobody but the owner
+        # UPDATEs: a status changes through its audit event (review.apply_audit_event)
         grant("select", ALERTS, [*group_roles(), APP_ROLE, *readers])
-        conn.execute(sql.SQL("grant update (status) on {} to {}").format(
-            I("marts", "supervision_alerts"), sql.SQL(", ").join(I(r) for r in group_roles())))
 
         # --- review tables ------------------------------------------------------------------
         for table in (*RLS_REVIEW_TABLES, "review.login_attempts", "review.notifications", "review.link_state"):
@@ -166,8 +165,9 @@ def install_security(warehouse_url: str | None = None) -> None:
             for role in everyone:
                 conn.execute(sql.SQL("revoke all on {} from {}").format(I(*table.split(".")), I(role)))
         grant("select", "review.users", everyone)
-        grant("select, insert, update", "review.assignments", group_roles())
-        grant("select", "review.assignments", [APP_ROLE])
+        # assignments and statuses follow the events (review.apply_audit_event); the events' user and
+        # time are the database's (review.stamp_audit_event)
+        grant("select", "review.assignments", [*group_roles(), APP_ROLE])
         grant("select, insert", "review.alert_events", group_roles())      # never update/delete
         grant("select", "review.alert_events", [APP_ROLE])
         grant("usage", "review.alert_events_event_id_seq", group_roles(), "sequence")
@@ -176,6 +176,7 @@ def install_security(warehouse_url: str | None = None) -> None:
         grant("usage", "review.login_attempts_attempt_id_seq", [APP_ROLE], "sequence")
         for fn, roles in (("review.login_user(text)", [APP_ROLE]),
                           ("review.rehash_password(text, text, text)", [APP_ROLE]),
+                          ("review.end_sessions(text, bigint)", [APP_ROLE]),
                           ("review.refresh_alert_links(text)", everyone)):
             conn.execute(sql.SQL("revoke all on function " + fn + " from public"))
             conn.execute(sql.SQL("grant execute on function " + fn + " to {}").format(

@@ -4,8 +4,9 @@ Each file is loaded once (manifest by path, size and SHA-256), in one transactio
 order (date folder, then file name). Per file:
 
 - encoding detected, not configured: a UTF-8 BOM, else strict UTF-8, else GB18030;
-- the Chinese header row mapped to the contract's field names, columns in any order; the
-  traditional characters of SOURCES.md and their simplified forms are both accepted;
+- the Chinese header row mapped to the contract's field names, columns in any order; headers and
+  機構類型 values in either script (SOURCES.md, "Script"), the kind kept in the contract table's form,
+  the header's script noted in the file's audit message;
 - full-width digits and stray spaces in numbers, dates and ID numbers normalised; dates
   ``YYYY-MM-DD`` and local times ``YYYY-MM-DD HH:MM[:SS]`` (the platform's local time zone) parsed strictly;
 - blank lines skipped and counted; a row with too few or too many columns, a bad date or time, a
@@ -54,32 +55,38 @@ SOURCE = "assessment"
 SUFFIX = ".csv"
 _WITHHELD = "[withheld: the row holds personal data and its columns do not line up; see pii.quarantine_raw]"
 
-# Header (traditional, as in SOURCES.md) -> field, and the simplified form of the same header.
-HEADERS: dict[str, str] = {
-    "機構編號": "org_id", "机构编号": "org_id",
-    "機構名稱": "name", "机构名称": "name",
-    "機構類型": "kind", "机构类型": "kind",
-    "所在區": "district_code", "所在区": "district_code",
-    "備案職業": "occupation_codes", "备案职业": "occupation_codes",
-    "備案日期": "registered_on", "备案日期": "registered_on",
-    "有效期至": "valid_to",
-    "考試批次號": "exam_id", "考试批次号": "exam_id",
-    "職業編碼": "occupation_code", "职业编码": "occupation_code",
-    "等級": "skill_level", "等级": "skill_level",
-    "開始時間": "starts_at", "开始时间": "starts_at",
-    "結束時間": "ends_at", "结束时间": "ends_at",
-    "考評員": "assessor_ids", "考评员": "assessor_ids",
-    "報名人數": "registered", "报名人数": "registered",
-    "成績編號": "result_id", "成绩编号": "result_id",
-    "身份證號": "id_number", "身份证号": "id_number",
-    "姓名": "name",
-    "理論成績": "theory_score", "理论成绩": "theory_score",
-    "實操成績": "practical_score", "实操成绩": "practical_score",
-    "是否合格": "passed",
-    "錄入時間": "recorded_at", "录入时间": "recorded_at",
-    "證書編號": "certificate_no", "证书编号": "certificate_no",
-    "發證日期": "issued_on", "发证日期": "issued_on",
-}
+# The export's headers and enumerations come in either script (SOURCES.md, "Script"): the platform's
+# current version writes Simplified, offices on the older one the Traditional forms of the contract's
+# field tables; both occur even among one day's files. (Traditional, Simplified, field), per header:
+_HEADER_FORMS: tuple[tuple[str, str, str], ...] = (
+    ("機構編號", "机构编号", "org_id"), ("機構名稱", "机构名称", "name"), ("機構類型", "机构类型", "kind"),
+    ("所在區", "所在区", "district_code"), ("備案職業", "备案职业", "occupation_codes"),
+    ("備案日期", "备案日期", "registered_on"), ("有效期至", "有效期至", "valid_to"),
+    ("考試批次號", "考试批次号", "exam_id"), ("職業編碼", "职业编码", "occupation_code"),
+    ("等級", "等级", "skill_level"), ("開始時間", "开始时间", "starts_at"), ("結束時間", "结束时间", "ends_at"),
+    ("考評員", "考评员", "assessor_ids"), ("報名人數", "报名人数", "registered"),
+    ("成績編號", "成绩编号", "result_id"), ("身份證號", "身份证号", "id_number"), ("姓名", "姓名", "name"),
+    ("理論成績", "理论成绩", "theory_score"), ("實操成績", "实操成绩", "practical_score"),
+    ("是否合格", "是否合格", "passed"), ("錄入時間", "录入时间", "recorded_at"),
+    ("證書編號", "证书编号", "certificate_no"), ("發證日期", "发证日期", "issued_on"),
+)
+HEADERS: dict[str, str] = {**{t: f for t, _, f in _HEADER_FORMS}, **{s: f for _, s, f in _HEADER_FORMS}}
+_TRADITIONAL_ONLY_HEADERS = {t for t, s, _ in _HEADER_FORMS if t != s}
+_SIMPLIFIED_ONLY_HEADERS = {s for t, s, _ in _HEADER_FORMS if t != s}
+
+# 機構類型 in either script -> the contract table's form, the one value the warehouse keeps (dbt's
+# staging and the GX suites compare against it). 是否合格's values (合格, 不合格) are the same in both.
+KINDS: dict[str, str] = {"社會評價組織": "社會評價組織", "社会评价组织": "社會評價組織",
+                         "用人單位": "用人單位", "用人单位": "用人單位", "院校": "院校"}
+
+
+def header_script(cells: Sequence[str]) -> str:
+    """Which script a header row is written in: simplified, traditional, mixed, or neutral (no
+    header whose two forms differ)."""
+    names = {_SPACES.sub("", c) for c in cells}
+    trad, simp = bool(names & _TRADITIONAL_ONLY_HEADERS), bool(names & _SIMPLIFIED_ONLY_HEADERS)
+    return "mixed" if trad and simp else "traditional" if trad else "simplified" if simp else "neutral"
+
 
 # Full-width digits, X and punctuation that appear in numbers -> ASCII; every kind of space -> removed.
 _FULL_WIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)},
@@ -104,6 +111,13 @@ def _text(name: str, required: bool = False) -> Callable[[str], str]:
             raise BadValue(f"missing:{name}", f"{name} is empty")
         return v
     return parse
+
+
+def _kind(text: str) -> str:
+    """An organisation kind in either script, as the contract's table writes it; an unknown value is
+    kept as delivered (the GX gate reports it)."""
+    v = _SPACES.sub("", text)
+    return KINDS.get(v, text.strip())
 
 
 def _optional_text(text: str) -> str | None:
@@ -188,7 +202,7 @@ class FileSpec:
 
 FILES: dict[str, FileSpec] = {
     "evaluation_orgs": FileSpec("evaluation_orgs", "org_id", {
-        "org_id": _text("org_id", True), "name": _text("name"), "kind": _text("kind"),
+        "org_id": _text("org_id", True), "name": _text("name"), "kind": _kind,
         "district_code": _code, "occupation_codes": _list,
         "registered_on": _date("registered_on"), "valid_to": _date("valid_to")}),
     "exam_sessions": FileSpec("exam_sessions", "exam_id", {
@@ -267,6 +281,7 @@ def parse_csv(data: bytes, spec: FileSpec, pii_key: bytes, local_date: date, fil
     prev_line = 0
     missing: list[str] = []
     ignored: list[str] = []
+    script = ""
     pii_positions: dict[int, str] = {}
 
     def raw_of(start: int, end: int) -> str:
@@ -281,6 +296,7 @@ def parse_csv(data: bytes, spec: FileSpec, pii_key: bytes, local_date: date, fil
             continue
         if header is None:
             header = [_header_field(c) for c in cells]
+            script = header_script(cells)
             missing = [f for f in spec.fields if f not in header]
             ignored = [c.strip() for c, f in zip(cells, header, strict=True) if f is None]
             pii_positions = {i: f for i, f in enumerate(header) if f in ("id_number", "name") and spec.pii_table}
@@ -321,7 +337,7 @@ def parse_csv(data: bytes, spec: FileSpec, pii_key: bytes, local_date: date, fil
     if header is None:
         message = f"{encoding}; empty file (no header)"
     else:
-        message = f"{encoding}; columns {[f for f in header if f]}"
+        message = f"{encoding}; headers {script}; columns {[f for f in header if f]}"
         if ignored:
             message += f"; unknown columns ignored {ignored}"
         if missing:

@@ -132,10 +132,14 @@ def drop_views(warehouse_url: str, names: list[str]) -> None:
             conn.execute(f"drop view if exists {VIEW_SCHEMA}.{name}")
 
 
-def build_docs(context: AbstractDataContext, identifiers: list[Any]) -> None:
-    """Render this run's validation pages and the index, once (GX's UpdateDataDocsAction would
-    rebuild the index after every validation: most of a run's time)."""
-    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers)
+def build_docs(context: AbstractDataContext, identifiers: list[Any], index: bool = True) -> None:
+    """Render this run's validation pages and, with ``index``, the index, once (GX's
+    UpdateDataDocsAction would rebuild the index after every validation: most of a run's time).
+
+    The index lists every result kept, so it costs more than the pages (1-3 s a run, measured):
+    a marts run builds it once, in its last GX step (record flags), or in the gates when they fail
+    and the run stops there."""
+    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers, build_index=index)
 
 
 def safe_run_name(run_id: str) -> str:

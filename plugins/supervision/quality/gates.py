@@ -221,7 +221,7 @@ def run_gates(warehouse_url: str, run_id: str | None, day: dt.date | str, *, gx_
         ))
         run = checkpoint.run(expectation_parameters=params,
                              run_id=RunIdentifier(run_name=safe_run_name(run_id or f"gates {day.isoformat()}")))
-        build_docs(context, list(run.run_results))
+        build_docs(context, list(run.run_results), index=not run.success)  # record flags build it
         by_suite: dict[str, ValidationOutcome] = {}
         for identifier, vr in run.run_results.items():
             outcome = outcome_from_result(vr.suite_name, "", "gate", vr)

@@ -12,9 +12,13 @@ Security model, in short (roles and policies: ``supervision.access``):
 * the app's database login (``supervision_app``) sees no alert rows by itself; every request runs
   in a transaction that starts with ``SET LOCAL ROLE`` to the user's city or district group role,
   and PostgreSQL's row-level security decides which rows exist;
-* argon2id password hashes; login throttled per user name and address; a signed session cookie
-  (itsdangerous) bound to the password's version; a CSRF token on every state-changing request;
-  strict security headers; SQL only ever takes user input as bound parameters.
+* argon2id password hashes; login throttled per user name and client address (forwarded only by a
+  trusted proxy); a signed session cookie (itsdangerous) bound to the user's session epoch, which
+  logout, a new password and disabling raise (every session ends); ``Secure`` cookies and HSTS over
+  HTTPS; a CSRF token on every state-changing request; strict security headers; SQL only ever takes
+  user input as bound parameters;
+* the audit trail's user and time come from the database, and an alert's status changes only with
+  its event (``review/schema.sql``).
 """
 from __future__ import annotations
 
@@ -25,8 +29,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from supervision.review.routers import alerts, auth, data_docs, overview, triage
+from supervision.review.i18n import language_middleware
+from supervision.review.routers import alerts, auth, data_docs, overview, report, triage
 from supervision.review.state import Review
+from supervision.review.transport import TransportSecurity
 from supervision.review.web import (
     HERE,
     LoginRequired,
@@ -40,7 +46,8 @@ SESSION_MAX_AGE = 8 * 3600
 
 
 def create_app(warehouse_url: str | None = None, *, install: bool = True, session_secret: str | None = None,
-               links_refresh_seconds: float = 30.0, https_only: bool | None = None) -> FastAPI:
+               links_refresh_seconds: float = 30.0, https_only: bool | None = None,
+               trusted_proxies: list[str] | None = None) -> FastAPI:
     """The review application. ``warehouse_url``: an owner URL of the warehouse (default: settings);
     the app applies the review schema and security (``install``) and then connects as
     ``supervision_app``. Nothing touches the database until the first request."""
@@ -50,16 +57,21 @@ def create_app(warehouse_url: str | None = None, *, install: bool = True, sessio
         session_secret = settings().secret("review_session_secret", "SUPERVISION_REVIEW_SESSION_SECRET")
     if https_only is None:
         https_only = settings().review_https_only
-    app = FastAPI(title="Supervision review 培訓監管告警覆核", docs_url=None, redoc_url=None, openapi_url=None)
+    if trusted_proxies is None:
+        trusted_proxies = settings().trusted_proxies
+    app = FastAPI(title="Supervision review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.review = Review(warehouse_url, install, links_refresh_seconds)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.middleware("http")(security_headers(https_only))
+    app.middleware("http")(language_middleware)   # the request's language (review.i18n)
     # added after the headers middleware, so it runs first (outermost): the session is there for all
     app.add_middleware(SessionMiddleware, secret_key=session_secret, session_cookie=SESSION_COOKIE,
                        max_age=SESSION_MAX_AGE, same_site="lax", https_only=https_only)
+    # outermost: the client's address and scheme (trusted proxies) before anything reads them
+    app.add_middleware(TransportSecurity, trusted_proxies=trusted_proxies, https_only=https_only)
     app.add_exception_handler(LoginRequired, login_required_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
-    for module in (auth, alerts, triage, overview, data_docs):
+    for module in (auth, alerts, triage, overview, report, data_docs):
         app.include_router(module.router)
     return app
 

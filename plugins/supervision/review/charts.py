@@ -6,10 +6,14 @@ browser tests look for. All text is escaped here; the result is safe ``Markup``.
 """
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
 from html import escape
 
 from markupsafe import Markup
+
+from supervision.review.i18n import fmt_percent
+from supervision.review.i18n import gettext as _
 
 W, PAD_L, PAD_R = 960, 56, 16
 
@@ -52,8 +56,13 @@ def _legend(items: list[tuple[str, str]], x: float, y: float) -> list[str]:
     for cls, label in items:
         out.append(f'<rect class="legend-key {cls}" x="{cx}" y="{y - 9}" width="14" height="10"/>'
                    f'<text class="legend" x="{cx + 18}" y="{y}">{_e(label)}</text>')
-        cx += 26 + 7.5 * len(label)
+        cx += 26 + _text_width(label)
     return out
+
+
+def _text_width(text: str) -> float:
+    """Rough width of a legend label in the chart's units: a Chinese character is about twice as wide."""
+    return sum(14.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 7.5 for ch in text)
 
 
 # --- session timeline ---------------------------------------------------------------------------
@@ -73,7 +82,7 @@ def session_timeline(chart_id: str, starts_at: datetime, ends_at: datetime, minu
 
     body: list[str] = []
     strip_h, y = 12, 24
-    rows = [("全部 covered", None)] + [(c, c) for c in cameras]
+    rows = [(_("covered"), None)] + [(c, c) for c in cameras]
     uncovered = sum(1 for m in minutes if not m["covered"])
     for label, cam in rows:
         body.append(f'<text class="tick" x="{x0 - 6}" y="{y + 10}" text-anchor="end">{_e(label)}</text>')
@@ -82,18 +91,19 @@ def session_timeline(chart_id: str, starts_at: datetime, ends_at: datetime, minu
             cls = ("minute " if cam is None else "cam-minute ") + ("covered" if up else "uncovered")
             mx = x0 + pw * k * 60 / span
             w = max(pw * 60 / span - 0.3, 0.6)
-            tip = f"{m['t']:%H:%M} " + ("covered" if up else "NOT covered")
+            tip = f"{m['t']:%H:%M} " + (_("covered") if up else _("NOT covered"))
             if cam is None:
-                tip += f" ({m['cameras_up']} camera(s) up)"
+                tip += " (" + _("%(n)s camera(s) up") % {"n": m["cameras_up"]} + ")"
             body.append(f'<rect class="{cls}" x="{mx:.2f}" y="{y}" width="{w:.2f}" height="{strip_h}">'
                         f'<title>{_e(tip)}</title></rect>')
         y += strip_h + 4
     if not cameras:
-        body.append(f'<text class="note" x="{x0}" y="{y + 10}">此場地沒有攝像頭 The site has no cameras</text>')
+        note = _e(_("The site has no cameras"))
+        body.append(f'<text class="note" x="{x0}" y="{y + 10}">{note}</text>')
         y += 16
     top = y + 14
     bottom = top + 190
-    vmax = _nice_max(max([checked_in, *(h for _, h in headcounts)] or [1]) * 1.1)
+    vmax = _nice_max(max([checked_in, *(h for _t, h in headcounts)] or [1]) * 1.1)
 
     def yv(v: float) -> float:
         return bottom - (bottom - top) * v / vmax
@@ -109,11 +119,14 @@ def session_timeline(chart_id: str, starts_at: datetime, ends_at: datetime, minu
         t += timedelta(minutes=step)
     body.append(f'<line class="axis" x1="{x0}" x2="{x1}" y1="{bottom}" y2="{bottom}"/>')
     # checked in: total, 80 % threshold, cumulative step line
-    body.append(f'<line class="checked-in-total" x1="{x0}" x2="{x1}" y1="{yv(checked_in):.1f}" y2="{yv(checked_in):.1f}">'
-                f'<title>簽到人數 checked in: {checked_in}</title></line>')
     thr = 0.8 * checked_in
+    checked_in_tip = _("Checked in: %(n)s") % {"n": checked_in}
+    threshold_tip = _("80%% of checked in: %(n)s") % {"n": f"{thr:g}"}
+    headcount_word, record_word = _("camera headcount"), _("This attendance record")
+    body.append(f'<line class="checked-in-total" x1="{x0}" x2="{x1}" y1="{yv(checked_in):.1f}" y2="{yv(checked_in):.1f}">'
+                f'<title>{_e(checked_in_tip)}</title></line>')
     body.append(f'<line class="threshold-line" x1="{x0}" x2="{x1}" y1="{yv(thr):.1f}" y2="{yv(thr):.1f}">'
-                f'<title>80% of checked in: {thr:g}</title></line>')
+                f'<title>{_e(threshold_tip)}</title></line>')
     if checkins:
         pts, count = [f"{x0:.1f},{yv(0):.1f}"], 0
         for ct in sorted(checkins):
@@ -121,22 +134,25 @@ def session_timeline(chart_id: str, starts_at: datetime, ends_at: datetime, minu
             count += 1
             pts.append(f"{xt(ct):.1f},{yv(count):.1f}")
         pts.append(f"{x1:.1f},{yv(count):.1f}")
-        body.append(f'<polyline class="checkin-line" points="{" ".join(pts)}"><title>累計簽到 cumulative check-ins</title></polyline>')
+        tip = _e(_("Check-ins, cumulative"))
+        body.append(f'<polyline class="checkin-line" points="{" ".join(pts)}"><title>{tip}</title></polyline>')
     if headcounts:
         points = " ".join(f"{xt(ht):.1f},{yv(h):.1f}" for ht, h in headcounts)
         body.append(f'<polyline class="headcount-line" points="{points}"/>')
         for ht, h in headcounts:
             body.append(f'<circle class="headcount-point" cx="{xt(ht):.1f}" cy="{yv(h):.1f}" r="2.5">'
-                        f'<title>{ht:%H:%M} 攝像頭人數 headcount {h}</title></circle>')
+                        f'<title>{ht:%H:%M} {_e(headcount_word)} {h}</title></circle>')
     if highlight is not None:
         body.append(f'<line class="highlight-marker" x1="{xt(highlight):.1f}" x2="{xt(highlight):.1f}" y1="{top}" '
-                    f'y2="{bottom}"><title>this attendance record {highlight:%H:%M:%S}</title></line>')
-    body += _legend([("headcount", "攝像頭人數 headcount"), ("checkin", "累計簽到 checked in"),
-                     ("threshold", "80% 簽到"), ("uncovered", "未覆蓋 uncovered minute")], x0, bottom + 36)
+                    f'y2="{bottom}"><title>{_e(record_word)} {highlight:%H:%M:%S}</title></line>')
+    body += _legend([("headcount", _("camera headcount")), ("checkin", _("checked in")),
+                     ("threshold", _("%(p)s of checked in") % {"p": fmt_percent(0.8, 0)}), ("uncovered", _("uncovered minute"))], x0, bottom + 36)
     h = bottom + 46
-    desc = (f"Session {starts_at:%Y-%m-%d %H:%M}–{ends_at:%H:%M}: {uncovered} of {len(minutes)} minutes uncovered; "
-            f"{checked_in} checked in; largest headcount {max([0, *(c for _, c in headcounts)])}.")
-    return _svg(chart_id, "攝像頭覆蓋與人數 Camera coverage and headcount", desc, int(h), body)
+    desc = _("Session %(start)s–%(end)s: %(uncovered)s of %(minutes)s minutes uncovered; %(checked_in)s checked "
+             "in; largest headcount %(largest)s.") % {
+        "start": f"{starts_at:%Y-%m-%d %H:%M}", "end": f"{ends_at:%H:%M}", "uncovered": uncovered,
+        "minutes": len(minutes), "checked_in": checked_in, "largest": max([0, *(c for _t, c in headcounts)])}
+    return _svg(chart_id, _("Camera coverage and headcount"), desc, int(h), body)
 
 
 # --- hours attended vs required ------------------------------------------------------------------
@@ -155,7 +171,8 @@ def hours_chart(chart_id: str, sessions: list[dict], planned_hours: float, ratio
         w = max(bw * 0.76, 1)
         hs = (bottom - top) * s["session_hours"] / vmax
         ha = (bottom - top) * s["attended_hours"] / vmax
-        tip = f"{s['session_id']} {s['starts_at']:%m-%d %H:%M}: attended {s['attended_hours']:.2f} h of {s['session_hours']:.2f} h"
+        tip = f"{s['session_id']} {s['starts_at']:%m-%d %H:%M}: " + _("attended %(a)s h of %(s)s h") % {
+            "a": f"{s['attended_hours']:.2f}", "s": f"{s['session_hours']:.2f}"}
         body.append(f'<rect class="bar session-hours" x="{bx:.1f}" y="{bottom - hs:.1f}" width="{w:.1f}" height="{hs:.1f}">'
                     f'<title>{_e(tip)}</title></rect>')
         body.append(f'<rect class="bar attended-hours{" zero" if s["attended_hours"] <= 0 else ""}" x="{bx:.1f}" '
@@ -163,7 +180,8 @@ def hours_chart(chart_id: str, sessions: list[dict], planned_hours: float, ratio
         if n <= 40:
             body.append(f'<text class="tick" x="{bx + w / 2:.1f}" y="{bottom + 14}" text-anchor="middle">{s["starts_at"]:%m-%d}</text>')
     body.append(f'<line class="axis" x1="{x0}" x2="{x1}" y1="{bottom}" y2="{bottom}"/>')
-    body.append(f'<text class="axis-label" x="{x0}" y="{top - 6}">每節課學時 hours per session</text>')
+    axis_label = _e(_("Hours per session"))
+    body.append(f'<text class="axis-label" x="{x0}" y="{top - 6}">{axis_label}</text>')
     # cumulative
     t2, b2 = bottom + 46, bottom + 206
     total = sum(s["attended_hours"] for s in sessions)
@@ -172,22 +190,28 @@ def hours_chart(chart_id: str, sessions: list[dict], planned_hours: float, ratio
 
     def y2(v: float) -> float:
         return b2 - (b2 - t2) * v / vmax2
+    planned_tip = _("Planned: %(h)s h") % {"h": f"{planned_hours:g}"}
+    ratio_tip = _("%(ratio)s of planned: %(h)s h") % {"ratio": fmt_percent(ratio, 0), "h": f"{planned_hours * ratio:g}"}
     body.append(f'<line class="planned-line" x1="{x0}" x2="{x1}" y1="{y2(planned_hours):.1f}" y2="{y2(planned_hours):.1f}">'
-                f'<title>計劃學時 planned {planned_hours:g} h</title></line>')
+                f'<title>{_e(planned_tip)}</title></line>')
     body.append(f'<line class="threshold-line" x1="{x0}" x2="{x1}" y1="{y2(planned_hours * ratio):.1f}" '
-                f'y2="{y2(planned_hours * ratio):.1f}"><title>{ratio:.0%} of planned: {planned_hours * ratio:g} h</title></line>')
+                f'y2="{y2(planned_hours * ratio):.1f}"><title>{_e(ratio_tip)}</title></line>')
     pts, cum = [f"{x0:.1f},{y2(0):.1f}"], 0.0
     for i, s in enumerate(sessions):
         cum += s["attended_hours"]
         pts.append(f"{x0 + (i + 1) * bw:.1f},{y2(cum):.1f}")
-    body.append(f'<polyline class="cumulative-line" points="{" ".join(pts)}"><title>累計出勤 cumulative {cum:.2f} h</title></polyline>')
+    cum_tip = _e(_("Attended, cumulative: %(h)s h") % {"h": f"{cum:.2f}"})
+    body.append(f'<polyline class="cumulative-line" points="{" ".join(pts)}"><title>{cum_tip}</title></polyline>')
     body.append(f'<line class="axis" x1="{x0}" x2="{x1}" y1="{b2}" y2="{b2}"/>')
-    body.append(f'<text class="axis-label" x="{x0}" y="{t2 - 6}">累計學時 cumulative hours vs planned</text>')
-    body += _legend([("session-hours", "課節時長 session length"), ("attended", "出勤學時 attended"),
-                     ("planned", "計劃學時 planned"), ("threshold", f"{ratio:.0%} 計劃")], x0, b2 + 30)
-    desc = (f"{len(sessions)} held sessions; attended {total:.1f} h of {planned_hours:g} planned hours "
-            f"(threshold {planned_hours * ratio:g} h).")
-    return _svg(chart_id, "出勤學時與要求 Hours attended vs required", desc, b2 + 40, body)
+    axis_label = _e(_("Cumulative hours against the plan"))
+    body.append(f'<text class="axis-label" x="{x0}" y="{t2 - 6}">{axis_label}</text>')
+    body += _legend([("session-hours", _("session length")), ("attended", _("attended")),
+                     ("planned", _("planned hours")), ("threshold", _("%(ratio)s of planned") % {"ratio": fmt_percent(ratio, 0)})],
+                    x0, b2 + 30)
+    desc = _("%(n)s held sessions; attended %(total)s h of %(planned)s planned hours (threshold %(threshold)s h).") % {
+        "n": len(sessions), "total": f"{total:.1f}", "planned": f"{planned_hours:g}",
+        "threshold": f"{planned_hours * ratio:g}"}
+    return _svg(chart_id, _("Hours attended against the hours required"), desc, b2 + 40, body)
 
 
 # --- score distribution -----------------------------------------------------------------------------
@@ -207,9 +231,10 @@ def score_histogram(chart_id: str, title: str, exam_pct: list[float], base_pct: 
     for i, p in enumerate(exam_pct):
         lo = i * 100 // bins
         hi = (i + 1) * 100 // bins
-        tip = f"{lo}–{hi if i < bins - 1 else 100}: {p:.1%} of this exam's {exam_n} results"
+        tip = f"{lo}–{hi if i < bins - 1 else 100}: " + _("%(p)s of this exam's %(n)s results") % {
+            "p": fmt_percent(p), "n": exam_n}
         if base_pct is not None:
-            tip += f"; baseline {base_pct[i]:.1%}"
+            tip += "; " + _("baseline %(p)s") % {"p": fmt_percent(base_pct[i])}
         body.append(f'<rect class="bar exam-bar" x="{x0 + i * bw + 3:.1f}" y="{yv(p):.1f}" width="{bw - 6:.1f}" '
                     f'height="{bottom - yv(p):.1f}"><title>{_e(tip)}</title></rect>')
         body.append(f'<text class="tick" x="{x0 + i * bw:.1f}" y="{bottom + 14}" text-anchor="middle">{lo}</text>')
@@ -218,19 +243,23 @@ def score_histogram(chart_id: str, title: str, exam_pct: list[float], base_pct: 
         pts = []
         for i, p in enumerate(base_pct):
             pts += [f"{x0 + i * bw:.1f},{yv(p):.1f}", f"{x0 + (i + 1) * bw:.1f},{yv(p):.1f}"]
+        baseline_tip = _("Baseline (%(n)s results)") % {"n": base_n}
         body.append(f'<polyline class="baseline-line" points="{" ".join(pts)}">'
-                    f'<title>基準 baseline ({base_n} results)</title></polyline>')
+                    f'<title>{_e(baseline_tip)}</title></polyline>')
     px = x0 + (x1 - x0) * pass_mark / 100
-    body.append(f'<line class="pass-mark" x1="{px:.1f}" x2="{px:.1f}" y1="{top}" y2="{bottom}"><title>合格線 pass mark {pass_mark:g}</title></line>')
+    pass_word = _e(_("Pass mark"))
+    body.append(f'<line class="pass-mark" x1="{px:.1f}" x2="{px:.1f}" y1="{top}" y2="{bottom}"><title>{pass_word} {pass_mark:g}</title></line>')
     if marker is not None:
         mx = x0 + (x1 - x0) * min(max(marker, 0), 100) / 100
+        candidate_word = _("This candidate")
         body.append(f'<line class="candidate-marker" x1="{mx:.1f}" x2="{mx:.1f}" y1="{top}" y2="{bottom}">'
-                    f'<title>this candidate: {marker:g}</title></line>')
+                    f'<title>{_e(candidate_word)}: {marker:g}</title></line>')
     body.append(f'<line class="axis" x1="{x0}" x2="{x1}" y1="{bottom}" y2="{bottom}"/>')
-    body += _legend([("exam", f"本場 this exam (n={exam_n})"), ("baseline", f"基準 baseline (n={base_n})"),
-                     ("passmark", "合格線 60")], x0, bottom + 34)
-    desc = f"{title}: distribution of {exam_n} results of this exam" + (
-        f" against {base_n} baseline results" if base_pct is not None else " (no baseline)")
+    body += _legend([("exam", _("this exam") + f" (n={exam_n})"), ("baseline", _("baseline") + f" (n={base_n})"),
+                     ("passmark", _("Pass mark") + f" {pass_mark:g}")], x0, bottom + 34)
+    desc = f"{title}: " + (_("distribution of %(n)s results of this exam against %(b)s baseline results")
+                           if base_pct is not None else _("distribution of %(n)s results of this exam (no baseline)")
+                           ) % {"n": exam_n, "b": base_n}
     return _svg(chart_id, title, desc, bottom + 44, body)
 
 
@@ -242,7 +271,7 @@ def line_chart(chart_id: str, title: str, labels: list[str], series: list[tuple[
     n = max(len(labels), 1)
     x0, x1 = PAD_L + 10, width - PAD_R
     top, bottom = 16, height - 48
-    vmax = _nice_max(max([*(v for _, _, vs in series for v in vs), target or 0, 1]))
+    vmax = _nice_max(max([*(v for _c, _l, vs in series for v in vs), target or 0, 1]))
 
     def xv(i: int) -> float:
         return x0 + (x1 - x0) * (i / max(n - 1, 1))
@@ -255,8 +284,9 @@ def line_chart(chart_id: str, title: str, labels: list[str], series: list[tuple[
         if i % every == 0:
             body.append(f'<text class="tick" x="{xv(i):.1f}" y="{bottom + 14}" text-anchor="middle">{_e(lab)}</text>')
     if target is not None:
+        target_word = _("Target")
         body.append(f'<line class="target-line" x1="{x0}" x2="{x1}" y1="{yv(target):.1f}" y2="{yv(target):.1f}">'
-                    f'<title>目標 target {fmt(target)}</title></line>')
+                    f'<title>{_e(target_word)} {_e(fmt(target))}</title></line>')
     for cls, label, vals in series:
         pts = " ".join(f"{xv(i):.1f},{yv(v):.1f}" for i, v in enumerate(vals))
         body.append(f'<polyline class="series {cls}" points="{pts}"><title>{_e(label)}</title></polyline>')
@@ -264,9 +294,10 @@ def line_chart(chart_id: str, title: str, labels: list[str], series: list[tuple[
             body.append(f'<circle class="point {cls}" cx="{xv(i):.1f}" cy="{yv(v):.1f}" r="2.5">'
                         f'<title>{_e(label)} {_e(labels[i] if i < len(labels) else "")}: {_e(fmt(v))}</title></circle>')
     body.append(f'<line class="axis" x1="{x0}" x2="{x1}" y1="{bottom}" y2="{bottom}"/>')
-    body += _legend([(cls, label) for cls, label, _ in series] + ([("target", "目標 target")] if target else []),
+    body += _legend([(cls, label) for cls, label, _v in series] + ([("target", _("Target"))] if target else []),
                     x0, bottom + 34)
-    desc = f"{title}: " + "; ".join(f"{label} latest {fmt(vals[-1]) if vals else '—'}" for _, label, vals in series)
+    desc = f"{title}: " + "; ".join(f"{label} " + _("latest %(v)s") % {"v": fmt(vals[-1]) if vals else "—"}
+                                    for _cls, label, vals in series)
     return _svg(chart_id, title, desc, height, body, width=width)
 
 
@@ -277,9 +308,14 @@ def progress_bar(chart_id: str, label: str, value: float, target: float, pace: f
     w = (x1 - x0) * min(pct, 1)
     px = (x1 - x0) * min(pace, 1)
     cls = "ahead" if pct >= pace else "behind"
+    pace_tip = _("Pace of the year: %(p)s") % {"p": fmt_percent(pace, 0)}
     body = [f'<rect class="track" x="0" y="4" width="{x1}" height="14"/>',
-            f'<rect class="fill {cls}" x="0" y="4" width="{w:.1f}" height="14"><title>{_e(label)}: {pct:.1%}</title></rect>',
-            f'<line class="pace-marker" x1="{px:.1f}" x2="{px:.1f}" y1="0" y2="{h}"><title>進度基準 pace {pace:.0%}</title></line>']
-    return Markup(f'<svg id="{_e(chart_id)}" class="progress {cls}" role="img" aria-label="{_e(label)}: {pct:.1%} '
-                  f'of target, pace {pace:.0%}" viewBox="0 0 {x1} {h}" xmlns="http://www.w3.org/2000/svg">'
+            f'<rect class="fill {cls}" x="0" y="4" width="{w:.1f}" height="14"><title>{_e(label)}: '
+            f'{_e(fmt_percent(pct))}</title></rect>',
+            f'<line class="pace-marker" x1="{px:.1f}" x2="{px:.1f}" y1="0" y2="{h}"><title>'
+            f'{_e(pace_tip)}</title></line>']
+    aria = _("%(label)s: %(pct)s of the target, pace %(pace)s") % {
+        "label": label, "pct": fmt_percent(pct), "pace": fmt_percent(pace, 0)}
+    return Markup(f'<svg id="{_e(chart_id)}" class="progress {cls}" role="img" aria-label="{_e(aria)}" '
+                  f'viewBox="0 0 {x1} {h}" xmlns="http://www.w3.org/2000/svg">'
                   + "".join(body) + "</svg>")

@@ -17,9 +17,17 @@ import psycopg
 
 from supervision.review import charts
 from supervision.review.catalogue import CLAIM_RULES, EXAM_RULES
+from supervision.review.i18n import N_, fmt_date, fmt_datetime, fmt_percent, value_label
+from supervision.review.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 FACE_MIN = 0.75
+# 機構類型 as the warehouse keeps it (the contract table's form, whatever script it arrived in) -> label
+ORG_KINDS = {"社會評價組織": N_("Social evaluation organisation"), "用人單位": N_("Employer"), "院校": N_("College")}
+
+
+def org_kind_label(kind: str | None) -> str:
+    return _(ORG_KINDS[kind]) if kind in ORG_KINDS else (kind or "")
 
 
 def _safe(conn, fn, *args):
@@ -28,7 +36,7 @@ def _safe(conn, fn, *args):
             return fn(conn, *args)
     except psycopg.Error as err:
         log.warning("evidence not available: %s", err)
-        return {"error": "證據暫不可用 Evidence not available: " + type(err).__name__}
+        return {"error": _("Evidence not available: %(error)s") % {"error": type(err).__name__}}
 
 
 def for_alert(conn, alert: dict) -> list[dict]:
@@ -102,7 +110,7 @@ def session_block(conn, session_id: str, trainee_id: str | None, highlight_atten
            left join raw_training.occupations o on o.occupation_code = c.occupation_code
            where s.session_id = %s""", (session_id,)).fetchone()
     if s is None:
-        return {"kind": "missing", "title": f"課節 Session {session_id}", "notice": "原始數據中找不到該課節 Session not in the raw data."}
+        return {"kind": "missing", "title": _("Session %(id)s") % {"id": session_id}, "notice": _("Not in the raw data.")}
     starts, ends = s["starts_at"], s["ends_at"]
     cameras = [r["camera_id"] for r in conn.execute(
         "select camera_id from raw_training.cameras where site_id = %s order by camera_id", (s["site_id"],))]
@@ -149,37 +157,43 @@ def session_block(conn, session_id: str, trainee_id: str | None, highlight_atten
         if highlight_attendance is not None and a["attendance_id"] == highlight_attendance:
             highlight = a["captured_at"]
     uncovered = sum(1 for m in minutes if not m["covered"])
-    max_hc = max([0, *(c for _, c in headcounts)])
+    max_hc = max([0, *(c for _t, c in headcounts)])
     chart = charts.session_timeline(f"session-chart-{session_id}", starts, ends, minutes, cameras, cam_up,
                                     headcounts, list(first_in.values()), checked_in, highlight)
+    level = _("level %(n)s")
     facts = [
-        ("課節 Session", f"{session_id} · {s['status']} · {s['delivery']}"),
-        ("時間 Window", f"{starts:%Y-%m-%d %H:%M} – {ends:%Y-%m-%d %H:%M} ({(ends - starts).total_seconds() / 3600:.2f} h)"),
-        ("機構 Institution", f"{s['institution_name'] or '?'} ({s['institution_id'] or '?'})"),
-        ("班級 Class", f"{s['class_id']} · {s['occupation_name'] or s['occupation_code'] or '?'} level {s['skill_level'] or '?'}"),
-        ("場地 Site", f"{s['site_id']} · {s['address'] or 'unknown site 未知場地'} · "
-                      + ("已備案 registered" if s["registered"] else "未備案 NOT registered" if s["registered"] is not None else "?")
-                      + ("" if s["site_institution_id"] in (None, s["institution_id"]) else
-                         f" · belongs to another institution {s['site_institution_id']}")),
-        ("攝像頭 Cameras", ", ".join(cameras) or "none 無"),
-        ("未覆蓋分鐘 Uncovered minutes", f"{uncovered} / {len(minutes)}" + (f" ({uncovered / len(minutes):.0%})" if minutes else "")),
-        ("簽到人數 Checked in (C)", str(checked_in)),
-        ("最大人數 Largest headcount (H)", f"{max_hc}" + (f" = {max_hc / checked_in:.0%} of C" if checked_in else "")),
-        ("人臉事件 Face events in window", str(face_events)),
+        (_("Session"), f"{session_id} · {value_label(s['status'])} · {value_label(s['delivery'])}"),
+        (_("Window"), f"{fmt_datetime(starts)} – {fmt_datetime(ends)} ({(ends - starts).total_seconds() / 3600:.2f} h)"),
+        (_("Institution"), f"{s['institution_name'] or '?'} ({s['institution_id'] or '?'})"),
+        (_("Class"), f"{s['class_id']} · {s['occupation_name'] or s['occupation_code'] or '?'} "
+                     + level % {"n": s["skill_level"] or "?"}),
+        (_("Site"), f"{s['site_id']} · {s['address'] or _('unknown site')} · "
+                    + (_("registered") if s["registered"] else _("NOT registered") if s["registered"] is not None else "?")
+                    + ("" if s["site_institution_id"] in (None, s["institution_id"]) else
+                       " · " + _("belongs to another institution, %(id)s") % {"id": s["site_institution_id"]})),
+        (_("Cameras"), ", ".join(cameras) or _("none")),
+        (_("Uncovered minutes"), f"{uncovered} / {len(minutes)}"
+                                 + (f" ({fmt_percent(uncovered / len(minutes), 0)})" if minutes else "")),
+        (_("Checked in (C)"), str(checked_in)),
+        (_("Largest headcount (H)"), f"{max_hc}" + (" = " + _("%(p)s of C") % {"p": fmt_percent(max_hc / checked_in, 0)}
+                                                    if checked_in else "")),
+        (_("Face events in the window"), str(face_events)),
     ]
-    return {"kind": "session", "title": f"課節 Session {session_id}", "facts": facts, "chart": chart,
+    return {"kind": "session", "title": _("Session %(id)s") % {"id": session_id}, "facts": facts, "chart": chart,
             "attendance": attendance, "session_id": session_id}
 
 
 def attendance_block(conn, attendance_id: str) -> dict:
     if not attendance_id.isdigit():
-        return {"kind": "missing", "title": f"考勤 Attendance {attendance_id}", "notice": "Not a valid attendance id."}
+        return {"kind": "missing", "title": _("Attendance %(id)s") % {"id": attendance_id},
+                "notice": _("Not a valid attendance id.")}
     row = conn.execute("select session_id from raw_training.attendance where attendance_id = %s",
                        (int(attendance_id),)).fetchone()
     if row is None:
-        return {"kind": "missing", "title": f"考勤 Attendance {attendance_id}", "notice": "原始數據中找不到 Not in the raw data."}
+        return {"kind": "missing", "title": _("Attendance %(id)s") % {"id": attendance_id},
+                "notice": _("Not in the raw data.")}
     block = session_block(conn, row["session_id"], None, int(attendance_id))
-    block["title"] = f"考勤記錄 Attendance {attendance_id} · " + block["title"]
+    block["title"] = _("Attendance %(id)s") % {"id": attendance_id} + " · " + block["title"]
     return block
 
 
@@ -201,7 +215,7 @@ def claim_block(conn, claim_id: str) -> dict:
            left join raw_assessment.certificates ce on ce.certificate_no = cl.certificate_no
            where cl.claim_id = %s""", (claim_id,)).fetchone()
     if c is None:
-        return {"kind": "missing", "title": f"補貼申領 Claim {claim_id}", "notice": "原始數據中找不到 Not in the raw data."}
+        return {"kind": "missing", "title": _("Claim %(id)s") % {"id": claim_id}, "notice": _("Not in the raw data.")}
     sessions = conn.execute(
         """select session_id, starts_at, ends_at from raw_training.sessions
            where class_id = %s and status = 'held' order by starts_at, session_id""", (c["class_id"],)).fetchall()
@@ -236,21 +250,24 @@ def claim_block(conn, claim_id: str) -> dict:
            left join raw_training.classes k on k.class_id = en.class_id
            where t.person_key = %s order by cl.claimed_at, cl.claim_id limit 50""",
         (c["person_key"],)).fetchall() if c["person_key"] else []
-    cert = ("未知證書 unknown / missing" if c["cert_found"] is None else
-            f"{c['cert_found']} · {c['cert_occupation']} level {c['cert_level']} · issued {c['cert_issued_on']}"
-            + (" · 持證人不同 another person" if c["cert_person_key"] != c["person_key"] else " · same person 同一人"))
+    level = _("level %(n)s")
+    cert = (_("unknown or missing") if c["cert_found"] is None else
+            f"{c['cert_found']} · {c['cert_occupation']} " + level % {"n": c["cert_level"]} + " · "
+            + _("issued %(date)s") % {"date": fmt_date(c["cert_issued_on"])}
+            + (" · " + _("another person") if c["cert_person_key"] != c["person_key"] else " · " + _("same person")))
     facts = [
-        ("申領 Claim", f"{claim_id} · {c['status']} · ¥{c['amount_cny']} · {c['claimed_at']:%Y-%m-%d %H:%M}"),
-        ("學員 Trainee", f"{c['trainee_id']} · {c['id_masked'] or '?'}"),
-        ("機構 Institution", f"{c['institution_name'] or '?'} ({c['institution_id'] or '?'})"),
-        ("班級 Class", f"{c['class_id']} · {c['occupation_code']} level {c['skill_level']} · "
-                       f"{c['start_date']} – {c['end_date']}"),
-        ("計劃學時 Planned hours", f"{planned:g} h (80% = {0.8 * planned:g} h)"),
-        ("出勤學時 Attended hours", f"{attended:.2f} h in {len(rows)} held sessions"
-                                    + (f" = {attended / planned:.0%} of planned" if planned else "")),
-        ("證書 Certificate", f"{c['certificate_no'] or '—'}: {cert}"),
+        (_("Claim"), f"{claim_id} · {value_label(c['status'])} · ¥{c['amount_cny']} · {fmt_datetime(c['claimed_at'])}"),
+        (_("Trainee"), f"{c['trainee_id']} · {c['id_masked'] or '?'}"),
+        (_("Institution"), f"{c['institution_name'] or '?'} ({c['institution_id'] or '?'})"),
+        (_("Class"), f"{c['class_id']} · {c['occupation_code']} " + level % {"n": c["skill_level"]} + " · "
+                     f"{fmt_date(c['start_date'])} – {fmt_date(c['end_date'])}"),
+        (_("Planned hours"), f"{planned:g} h (80% = {0.8 * planned:g} h)"),
+        (_("Attended hours"), _("%(h)s h in %(n)s held sessions") % {"h": f"{attended:.2f}", "n": len(rows)}
+                              + (" = " + _("%(p)s of planned") % {"p": fmt_percent(attended / planned, 0)}
+                                 if planned else "")),
+        (_("Certificate"), f"{c['certificate_no'] or '—'}: {cert}"),
     ]
-    return {"kind": "claim", "title": f"補貼申領 Claim {claim_id}", "facts": facts, "chart": chart,
+    return {"kind": "claim", "title": _("Claim %(id)s") % {"id": claim_id}, "facts": facts, "chart": chart,
             "sessions": rows, "claims": others, "claim_id": claim_id}
 
 
@@ -286,7 +303,7 @@ def exam_block(conn, etype: str, parts: list[str]) -> dict:
             exam_id = subject["exam_id"]
             marker = float(subject["theory_score"]) if subject["theory_score"] is not None else None
     if not exam_id:
-        return {"kind": "missing", "title": "考試 Exam", "notice": "找不到相關考試 The exam is not in the raw data."}
+        return {"kind": "missing", "title": _("Exam"), "notice": _("The exam is not in the raw data.")}
     ex = conn.execute(
         """select e.exam_id, e.org_id, e.occupation_code, e.skill_level, e.starts_at, e.ends_at, e.assessor_ids,
                   e.registered, o.name as org_name, o.kind as org_kind, oc.name as occupation_name
@@ -295,7 +312,7 @@ def exam_block(conn, etype: str, parts: list[str]) -> dict:
            left join raw_training.occupations oc on oc.occupation_code = e.occupation_code
            where e.exam_id = %s""", (exam_id,)).fetchone()
     if ex is None:
-        return {"kind": "missing", "title": f"考試 Exam {exam_id}", "notice": "原始數據中找不到 Not in the raw data."}
+        return {"kind": "missing", "title": _("Exam %(id)s") % {"id": exam_id}, "notice": _("Not in the raw data.")}
     results = conn.execute(
         """select result_id, id_masked, theory_score, practical_score, passed from raw_assessment.exam_results
            where exam_id = %s order by result_id limit 5000""", (exam_id,)).fetchall()
@@ -319,24 +336,30 @@ def exam_block(conn, etype: str, parts: list[str]) -> dict:
     for r in results:
         pairs[(r["theory_score"], r["practical_score"])] = pairs.get((r["theory_score"], r["practical_score"]), 0) + 1
     top_pair = max(pairs.items(), key=lambda kv: kv[1]) if pairs else None
-    chart_t = charts.score_histogram(f"score-chart-theory-{exam_id}", "理論成績分佈 Theory score distribution",
+    chart_t = charts.score_histogram(f"score-chart-theory-{exam_id}", _("Theory score distribution"),
                                      _bins(th), _bins(bth) if bth else None, len(th), len(bth), marker)
     pmark = float(subject["practical_score"]) if subject and subject["practical_score"] is not None else None
-    chart_p = charts.score_histogram(f"score-chart-practical-{exam_id}", "實操成績分佈 Practical score distribution",
+    chart_p = charts.score_histogram(f"score-chart-practical-{exam_id}", _("Practical score distribution"),
                                      _bins(pr), _bins(bpr) if bpr else None, len(pr), len(bpr), pmark)
     facts = [
-        ("考試 Exam", f"{exam_id} · {ex['occupation_name'] or ex['occupation_code']} level {ex['skill_level']}"),
-        ("評價機構 Evaluation org", f"{ex['org_name'] or '?'} ({ex['org_id']}) · {ex['org_kind'] or ''}"),
-        ("時間 Window", f"{ex['starts_at']:%Y-%m-%d %H:%M} – {ex['ends_at']:%H:%M}" if ex["starts_at"] and ex["ends_at"] else "?"),
-        ("考評員 Assessors", ", ".join(ex["assessor_ids"] or []) or "—"),
-        ("通過率 Pass rate", (f"{p:.1%} of {n}" if p is not None else "—")
-         + (f" vs baseline {b:.1%} of {bn} results (same occupation and level, 365 days before)" if b is not None else " · no baseline 無基準")),
-        ("最常見成績 Most common score pair", f"{top_pair[0][0]} / {top_pair[0][1]}: {top_pair[1]} of {n} ({top_pair[1] / n:.0%})"
+        (_("Exam"), f"{exam_id} · {ex['occupation_name'] or ex['occupation_code']} "
+                    + _("level %(n)s") % {"n": ex["skill_level"]}),
+        (_("Evaluation org"), f"{ex['org_name'] or '?'} ({ex['org_id']}) · {org_kind_label(ex['org_kind'])}"),
+        (_("Window"), f"{fmt_datetime(ex['starts_at'])} – {ex['ends_at']:%H:%M}"
+                      if ex["starts_at"] and ex["ends_at"] else "?"),
+        (_("Assessors"), ", ".join(ex["assessor_ids"] or []) or "—"),
+        (_("Pass rate"), (_("%(p)s of %(n)s") % {"p": fmt_percent(p), "n": n} if p is not None else "—")
+         + (" " + _("against a baseline of %(p)s of %(n)s results (same occupation and level, 365 days before)")
+            % {"p": fmt_percent(b), "n": bn} if b is not None else " · " + _("no baseline"))),
+        (_("Most common score pair"), f"{top_pair[0][0]} / {top_pair[0][1]}: "
+         + _("%(k)s of %(n)s") % {"k": top_pair[1], "n": n} + f" ({fmt_percent(top_pair[1] / n, 0)})"
          if top_pair and n else "—"),
     ]
     if subject:
-        facts.insert(0, ("考生 Candidate", f"{subject['result_id']} · {subject['id_masked']} · theory {subject['theory_score']}"
-                                          f" · practical {subject['practical_score']} · {subject['passed']}"))
+        facts.insert(0, (_("Candidate"), f"{subject['result_id']} · {subject['id_masked']} · "
+                         + _("theory %(t)s · practical %(p)s") % {"t": subject["theory_score"],
+                                                                  "p": subject["practical_score"]}
+                         + f" · {subject['passed']}"))
     overlapping: list[Any] = []
     if etype == "result" and subject:
         overlapping = conn.execute(
@@ -348,7 +371,7 @@ def exam_block(conn, etype: str, parts: list[str]) -> dict:
                where t.person_key = %s and s.status <> 'cancelled' and s.starts_at < %s and %s < s.ends_at
                order by s.starts_at limit 20""",
             (subject["person_key"], ex["ends_at"], ex["starts_at"])).fetchall() if ex["starts_at"] else []
-    return {"kind": "exam", "title": f"考試 Exam {exam_id}", "facts": facts, "chart": chart_t, "chart2": chart_p,
+    return {"kind": "exam", "title": _("Exam %(id)s") % {"id": exam_id}, "facts": facts, "chart": chart_t, "chart2": chart_p,
             "results": results[:300], "results_total": n, "overlapping": overlapping, "exam_id": exam_id,
             "subject_result": result_id}
 
@@ -363,17 +386,19 @@ def class_block(conn, class_id: str) -> dict:
            from raw_training.classes k left join raw_training.institutions i on i.institution_id = k.institution_id
            where k.class_id = %s""", (class_id,)).fetchone()
     if k is None:
-        return {"kind": "missing", "title": f"班級 Class {class_id}", "notice": "原始數據中找不到 Not in the raw data."}
+        return {"kind": "missing", "title": _("Class %(id)s") % {"id": class_id}, "notice": _("Not in the raw data.")}
     scopes = conn.execute(
         """select occupation_code, approved_from, approved_to from raw_training.institution_occupations
            where institution_id = %s and occupation_code = %s order by approved_from""",
         (k["institution_id"], k["occupation_code"])).fetchall()
-    facts = [("班級 Class", f"{class_id} · {k['occupation_code']} level {k['skill_level']} · {k['programme']} · {k['status']}"),
-             ("開班 Start – end", f"{k['start_date']} – {k['end_date']}"),
-             ("機構 Institution", f"{k['name'] or '?'} ({k['institution_id']})"),
-             ("許可期 Licence", f"{k['license_valid_from']} – {k['license_valid_to']}"),
-             ("核准範圍 Approved scope", "; ".join(f"{s['approved_from']} – {s['approved_to']}" for s in scopes) or "none 無")]
-    return {"kind": "facts", "title": f"班級 Class {class_id}", "facts": facts}
+    facts = [(_("Class"), f"{class_id} · {k['occupation_code']} " + _("level %(n)s") % {"n": k["skill_level"]}
+              + f" · {value_label(k['programme'])} · {value_label(k['status'])}"),
+             (_("Start – end"), f"{fmt_date(k['start_date'])} – {fmt_date(k['end_date'])}"),
+             (_("Institution"), f"{k['name'] or '?'} ({k['institution_id']})"),
+             (_("Licence"), f"{fmt_date(k['license_valid_from'])} – {fmt_date(k['license_valid_to'])}"),
+             (_("Approved scope"), "; ".join(f"{fmt_date(s['approved_from'])} – {fmt_date(s['approved_to'])}"
+                                             for s in scopes) or _("none"))]
+    return {"kind": "facts", "title": _("Class %(id)s") % {"id": class_id}, "facts": facts}
 
 
 def person_block(conn, etype: str, key: str) -> dict:
@@ -386,18 +411,21 @@ def person_block(conn, etype: str, key: str) -> dict:
                left join raw_training.trainees t on t.trainee_id = en.trainee_id
                where en.enrollment_id = %s""", (key,)).fetchone()
         if e is None:
-            return {"kind": "missing", "title": f"報名 Enrollment {key}", "notice": "原始數據中找不到 Not in the raw data."}
-        facts = [("報名 Enrollment", f"{key} · class {e['class_id']} · {e['status']}"),
-                 ("學員 Trainee", f"{e['trainee_id']} · {e['id_masked']}"),
-                 ("開班時年齡 Age at class start", f"{e['age']} (class starts {e['start_date']})")]
-        return {"kind": "facts", "title": f"報名 Enrollment {key}", "facts": facts}
+            return {"kind": "missing", "title": _("Enrollment %(id)s") % {"id": key}, "notice": _("Not in the raw data.")}
+        facts = [(_("Enrollment"), f"{key} · " + _("class %(id)s") % {"id": e["class_id"]}
+                  + f" · {value_label(e['status'])}"),
+                 (_("Trainee"), f"{e['trainee_id']} · {e['id_masked']}"),
+                 (_("Age at class start"), f"{e['age']} (" + _("the class starts %(date)s") % {
+                     "date": fmt_date(e["start_date"])} + ")")]
+        return {"kind": "facts", "title": _("Enrollment %(id)s") % {"id": key}, "facts": facts}
     t = conn.execute(
         """select trainee_id, id_masked, id_format_ok, id_birth_date, id_check_ok from raw_training.trainees
            where trainee_id = %s""", (key,)).fetchone()
     if t is None:
-        return {"kind": "missing", "title": f"學員 Trainee {key}", "notice": "原始數據中找不到 Not in the raw data."}
-    facts = [("學員 Trainee", f"{key} · {t['id_masked']}"),
-             ("格式 Format (17 digits + check)", "ok" if t["id_format_ok"] else "錯誤 wrong"),
-             ("出生日期 Birth date in number", str(t["id_birth_date"] or "不是有效日期 not a real date")),
-             ("校驗碼 Check character", "ok" if t["id_check_ok"] else "錯誤 wrong")]
-    return {"kind": "facts", "title": f"學員 Trainee {key}", "facts": facts}
+        return {"kind": "missing", "title": _("Trainee %(id)s") % {"id": key}, "notice": _("Not in the raw data.")}
+    facts = [(_("Trainee"), f"{key} · {t['id_masked']}"),
+             (_("Format (17 digits and a check character)"), _("correct") if t["id_format_ok"] else _("wrong")),
+             (_("Birth date in the number"), fmt_date(t["id_birth_date"]) if t["id_birth_date"]
+              else _("not a real date")),
+             (_("Check character"), _("correct") if t["id_check_ok"] else _("wrong"))]
+    return {"kind": "facts", "title": _("Trainee %(id)s") % {"id": key}, "facts": facts}

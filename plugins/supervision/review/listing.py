@@ -15,20 +15,21 @@ from datetime import date, datetime
 from typing import Any
 
 from supervision.review import catalogue as cat
+from supervision.review.i18n import N_
 
 PAGE_SIZES = (25, 50, 100, 200)
 EXACT_COUNT_CAP = 2_000   # exact counts up to here; beyond, the planner's estimate (shown as ≈)
 
-# --- sort whitelist: key -> (label, [(sql expression, python type)]); alert_id ends every sort ----
+# --- sort whitelist: key -> (label, a message id; [(sql expression, python type)]); alert_id ends every sort
 SEV_RANK = "(case a.severity when 'high' then 3 when 'medium' then 2 else 1 end)"
 SORTS: dict[str, tuple[str, list[tuple[str, type]]]] = {
-    "occurred": ("發生日期 Occurred", [("a.occurred_on", date)]),
-    "first_detected": ("首次發現 First detected", [("a.first_detected_at", datetime)]),
-    "last_detected": ("最近發現 Last detected", [("a.last_detected_at", datetime)]),
-    "severity": ("嚴重程度 Severity", [(SEV_RANK, int), ("a.occurred_on", date)]),
-    "rule": ("規則 Rule", [("a.rule_code", str), ("a.occurred_on", date)]),
-    "district": ("區 District", [("a.district_code", str), ("a.occurred_on", date)]),
-    "status": ("狀態 Status", [("a.status", str), ("a.occurred_on", date)]),
+    "occurred": (N_("Occurred"), [("a.occurred_on", date)]),
+    "first_detected": (N_("First detected"), [("a.first_detected_at", datetime)]),
+    "last_detected": (N_("Last detected"), [("a.last_detected_at", datetime)]),
+    "severity": (N_("Severity"), [(SEV_RANK, int), ("a.occurred_on", date)]),
+    "rule": (N_("Rule"), [("a.rule_code", str), ("a.occurred_on", date)]),
+    "district": (N_("District"), [("a.district_code", str), ("a.occurred_on", date)]),
+    "status": (N_("Status"), [("a.status", str), ("a.occurred_on", date)]),
 }
 
 EXPORT_COLUMNS = ["alert_id", "rule_code", "severity", "entity_type", "entity_key", "district_code",

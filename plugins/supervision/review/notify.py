@@ -10,8 +10,9 @@ Airflow notifier (``airflow.sdk.BaseNotifier``), configured from the environment
 | SUPERVISION_DISTRICT_EMAILS | JSON ``{"310101": "a@b", ..., "310000": "city@b"}`` |
 | SUPERVISION_REVIEW_BASE_URL | optional link prefix for the alert pages, e.g. http://127.0.0.1:8000 |
 
-Alerts already sent are remembered in ``review.notifications``, so a retried task never sends twice.
-Airflow is imported only by the notifier class, so the rest works without it.
+The e-mails are in Simplified Chinese (subject, text, rule and district names, dates), the language
+of the district bureaux. Alerts already sent are remembered in ``review.notifications``, so a retried
+task never sends twice. Airflow is imported only by the notifier class, so the rest works without it.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from supervision.review.catalogue import ALL_DISTRICTS, RULES
+from supervision.review import i18n
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +37,25 @@ def _new_high_alerts(conn, since: datetime) -> list[tuple]:
            order by a.district_code, a.rule_code, a.occurred_on, a.alert_id""", (since,)).fetchall()
 
 
+MAIL_LANGUAGE = "zh-Hans"
+
+
+def _subject(district: str, n: int) -> str:
+    return f"[培训监管] {i18n.district_name(district)} {n} 条新高风险告警"
+
+
 def _body(district: str, alerts: list[tuple], base_url: str | None) -> str:
-    lines = [f"{ALL_DISTRICTS.get(district, district)} ({district}): {len(alerts)} 條新的高風險告警 "
-             f"new high-severity alert(s).", ""]
+    lines = [f"{i18n.district_name(district)}（{district}）：{len(alerts)} 条新的高风险告警。", ""]
     for alert_id, _, rule, key, occurred, evidence, _ in alerts:
-        name = RULES.get(rule, ("", "", rule, rule))
-        line = f"- [{rule}] {name[2]} / {name[3]} · {key} · {occurred}"
+        line = f"- [{rule}] {i18n.rule_name(rule)} · {key} · {i18n.fmt_date(occurred)}"
         if evidence:
             line += " · " + ", ".join(f"{k}={v}" for k, v in list(evidence.items())[:4])
         if base_url:
             line += f"\n  {base_url.rstrip('/')}/alerts/{alert_id}"
         lines.append(line)
-    lines += ["", "請登錄覆核系統處理 Please review them in the supervision review application."]
+    lines += ["", "请登录培训监管告警复核系统处理。"]
     return "\n".join(lines)
+
 
 
 def notify_new_high_alerts(warehouse_url: str | None, since: datetime, smtp_host: str, smtp_port: int,
@@ -57,9 +64,19 @@ def notify_new_high_alerts(warehouse_url: str | None, since: datetime, smtp_host
     after ``since`` (and not sent before). Returns the number of e-mails sent. Districts without
     an address are skipped (logged); the city's address (``310000``) gets the city's own alerts."""
     from supervision.review.schema import install
-    from supervision.warehouse import connect
 
     install(warehouse_url)
+    token = i18n.activate(MAIL_LANGUAGE)
+    try:
+        return _send(warehouse_url, since, smtp_host, smtp_port, addresses, sender, base_url)
+    finally:
+        i18n.deactivate(token)
+
+
+def _send(warehouse_url: str | None, since: datetime, smtp_host: str, smtp_port: int, addresses: dict[str, str],
+          sender: str, base_url: str | None) -> int:
+    from supervision.warehouse import connect
+
     sent = 0
     with connect(warehouse_url) as conn:
         rows = _new_high_alerts(conn, since)
@@ -79,8 +96,7 @@ def notify_new_high_alerts(warehouse_url: str | None, since: datetime, smtp_host
                 msg["To"] = to
                 msg["Date"] = formatdate(localtime=True)
                 msg["Message-ID"] = make_msgid(domain="supervision.local")
-                msg["Subject"] = (f"[培訓監管] {ALL_DISTRICTS.get(district, district)} "
-                                  f"{len(alerts)} 條新高風險告警 new high-severity alerts")
+                msg["Subject"] = _subject(district, len(alerts))
                 msg.set_content(_body(district, alerts, base_url))
                 smtp.send_message(msg)
                 with conn.transaction():

@@ -10,18 +10,23 @@ import psycopg
 from supervision.config import CITY_CODE, DISTRICTS
 from supervision.review import catalogue as cat
 from supervision.review import charts
+from supervision.review.i18n import N_, district_label, fmt_number, gettext, severity_label
 
 log = logging.getLogger(__name__)
 
-METRICS = {   # metric_code: (中文, English), MARTS.md order
-    "subsidised_training": ("補貼性職業技能培訓", "Subsidised training (person-times)"),
-    "new_skill_training": ("新職業新技能培訓", "New-skill training"),
-    "life_service_training": ("生活服務業培訓", "Life-service training"),
-    "apprenticeship_training": ("新型學徒制培訓", "Apprenticeship training (persons)"),
-    "high_skill_certificates": ("高級工及以上證書", "High-skill certificates (level 1–3)"),
-    "new_employer_evaluation_orgs": ("新增用人單位評價機構", "New employer evaluation orgs"),
-    "new_college_evaluation_orgs": ("新增院校評價機構", "New college evaluation orgs"),
+METRICS = {   # metric_code: label (a message id), MARTS.md order
+    "subsidised_training": N_("Subsidised vocational skills training (person-times)"),
+    "new_skill_training": N_("New-occupation, new-skill training"),
+    "life_service_training": N_("Life-service training"),
+    "apprenticeship_training": N_("New-style apprenticeship training (persons)"),
+    "high_skill_certificates": N_("Certificates of senior worker and above (levels 1–3)"),
+    "new_employer_evaluation_orgs": N_("New employer evaluation organisations"),
+    "new_college_evaluation_orgs": N_("New college evaluation organisations"),
 }
+
+
+def metric_label(code: str) -> str:
+    return gettext(METRICS[code]) if code in METRICS else code
 
 
 def build_overview(pool, user, district: str | None, rule: str | None) -> dict:
@@ -72,11 +77,11 @@ def build_overview(pool, user, district: str | None, rule: str | None) -> dict:
             for r in rows:
                 if r["wk"] in idx:
                     series[r["severity"]][idx[r["wk"]]] = r["n"]
-            title = "每週活躍告警 Active alerts per week" + (f" · {cat.district_label(district)}" if district else "") + (
+            title = gettext("Active alerts per week") + (f" · {district_label(district)}" if district else "") + (
                 f" · {rule}" if rule else "")
             out["weekly_chart"] = charts.line_chart(
                 "weekly-chart", title, [f"{w:%m-%d}" for w in weeks],
-                [(f"sev-{s}", f"{cat.SEVERITIES[s][0]} {cat.SEVERITIES[s][1]}", series[s]) for s in cat.SEVERITIES])
+                [(f"sev-{s}", severity_label(s), series[s]) for s in cat.SEVERITIES])
         out["targets"] = _targets(conn)
     return out
 
@@ -86,18 +91,18 @@ def _targets(conn) -> dict:
         with conn.transaction():
             if conn.execute("select to_regclass('marts.district_target_progress') is not null as ok"
                             ).fetchone()["ok"] is False:
-                return {"notice": "目標進度數據尚未生成 marts.district_target_progress does not exist yet "
-                                  "(built by the marts pipeline)."}
+                return {"notice": gettext("The target progress (marts.district_target_progress) does not exist "
+                                          "yet: the marts pipeline builds it.")}
             rows = conn.execute(
                 "select district_code, month, metric_code, month_value, ytd_value, annual_target, ytd_pct_of_target "
                 "from marts.district_target_progress where month >= date '2024-01-01' and month < date '2025-01-01' "
                 "order by month").fetchall()
     except psycopg.Error as err:
         log.warning("targets not readable: %s", err)
-        return {"notice": "目標進度暫不可讀 Target progress is not readable yet ("
-                          + type(err).__name__ + "): run `supervision roles` after the marts are built."}
+        return {"notice": gettext("The target progress is not readable yet (%(error)s): run `supervision roles` "
+                                  "after the marts are built.") % {"error": type(err).__name__}}
     if not rows:
-        return {"notice": "2024年尚無數據 No 2024 rows in marts.district_target_progress yet."}
+        return {"notice": gettext("marts.district_target_progress holds no 2024 rows yet.")}
     latest = max(r["month"] for r in rows)
     pace = latest.month / 12
     city_target = {r["metric_code"]: float(r["annual_target"]) for r in rows
@@ -112,12 +117,14 @@ def _targets(conn) -> dict:
         ytd = float(cur["ytd_value"]) if cur else 0.0
         target = city_target.get(m)
         chart = charts.line_chart(
-            f"target-chart-{m}", f"{METRICS.get(m, (m, m))[0]} 累計 YTD", [f"{mo:%m}" for mo in months],
-            [("ytd", "全市累計 city YTD", [float(city[mo]["ytd_value"]) if mo in city else 0.0 for mo in months]),
-             ("pace", "按月進度 pro-rata target", [target * mo.month / 12 if target else 0.0 for mo in months])],
-            target=target, height=220, fmt=lambda v: f"{v:,.0f}", width=520)
-        bar = charts.progress_bar(f"progress-{m}", METRICS.get(m, (m, m))[0], ytd, target, pace) if target else None
-        cards.append({"metric": m, "label": METRICS.get(m, (m, m)), "ytd": ytd, "target": target,
+            f"target-chart-{m}", gettext("%(metric)s, year to date") % {"metric": metric_label(m)},
+            [f"{mo:%m}" for mo in months],
+            [("ytd", gettext("City, year to date"), [float(city[mo]["ytd_value"]) if mo in city else 0.0
+                                                     for mo in months]),
+             ("pace", gettext("Target pro rata"), [target * mo.month / 12 if target else 0.0 for mo in months])],
+            target=target, height=220, fmt=fmt_number, width=520)
+        bar = charts.progress_bar(f"progress-{m}", metric_label(m), ytd, target, pace) if target else None
+        cards.append({"metric": m, "label": metric_label(m), "ytd": ytd, "target": target,
                       "pct": ytd / target if target else None, "pace": pace, "chart": chart, "bar": bar})
     table = []
     for d in DISTRICTS:
@@ -129,4 +136,5 @@ def _targets(conn) -> dict:
             t = city_target.get(m)
             cells[m] = {"ytd": v, "share": v / t if t else None}
         table.append({"district": d, "cells": cells})
-    return {"latest": latest, "pace": pace, "cards": cards, "metrics": metrics, "table": table}
+    return {"latest": latest, "pace": pace, "cards": cards, "metrics": metrics, "table": table,
+            "metric_labels": {m: metric_label(m) for m in metrics}}

@@ -1,7 +1,7 @@
 -- The review application's own schema: users, assignments, the append-only audit trail of every
 -- review decision, login throttling, notification bookkeeping, and the alert -> subject links the
 -- list filters and "related alerts" use. Idempotent: applied by supervision.review.db.install().
--- Row-level security, roles and grants are in supervision.review.security (install_security).
+-- Row-level security, roles and grants are in supervision.access.rls (install_security).
 
 create schema if not exists review;
 
@@ -13,8 +13,23 @@ create table if not exists review.users (
     display_name text,
     active boolean not null default true,
     created_at timestamptz not null default now(),
-    password_changed_at timestamptz not null default now());   -- sessions issued before are void
+    password_changed_at timestamptz not null default now());
+alter table review.users add column if not exists session_epoch bigint not null default 0;
 comment on table review.users is 'Review application users: city staff (district_code null) or one district bureau''s staff.';
+comment on column review.users.session_epoch is 'Sessions carry the epoch they were issued in; raising it ends every session of the user (logout, password change, disabling, moving district).';
+
+-- A new password (password_changed_at; a rehash on login keeps it), disabling, or another district
+-- ends the user's sessions, whoever makes the change.
+create or replace function review.end_sessions_on_change() returns trigger language plpgsql as $$
+begin
+    if new.password_changed_at is distinct from old.password_changed_at or new.active is distinct from old.active
+       or new.district_code is distinct from old.district_code then
+        new.session_epoch := old.session_epoch + 1;
+    end if;
+    return new;
+end $$;
+create or replace trigger users_end_sessions before update on review.users
+    for each row execute function review.end_sessions_on_change();
 
 -- Who is working on an alert (current state; every change is also an event below).
 create table if not exists review.assignments (
@@ -39,6 +54,8 @@ create table if not exists review.alert_events (
     assignee text,
     comment text,
     check (action <> 'dismiss' or length(btrim(coalesce(comment, ''))) > 0));
+alter table review.alert_events add column if not exists db_role text;
+comment on column review.alert_events.db_role is 'The database role that wrote the event (set by trigger): a review group role, or the owner for maintenance rows.';
 create index if not exists alert_events_alert_idx on review.alert_events (alert_id, at);
 create index if not exists alert_events_at_idx on review.alert_events (at);
 comment on table review.alert_events is 'Append-only audit trail of review decisions (who, when, what, from, to, comment). UPDATE, DELETE and TRUNCATE are refused by trigger.';
@@ -54,6 +71,113 @@ create trigger alert_events_append_only before update or delete on review.alert_
 drop trigger if exists alert_events_no_truncate on review.alert_events;
 create trigger alert_events_no_truncate before truncate on review.alert_events
     for each statement execute function review.forbid_audit_change();
+
+-- Who and when come from the database, not from the row. The application names the reviewer of
+-- its transaction (set_config('review.actor', name, true)) after SET LOCAL ROLE to the reviewer's
+-- group role; an event's user is that reviewer, who must be an active user of that very role (a
+-- district role sees only its own district's users), and its time is the database clock. The
+-- schema owner (maintenance, backfills) is exempt: it owns the table and could drop the trigger.
+create or replace function review.stamp_audit_event() returns trigger language plpgsql
+set search_path = pg_catalog, pg_temp as $$
+declare
+    actor text := nullif(current_setting('review.actor', true), '');
+    actor_district text;
+    actor_role text;
+begin
+    new.db_role := current_user;
+    if pg_has_role(current_user, (select relowner from pg_class where oid = tg_relid), 'usage') then
+        new.at := coalesce(new.at, clock_timestamp());
+        new.username := coalesce(actor, new.username, current_user::text);
+        return new;
+    end if;
+    if actor is null then
+        raise exception 'review.alert_events: no reviewer named for this transaction (review.actor)'
+            using errcode = 'insufficient_privilege';
+    end if;
+    select u.district_code into actor_district from review.users u where u.username = actor and u.active;
+    if not found then
+        raise exception 'review.alert_events: % is not an active user of role %', actor, current_user
+            using errcode = 'insufficient_privilege';
+    end if;
+    -- the role names of supervision.access.names.role_for
+    actor_role := case when actor_district is null then 'supervision_city'
+                       else 'supervision_district_' || actor_district end;
+    if actor_role <> current_user::text then
+        raise exception 'review.alert_events: % acts as %, not as %', actor, actor_role, current_user
+            using errcode = 'insufficient_privilege';
+    end if;
+    new.username := actor;
+    new.at := clock_timestamp();
+    return new;
+end $$;
+create or replace trigger alert_events_stamp before insert on review.alert_events
+    for each row execute function review.stamp_audit_event();
+
+-- An event is what changes an alert: a status event moves the alert's status (from the event's
+-- from_status, which must be the alert's, to its to_status, as review.catalogue.ACTIONS allows),
+-- an assign event sets the assignment. SECURITY DEFINER: the application's roles may not UPDATE
+-- the alert's status nor write assignments themselves, so no change happens without its event.
+-- Row-level security has already checked each event's district_code against the inserting role;
+-- the alert must be of that district. Once per INSERT statement, set-based (a bulk triage of 500
+-- alerts is one statement); one event per alert in a statement.
+create or replace function review.apply_audit_events() returns trigger language plpgsql security definer
+set search_path = pg_catalog, pg_temp as $$
+declare
+    bad record;
+    status_events integer;
+    moved integer;
+begin
+    -- one statement, one inserting role (db_role): the owner's own rows change nothing
+    if pg_has_role((select e.db_role from new_events e limit 1),
+                   (select relowner from pg_class where oid = tg_relid), 'usage') is not false then
+        return null;
+    end if;
+    select e.alert_id, e.action, e.from_status, e.to_status into bad from new_events e
+     where case when e.action in ('assign', 'comment') then e.to_status is distinct from e.from_status
+                else (e.action, e.from_status, e.to_status) not in (
+                    ('confirm', 'open', 'confirmed'),
+                    ('dismiss', 'open', 'dismissed'), ('dismiss', 'confirmed', 'dismissed'),
+                    ('resolve', 'open', 'resolved'), ('resolve', 'confirmed', 'resolved'),
+                    ('reopen', 'confirmed', 'open'), ('reopen', 'dismissed', 'open'),
+                    ('reopen', 'resolved', 'open')) is not false end
+     limit 1;
+    if found then
+        raise exception 'review.alert_events: % from % to % is not a triage step (alert %)', bad.action,
+            bad.from_status, bad.to_status, bad.alert_id using errcode = 'check_violation';
+    end if;
+    select e.alert_id into bad from new_events e group by e.alert_id having count(*) > 1 limit 1;
+    if found then
+        raise exception 'review.alert_events: one event per alert in a statement (alert %)', bad.alert_id
+            using errcode = 'check_violation';
+    end if;
+    -- every event's alert, of its district, in its from_status
+    select e.alert_id, e.district_code, e.from_status, a.status into bad from new_events e
+      left join marts.supervision_alerts a on a.alert_id = e.alert_id and a.district_code = e.district_code
+     where a.status is distinct from e.from_status
+     limit 1;
+    if found then
+        raise exception 'review.alert_events: alert % of district % is %, not %', bad.alert_id, bad.district_code,
+            coalesce(bad.status, 'missing'), bad.from_status using errcode = 'check_violation';
+    end if;
+    select count(*) into status_events from new_events e where e.to_status is distinct from e.from_status;
+    if status_events > 0 then
+        update marts.supervision_alerts a set status = e.to_status from new_events e
+         where a.alert_id = e.alert_id and a.district_code = e.district_code and a.status = e.from_status
+           and e.to_status is distinct from e.from_status;
+        get diagnostics moved = row_count;
+        if moved <> status_events then   -- changed between the check and the update
+            raise exception 'review.alert_events: % of % alerts changed meanwhile', status_events - moved,
+                status_events using errcode = 'check_violation';
+        end if;
+    end if;
+    insert into review.assignments as s (alert_id, district_code, assignee, assigned_by, assigned_at)
+    select e.alert_id, e.district_code, e.assignee, e.username, e.at from new_events e where e.action = 'assign'
+    on conflict (alert_id) do update set assignee = excluded.assignee, assigned_by = excluded.assigned_by,
+        assigned_at = excluded.assigned_at, district_code = excluded.district_code;
+    return null;
+end $$;
+create or replace trigger alert_events_apply after insert on review.alert_events
+    referencing new table as new_events for each statement execute function review.apply_audit_events();
 
 -- Login attempts, for throttling (kept 30 days).
 create table if not exists review.login_attempts (
@@ -104,6 +228,21 @@ create index if not exists review_alerts_severity_idx on marts.supervision_alert
 create index if not exists review_alerts_entity_idx on marts.supervision_alerts (entity_key);
 create index if not exists review_alerts_entity_parts_idx on marts.supervision_alerts
     using gin (string_to_array(entity_key, '|'));
+
+-- An alert's status changes only through its audit event (review.apply_audit_event runs as the
+-- owner): any other role is refused, should it ever be granted UPDATE.
+create or replace function review.guard_alert_status() returns trigger language plpgsql
+set search_path = pg_catalog, pg_temp as $$
+begin
+    if new.status is distinct from old.status
+       and not pg_has_role(current_user, (select relowner from pg_class where oid = tg_relid), 'usage') then
+        raise exception 'marts.supervision_alerts: a status changes only through its event in review.alert_events'
+            using errcode = 'insufficient_privilege';
+    end if;
+    return new;
+end $$;
+create or replace trigger review_status_through_events before update of status on marts.supervision_alerts
+    for each row execute function review.guard_alert_status();
 
 -- Evidence look-ups on the raw layer the loaders' DDL does not index (additive, review_ prefix).
 create index if not exists review_sessions_class_idx on raw_training.sessions (class_id);
@@ -207,17 +346,35 @@ begin
 end $$;
 comment on function review.refresh_alert_links(text) is 'Resolve new alerts (or the one given) to institution, evaluation org, person and exam (review.alert_links). Incremental on first_detected_at: an alert''s subjects are fixed by its (rule_code, entity_key).';
 
--- Who may log in: read by the login page before any district is known. SECURITY DEFINER so the
--- application's login role needs no access to review.users itself.
+-- Who may log in, and the session epoch a request's cookie must carry: read before any district is
+-- known. SECURITY DEFINER so the application's login role needs no access to review.users itself.
+do $$ begin
+    if exists (select from pg_proc where oid = to_regprocedure('review.login_user(text)')
+               and not 'session_epoch' = any(proargnames)) then
+        drop function review.login_user(text);
+    end if;
+end $$;
 create or replace function review.login_user(p_username text)
-returns table (username text, password_hash text, district_code text, active boolean, password_changed_at timestamptz)
+returns table (username text, password_hash text, district_code text, active boolean, password_changed_at timestamptz,
+               session_epoch bigint)
 language sql stable security definer set search_path = pg_catalog, pg_temp as $$
-    select u.username, u.password_hash, u.district_code, u.active, u.password_changed_at
+    select u.username, u.password_hash, u.district_code, u.active, u.password_changed_at, u.session_epoch
     from review.users u where u.username = p_username
 $$;
 
--- Rehash on login (argon2 parameters raised): the only write to review.users the app makes.
+-- Logout: every session of the user ends (those issued in the epoch the cookie carries).
+create or replace function review.end_sessions(p_username text, p_epoch bigint) returns void
+language sql security definer set search_path = pg_catalog, pg_temp as $$
+    update review.users set session_epoch = session_epoch + 1 where username = p_username and session_epoch = p_epoch
+$$;
+
+-- Rehash on login (argon2 parameters raised); keeps the sessions (password_changed_at unchanged).
 create or replace function review.rehash_password(p_username text, p_old text, p_new text) returns void
 language sql security definer set search_path = pg_catalog, pg_temp as $$
     update review.users set password_hash = p_new where username = p_username and password_hash = p_old
 $$;
+
+-- A new function is executable by PUBLIC: these are not, until supervision.access.rls grants them
+-- (in the same transaction as their creation, so no other role ever holds them in between).
+revoke all on function review.login_user(text), review.end_sessions(text, bigint),
+    review.rehash_password(text, text, text), review.refresh_alert_links(text) from public;

@@ -16,14 +16,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from supervision.config import DISTRICTS
 from supervision.review import catalogue as cat
+from supervision.review import i18n
 from supervision.review.listing import PAGE_SIZES, SORTS, fmt_evidence
 from supervision.review.state import Review
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
 TEMPLATES.env.globals.update(cat=cat, DISTRICTS=DISTRICTS, SORTS=SORTS, PAGE_SIZES=PAGE_SIZES,
-                             district_label=cat.district_label, rule_label=cat.rule_label,
-                             fmt_evidence=fmt_evidence)
+                             fmt_evidence=fmt_evidence, switch_url=i18n.switch_url, LANGUAGES=i18n.LANGUAGES,
+                             **i18n.jinja_globals())
 
 
 @dataclass
@@ -38,7 +39,7 @@ class User:
 
     @property
     def label(self) -> str:
-        return cat.district_label(self.district_code)
+        return i18n.district_label(self.district_code)
 
 
 class LoginRequired(Exception):
@@ -54,15 +55,15 @@ ReviewState = Annotated[Review, Depends(review_state)]
 
 
 def current_user(request: Request) -> User:
-    """The logged-in user, re-checked against review.users on every request (disabled users and
-    changed passwords end sessions at once)."""
+    """The logged-in user, re-checked against review.users on every request: the cookie's session
+    epoch must be the user's (logout, a new password, disabling raise it: every session ends)."""
     sess = request.session
     name = sess.get("u")
     if not name:
         raise LoginRequired()
     with review_state(request).pool.as_app() as conn:
         row = conn.execute("select * from review.login_user(%s)", (name,)).fetchone()
-    if (row is None or not row["active"] or sess.get("pc") != row["password_changed_at"].timestamp()
+    if (row is None or not row["active"] or sess.get("se") != row["session_epoch"]
             or sess.get("d") != row["district_code"]):
         sess.clear()
         raise LoginRequired()
@@ -103,7 +104,7 @@ async def csrf_protect(request: Request) -> None:
     if origin and origin != "null":
         host = request.headers.get("host", "")
         if urlsplit(origin).netloc != host:
-            raise HTTPException(403, "cross-origin request refused")
+            raise HTTPException(403, i18n.gettext("Cross-origin request refused."))
     sent = request.headers.get("x-csrf-token")
     if not sent:
         form = await request.form()
@@ -111,7 +112,7 @@ async def csrf_protect(request: Request) -> None:
         sent = field if isinstance(field, str) else None
     expected = request.session.get("csrf")
     if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
-        raise HTTPException(403, "CSRF token missing or wrong — reload the page and try again")
+        raise HTTPException(403, i18n.gettext("The form has expired or was not sent by this site: reload the page and try again."))
 
 
 def flash(request: Request, kind: str, text: str) -> None:
@@ -171,5 +172,7 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
     if request.url.path.endswith((".csv", "/healthz")) or "text/html" not in request.headers.get("accept", "text/html"):
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
     user = getattr(request.state, "user", None)
+    # Starlette's own details ("Not Found", "Method Not Allowed") are message ids too
+    detail = i18n.gettext(exc.detail) if isinstance(exc.detail, str) else exc.detail
     return render(request, "error.html", user, status_code=exc.status_code, status=exc.status_code,
-                  detail=exc.detail)
+                  detail=detail)

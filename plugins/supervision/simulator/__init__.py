@@ -21,7 +21,12 @@ across calls (one line per key, sorted):
   Faults: video ``truncated_gzip, not_json, missing_field, unknown_type, unknown_camera,
   ts_without_offset``; assessment ``encoding_gb18030, utf8_bom, columns_reordered, blank_lines,
   too_few_columns, too_many_columns, number_spaces, fullwidth_digits, bad_date_format``; training
-  ``out_of_enum, dangling_fk, invalid_id_number``.
+  ``out_of_enum, dangling_fk, invalid_id_number``. Not a fault but listed there too: assessment
+  ``traditional_script``, a file whose headers and enumerations are in Traditional characters (an
+  office on the platform's older version, SOURCES.md "Script"); the others are in Simplified.
+
+Everything the simulated systems write in Chinese is in Simplified characters (names, addresses,
+occupations), as Shanghai's systems write it, but for those Traditional assessment files.
 """
 from supervision.simulator.core import generate
 from supervision.simulator.scenarios import RULES

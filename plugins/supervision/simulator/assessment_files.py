@@ -7,8 +7,12 @@ from collections import Counter, defaultdict
 import numpy as np
 
 from supervision.simulator.delivery import Delivery
-from supervision.simulator.formats import CSV_COLUMNS, CSV_KINDS, csv_line, write_atomic
+from supervision.simulator.formats import CSV_COLUMNS, CSV_KINDS, csv_line, in_script, write_atomic
 from supervision.simulator.util import DAY, HMS, day_rng, dstr, hu, person_id, person_name
+
+# Share of the files an office still on the platform's older version exports, in Traditional
+# characters (SOURCES.md, "Script"); the others are in Simplified, as the current version writes.
+TRADITIONAL_SHARE = 0.25
 
 
 class AssessmentFiles(Delivery):
@@ -86,6 +90,8 @@ class AssessmentFiles(Delivery):
         rel = f"assessment/date={dstr(d)}/{kind}.csv"
         rng = day_rng(self.seed, d, "csv-" + kind)
         cols = CSV_COLUMNS[kind]
+        # a hash of its own, so that the script leaves every other random choice of the file unchanged
+        script = "traditional" if hu(self.seed, "csv-script/" + kind, d) < TRADITIONAL_SHARE else "simplified"
         q = min(1 / 3, 10 * self.fault_rate)
         u = rng.random()
         encoding = "gb18030" if u < q else ("utf-8-sig" if u < 2 * q else "utf-8")
@@ -93,14 +99,14 @@ class AssessmentFiles(Delivery):
         if rng.random() < min(0.5, 10 * self.fault_rate):
             order = [int(x) for x in rng.permutation(len(cols))]
             self.fault(d, "assessment", rel, "columns_reordered", 1)
-        lines = [csv_line([cols[i][0] for i in order])]
+        lines = [csv_line([in_script(cols[i][0], script) for i in order])]
         faults: Counter = Counter()
         body: list[str] = []
         for j, row in enumerate(bgrows + srows):
-            cells = [row[cols[i][1]] for i in order]
+            cells = [_cell(row, cols[i][1], script) for i in order]
             body.append(csv_line(cells))
             if j < len(bgrows):
-                body.extend(self._faulty_copies(d, kind, row, order, rng, faults))
+                body.extend(self._faulty_copies(d, kind, row, order, rng, faults, script))
         for _ in range(int(rng.integers(1, 4)) if rng.random() < self.p("blank") else 0):
             body.insert(int(rng.integers(0, len(body) + 1)), "")
             faults["blank_lines"] += 1
@@ -110,6 +116,8 @@ class AssessmentFiles(Delivery):
             self.fault(d, "assessment", rel, "encoding_gb18030", 1)
         elif encoding == "utf-8-sig":
             self.fault(d, "assessment", rel, "utf8_bom", 1)
+        if script == "traditional":
+            self.fault(d, "assessment", rel, "traditional_script", 1)
         for f, n in sorted(faults.items()):
             self.fault(d, "assessment", rel, f, n)
         if write_atomic(self.landing / rel, text.encode(encoding)):
@@ -117,7 +125,7 @@ class AssessmentFiles(Delivery):
         self.n_csv_files += 1
 
     def _faulty_copies(self, d: int, kind: str, row: dict, order: list[int], rng: np.random.Generator,
-                       faults: Counter) -> list[str]:
+                       faults: Counter, script: str) -> list[str]:
         """Malformed repeats of a background row (same key, same content), placed right after it:
         whether a loader repairs or quarantines them, the data it keeps is the same. A repaired
         number must still be a number: such results are labelled SCORE_FLAG_MISMATCH negatives."""
@@ -131,12 +139,12 @@ class AssessmentFiles(Delivery):
                 continue
             if fault in ("number_spaces", "fullwidth_digits") and kind == "evaluation_orgs":
                 continue
-            cells = [row[cols[i][1]] for i in order]
+            cells = [_cell(row, cols[i][1], script) for i in order]
             names = [cols[i][1] for i in order]
             if fault == "too_few_columns":
                 cells = cells[: len(cells) - int(rng.integers(1, 3))]
             elif fault == "too_many_columns":
-                cells = [*cells, "備註"]
+                cells = [*cells, in_script("備註", script)]
             elif fault in ("number_spaces", "fullwidth_digits"):
                 field = {"exam_sessions": "registered", "exam_results": "theory_score", "certificates": "skill_level"}[kind]
                 i = names.index(field)
@@ -155,6 +163,12 @@ class AssessmentFiles(Delivery):
 
 
 _FULLWIDTH = str.maketrans("0123456789.", "０１２３４５６７８９．")
+
+
+def _cell(row: dict, field: str, script: str) -> str:
+    """A row's value for the file: enumerations (機構類型, 是否合格) in the file's script, data as it is."""
+    v = row[field]
+    return in_script(v, script) if field in ("kind", "passed") else v
 
 
 def _lt(ls: int, seconds: bool) -> str:

@@ -24,6 +24,26 @@ CSV_COLUMNS: dict[str, list[tuple[str, str]]] = {
                      ("職業編碼", "occupation_code"), ("等級", "skill_level"), ("發證日期", "issued_on"),
                      ("機構編號", "org_id")],
 }
+# The same headers and 機構類型 values as the platform's current version writes them (SOURCES.md,
+# "Script"): Simplified, as Shanghai's systems do; offices on the older version write the forms above.
+SIMPLIFIED: dict[str, str] = {
+    "機構編號": "机构编号", "機構名稱": "机构名称", "機構類型": "机构类型", "所在區": "所在区",
+    "備案職業": "备案职业", "備案日期": "备案日期", "有效期至": "有效期至",
+    "考試批次號": "考试批次号", "職業編碼": "职业编码", "等級": "等级", "開始時間": "开始时间", "結束時間": "结束时间",
+    "考評員": "考评员", "報名人數": "报名人数",
+    "成績編號": "成绩编号", "身份證號": "身份证号", "姓名": "姓名", "理論成績": "理论成绩", "實操成績": "实操成绩",
+    "是否合格": "是否合格", "錄入時間": "录入时间", "證書編號": "证书编号", "發證日期": "发证日期",
+    "社會評價組織": "社会评价组织", "用人單位": "用人单位", "院校": "院校", "合格": "合格", "不合格": "不合格",
+    "備註": "备注",
+}
+SCRIPTS = ("simplified", "traditional")
+
+
+def in_script(text: str, script: str) -> str:
+    """A header, an enumeration value or the stray 備註 cell in ``script``."""
+    return SIMPLIFIED.get(text, text) if script == "simplified" else text
+
+
 CSV_KEYS = {"evaluation_orgs": "org_id", "exam_sessions": "exam_id", "exam_results": "result_id",
             "certificates": "certificate_no"}
 CSV_KINDS = tuple(CSV_COLUMNS)

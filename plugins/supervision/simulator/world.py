@@ -171,9 +171,9 @@ class World:
     def address(self, key: int, district: str) -> str:
         h = int(hi(self.seed, "addr", 0, 1 << 40, key))
         road = cat.ROADS[h % len(cat.ROADS)]
-        from supervision.config import DISTRICTS
+        from supervision.districts import districts
 
-        return f"上海市{DISTRICTS[district]}{'區' if not DISTRICTS[district].endswith('區') else ''}{road}{(h >> 8) % 2000 + 1}號"
+        return f"上海市{districts()[district].name_zh}{road}{(h >> 8) % 2000 + 1}号"
 
     # --- sites and cameras ---------------------------------------------------------------------
     def _build_sites(self) -> None:

@@ -369,6 +369,30 @@ create table if not exists ops.gx_validation_results (
     data_docs_path text,
     validated_at timestamptz not null default now());
 
+-- Every dbt node's result of every marts build (supervision.dbt_daily): the per-model status.
+create table if not exists ops.dbt_node_results (
+    run_id text not null,
+    business_day date,
+    part text not null,                -- 'models' | 'alert_marts'
+    unique_id text not null,
+    resource_type text not null,
+    status text not null,
+    seconds numeric not null,
+    rows_affected bigint,
+    message text,
+    recorded_at timestamptz not null default now(),
+    primary key (run_id, part, unique_id));
+create index if not exists dbt_node_results_day_idx on ops.dbt_node_results (business_day);
+
+-- The code each dbt part was last fully built with (supervision.dbt_daily): a daily build skips
+-- views, seeds and unit tests while the fingerprint holds and the views it made exist.
+create table if not exists ops.dbt_deployment (
+    part text primary key,
+    fingerprint text not null,
+    views text[] not null default '{}',
+    run_id text,
+    built_at timestamptz not null default now());
+
 -- ===================================================================================
 -- marts.supervision_alerts: the contract's alert table. Written by alert upkeep
 -- (supervision.alerts.upkeep) only; `status` is written by the review application only.

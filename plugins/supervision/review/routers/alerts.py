@@ -8,16 +8,17 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
 from supervision.review import listing
+from supervision.review.i18n import N_, gettext
 from supervision.review.listing import Filters
 from supervision.review.web import CurrentUser, ReviewState, path, render
 
 router = APIRouter()
 
-# Related alerts on the detail page: (key, label, review.alert_links column, list filter parameter).
-RELATED = (("institution", "同一培訓機構 Same institution", "institution_id", "org"),
-           ("org", "同一評價機構 Same evaluation org", "org_id", "org"),
-           ("person", "同一人 Same person", "person_key", "person"),
-           ("exam", "同一場考試 Same exam", "exam_id", "exam"))
+# Related alerts on the detail page: (key, label (a message id), review.alert_links column, list filter parameter).
+RELATED = (("institution", N_("Same training institution"), "institution_id", "org"),
+           ("org", N_("Same evaluation organisation"), "org_id", "org"),
+           ("person", N_("Same person"), "person_key", "person"),
+           ("exam", N_("Same exam"), "exam_id", "exam"))
 
 
 @router.get("/alerts", name="alert_list")
@@ -66,7 +67,7 @@ def alert_detail(request: Request, alert_id: str, user: CurrentUser, state: Revi
     with state.pool.as_user(user.district_code) as conn:
         a = conn.execute("select * from marts.supervision_alerts where alert_id = %s", (alert_id[:64],)).fetchone()
         if a is None:
-            raise HTTPException(404, "告警不存在或無權查看 No such alert (or not in your district)")
+            raise HTTPException(404, gettext("No such alert (or not in your district)."))
         events = conn.execute("select * from review.alert_events where alert_id = %s order by at desc, event_id desc",
                               (alert_id,)).fetchall()
         asg = conn.execute("select * from review.assignments where alert_id = %s", (alert_id,)).fetchone()

@@ -1,4 +1,9 @@
-"""Health, login (argon2id, throttled per user name and address), logout, and the home redirect."""
+"""Health, login (argon2id, throttled per user name and address), logout, and the home redirect.
+
+A session is the signed cookie of the user's name, district and session epoch (``review.users``):
+every request checks the epoch (``web.current_user``), and logout raises it in the database, so a
+copy of the cookie taken before logout is worth nothing after it, on any device. The client's
+address is the connection's, or the one a trusted proxy forwarded (``transport``)."""
 from __future__ import annotations
 
 import secrets
@@ -7,6 +12,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from supervision.review.i18n import gettext
 from supervision.review.web import ReviewState, client_ip, csrf_protect, path, render, safe_next
 from supervision.warehouse import one_row
 
@@ -58,7 +64,7 @@ def login(request: Request, state: ReviewState, username: str = Form(""), passwo
             conn.execute("insert into review.login_attempts (username, client_ip, ok) values (%s, %s, false)",
                          (username, ip))
             return render(request, "login.html", None, status_code=429, next=safe_next(request, next),
-                          error="嘗試次數過多，請15分鐘後再試 Too many failed attempts: try again in 15 minutes.",
+                          error=gettext("Too many failed attempts: try again in 15 minutes."),
                           username=username)
         row = conn.execute("select * from review.login_user(%s)", (username,)).fetchone()
     ph = PasswordHasher()
@@ -78,16 +84,20 @@ def login(request: Request, state: ReviewState, username: str = Form(""), passwo
                          (username, row["password_hash"], ph.hash(password)))
     if not ok:
         return render(request, "login.html", None, status_code=401, next=safe_next(request, next),
-                      error="用戶名或密碼錯誤 Wrong user name or password.", username=username)
+                      error=gettext("Wrong user name or password."), username=username)
     assert row is not None  # ok: the user exists
     request.session.clear()   # a new session (and CSRF token) at every login
-    request.session.update({"u": row["username"], "d": row["district_code"],
-                            "pc": row["password_changed_at"].timestamp(), "csrf": secrets.token_urlsafe(32)})
+    request.session.update({"u": row["username"], "d": row["district_code"], "se": row["session_epoch"],
+                            "csrf": secrets.token_urlsafe(32)})
     return RedirectResponse(safe_next(request, next) or path(request, "alert_list"), status_code=303)
 
 
 @router.post("/logout", name="logout", dependencies=[Depends(csrf_protect)])
-def logout(request: Request):
+def logout(request: Request, state: ReviewState):
+    name, epoch = request.session.get("u"), request.session.get("se")
+    if isinstance(name, str) and isinstance(epoch, int):
+        with state.pool.as_app() as conn:   # every session of the user ends, not only this cookie
+            conn.execute("select review.end_sessions(%s, %s)", (name, epoch))
     request.session.clear()
     return RedirectResponse(path(request, "login_page"), status_code=303)
 

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request
 
 from supervision.config import DISTRICTS
 from supervision.review import catalogue as cat
+from supervision.review import i18n
 from supervision.review.web import CurrentUser, ReviewState, path, render
 
 router = APIRouter()
@@ -19,7 +20,8 @@ def overview(request: Request, user: CurrentUser, state: ReviewState):
     q = request.query_params
     district = q.get("district") if q.get("district") in DISTRICTS else None
     rule = q.get("rule") if q.get("rule") in cat.RULES else None
-    data = state.cached(("overview", user.district_code, district, rule), CACHE_SECONDS,
+    # the figures come with their labels and charts, in the request's language
+    data = state.cached(("overview", user.district_code, district, rule, i18n.current()), CACHE_SECONDS,
                         lambda: build_overview(state.pool, user, district, rule))
     return render(request, "overview.html", user, d=data, sel_district=district, sel_rule=rule,
                   list_url=path(request, "alert_list"))

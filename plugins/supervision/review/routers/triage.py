@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
+from supervision.review.i18n import gettext
 from supervision.review.triage import BULK_MAX, apply_action
 from supervision.review.web import CurrentUser, ReviewState, csrf_protect, flash, path
 
@@ -20,14 +21,14 @@ async def alert_bulk(request: Request, user: CurrentUser, state: ReviewState):
     assignee = str(form.get("assignee") or "")
     back = str(form.get("return_qs") or "")
     if not ids:
-        raise HTTPException(400, "no alerts selected 未選擇告警")
+        raise HTTPException(400, gettext("No alerts selected."))
 
     def work():
         with state.pool.as_user(user.district_code) as conn:
             return apply_action(conn, user.username, ids, action, comment, assignee)
     res = await run_in_threadpool(work)
-    flash(request, "ok", f"{res['done']} 條已更新 updated; {res['skipped']} 條狀態不允許 not allowed from their status;"
-                         f" {res['missing']} 條未找到 not found")
+    flash(request, "ok", gettext("%(done)s updated; %(skipped)s not allowed from their status; %(missing)s not found")
+          % {"done": res["done"], "skipped": res["skipped"], "missing": res["missing"]})
     back_qs = "&".join(p for p in back.split("&") if p and "\n" not in p and "\r" not in p)
     return RedirectResponse(path(request, "alert_list") + ("?" + back_qs if back_qs else ""), status_code=303)
 
@@ -38,8 +39,8 @@ def alert_triage(request: Request, alert_id: str, user: CurrentUser, state: Revi
     with state.pool.as_user(user.district_code) as conn:
         res = apply_action(conn, user.username, [alert_id[:64]], action, comment, assignee)
     if res["missing"]:
-        raise HTTPException(404, "告警不存在或無權查看 No such alert (or not in your district)")
+        raise HTTPException(404, gettext("No such alert (or not in your district)."))
     if res["skipped"]:
-        raise HTTPException(409, "此狀態不允許該操作 That action is not allowed from the alert's current status")
-    flash(request, "ok", "已記錄 Saved")
+        raise HTTPException(409, gettext("That action is not allowed from the alert's current status."))
+    flash(request, "ok", gettext("Saved."))
     return RedirectResponse(path(request, "alert_detail", alert_id=alert_id), status_code=303)

@@ -1,4 +1,5 @@
-// Small progressive enhancements; every page works without JavaScript.
+// Small progressive enhancements; every page works without JavaScript. Messages come from the page
+// (data-msg-* attributes), in the page's language.
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
@@ -14,9 +15,9 @@
         var n = bulk.querySelectorAll('input[name="ids"]:checked').length;
         var action = document.getElementById("bulk-action").value;
         var comment = document.getElementById("bulk-comment").value.trim();
-        if (!n) { ev.preventDefault(); alert("請先選擇告警 Select at least one alert."); return; }
+        if (!n) { ev.preventDefault(); alert(bulk.dataset.msgNone); return; }
         if ((action === "dismiss" || action === "reopen") && !comment) {
-          ev.preventDefault(); alert("請填寫原因 A reason is required."); return;
+          ev.preventDefault(); alert(bulk.dataset.msgReason); return;
         }
       });
     }

@@ -349,7 +349,7 @@ class Ctx:
         n = self._next("inst")
         iid = f"INS{50000 + (self.d - WS) * 10 + n:05d}"
         district = list(cat.DISTRICT_WEIGHTS)[(self.d + n) % 16]
-        self.add("institutions", (iid, f"上海市新啟{(self.d - WS) * 10 + n}號職業技能培訓學校",
+        self.add("institutions", (iid, f"上海市新启{(self.d - WS) * 10 + n}号职业技能培训学校",
                                   credit_code(self.seed, 10**6 + self.d * 10 + n, "52", district), "private", district,
                                   dstr(lic_from), dstr(lic_to), ts_db(at(self.d, 6, 2))))
         for occ, a, b in scopes:
