@@ -192,7 +192,7 @@ def test_precision_mart_and_page_equal_the_scripted_session(reviewed):
         decided = n["confirmed_alerts"] + n["dismissed_alerts"]
         assert got["precision"] == (f"{100 * n['confirmed_alerts'] / decided:.1f}%" if decided else "—")
     timed = [hours[k] for k in ("S1", "S2", "S3", "S4", "S5")]
-    assert city_page["CAMERA_DOWN"]["median_hours"] == f"{statistics.median(timed):.1f}"
+    assert city_page["CAMERA_DOWN"]["median_hours"].replace(",", "") == f"{statistics.median(timed):.1f}"
 
     # --- a district user: its own district only; a month filter -----------------------------------
     xh = _page_rows(reviewed["clients"]["xh_reviewer"].get(f"/precision?district={PUDONG}").text)
@@ -203,7 +203,12 @@ def test_precision_mart_and_page_equal_the_scripted_session(reviewed):
     assert (xh_march["CAMERA_DOWN"]["confirmed"], xh_march["CAMERA_DOWN"]["dismissed"]) == (2, 1)
     city_queue = _page_rows(reviewed["clients"]["city_chief"].get(f"/precision?district={CITY}").text)
     assert set(city_queue) == {"INVALID_ID_NUMBER"} and city_queue["INVALID_ID_NUMBER"]["open"] == 1
-    assert "camera under maintenance, notified in advance（2）" in reviewed["clients"]["xh_reviewer"].get(
+    zh = reviewed["clients"]["city_chief"].get("/precision").text
+    assert "规则准确率" in zh and "摄像头未覆盖" in zh   # Simplified by default, rules by their names
+    en = reviewed["clients"]["city_chief"].get("/precision?lang=en").text
+    assert "Rule precision" in en and "Cameras down during session" in en and "规则准确率" not in en
+    assert _page_rows(en) == city_page
+    assert "camera under maintenance, notified in advance (2)" in reviewed["clients"]["xh_reviewer"].get(
         "/precision").text
 
 
@@ -212,7 +217,7 @@ def _page_rows(html: str) -> dict[str, dict]:
     out = {}
     for rule, body in re.findall(r'<tr id="rule-[A-Z_]+" data-rule="([A-Z_]+)">(.*?)</tr>', html, re.S):
         cells = dict(re.findall(r'data-k="([a-z_]+)">([^<]*)</td>', body))
-        out[rule] = {k: int(v) if v.isdigit() else v for k, v in cells.items()}
+        out[rule] = {k: int(v.replace(",", "")) if v.replace(",", "").isdigit() else v for k, v in cells.items()}
     return out
 
 

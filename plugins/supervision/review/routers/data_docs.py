@@ -20,8 +20,8 @@ def dbt_docs(request: Request, user: CurrentUser):
     page = dbt_docs_dir() / STATIC_PAGE
     if not page.is_file():
         return render(request, "error.html", user, status_code=404, status=404,
-                      detail="尚未生成 dbt 文档：运行 supervision dbt docs generate --static --target-path "
-                             "$SUPERVISION_VAR_DIR/dbt_docs（或等下一次数据集市构建）。 No dbt docs yet.")
+                      detail=gettext("No dbt docs yet: run supervision dbt docs generate --static --target-path "
+                                     "$SUPERVISION_VAR_DIR/dbt_docs (or wait for the next marts build)."))
     return FileResponse(page, media_type="text/html; charset=utf-8")
 
 
