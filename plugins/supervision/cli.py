@@ -119,7 +119,32 @@ def cmd_roles(args) -> int:
     from supervision.access import sync_roles
 
     sync_roles()
-    print("roles in step")
+    if args.superset_bundle:
+        from pathlib import Path
+
+        from supervision.bi_dashboards import dashboards_bundle
+        from supervision.config import settings
+
+        out = dashboards_bundle(settings().warehouse_url(), Path(args.superset_bundle), host=args.host, port=args.port)
+        print(f"Superset bundle (marts datasets with descriptions, dashboards): {out} "
+              f"(import: Dashboards -> Import, with the password of supervision_bi)")
+    if not args.print_connection:
+        print("roles in step")
+        return 0
+    from supervision.access.logins import connection_settings
+
+    try:
+        conn = connection_settings(args.print_connection, host=args.host, port=args.port)
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(conn, ensure_ascii=False, indent=2))
+    else:
+        width = max(len(k) for k in conn)
+        for key, value in conn.items():
+            print(f"{key:<{width}}  {value}")
+    print("(this holds a password: hand it over the way you hand over any password)", file=sys.stderr)
     return 0
 
 
@@ -188,6 +213,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_users)
 
     p = sub.add_parser("roles", help="create or update the database roles (BI, reviewers, loader, app)")
+    p.add_argument("--print-connection", metavar="ROLE", default=None,
+                   help="then print that login's connection for an analyst (supervision_bi, reviewer_city, "
+                        "reviewer_<district>): host, port, database, user, password, schema, sslmode, URIs")
+    p.add_argument("--host", default=None, help="with --print-connection / --superset-bundle: the host BI tools "
+                                                "reach the warehouse by (default: the warehouse URL's)")
+    p.add_argument("--port", type=int, default=None, help="with --print-connection / --superset-bundle: the port "
+                                                          "BI tools reach it on")
+    p.add_argument("--json", action="store_true", help="with --print-connection: as JSON")
+    p.add_argument("--superset-bundle", metavar="ZIP", default=None,
+                   help="also write a Superset import bundle: the marts as datasets (table and column descriptions "
+                        "from the warehouse's comments, connected as supervision_bi, password left out) and the "
+                        "supervision dashboards")
     p.set_defaults(func=cmd_roles)
     return ap
 

@@ -11,14 +11,15 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-# Stand-ins for two dbt marts (MARTS.md), made only where the dbt models are not built: enough for
-# the index and comment checks. Everything else iterates over whatever schema marts holds.
+# Stand-ins for dbt marts (MARTS.md and the BI additions), made only where the dbt models are not
+# built: enough for the index and comment checks and the examples of docs/BI.md. Everything else iterates over whatever schema marts holds.
 STANDIN_MARTS = {
     "district_target_progress": """
         create table if not exists marts.district_target_progress (
             district_code text not null, month date not null, metric_code text not null,
             month_value numeric not null, ytd_value numeric not null, annual_target numeric,
-            ytd_pct_of_target numeric);
+            ytd_pct_of_target numeric, has_data boolean not null default true,
+            is_city_total boolean generated always as (district_code = '310000') stored);
         comment on table marts.district_target_progress is 'Stand-in: progress against the 2024 targets by district, month and metric.';
         comment on column marts.district_target_progress.district_code is 'District code, or 310000 for the city.';
         comment on column marts.district_target_progress.month is 'First day of the local month.';
@@ -27,6 +28,8 @@ STANDIN_MARTS = {
         comment on column marts.district_target_progress.ytd_value is 'The metric from 1 January to the end of the month.';
         comment on column marts.district_target_progress.annual_target is 'The city target of the year (city rows of 2024).';
         comment on column marts.district_target_progress.ytd_pct_of_target is 'ytd_value / annual_target x 100.';
+        comment on column marts.district_target_progress.has_data is 'The month lies in the months the sources hold data for.';
+        comment on column marts.district_target_progress.is_city_total is 'The city row (sum of the districts).';
     """,
     "institution_scorecard": """
         create table if not exists marts.institution_scorecard (
@@ -50,7 +53,9 @@ STANDIN_MARTS = {
             org_id text not null, district_code text not null, kind_code text, month date not null,
             exams integer not null, candidates integer not null, passes integer not null, pass_rate numeric,
             baseline_pass_rate numeric, abnormal_pass_rate_alerts integer not null, alerts_high integer not null,
-            alerts_medium integer not null, alerts_low integer not null);
+            alerts_medium integer not null, alerts_low integer not null,
+            abnormal_exam_candidates integer not null default 0, abnormal_exam_pass_rate numeric,
+            abnormal_exam_baseline_pass_rate numeric);
         comment on table marts.evaluation_org_quality is 'Stand-in: one row per evaluation org and month.';
         comment on column marts.evaluation_org_quality.org_id is 'Evaluation org.';
         comment on column marts.evaluation_org_quality.district_code is 'District of the org.';
@@ -65,6 +70,41 @@ STANDIN_MARTS = {
         comment on column marts.evaluation_org_quality.alerts_high is 'Active high alerts.';
         comment on column marts.evaluation_org_quality.alerts_medium is 'Active medium alerts.';
         comment on column marts.evaluation_org_quality.alerts_low is 'Active low alerts.';
+        comment on column marts.evaluation_org_quality.abnormal_exam_candidates is 'Results of the flagged exams.';
+        comment on column marts.evaluation_org_quality.abnormal_exam_pass_rate is 'Pass rate of the flagged exams.';
+        comment on column marts.evaluation_org_quality.abnormal_exam_baseline_pass_rate is 'Their baseline.';
+    """,
+    "dim_districts": """
+        create table if not exists marts.dim_districts (
+            district_code text not null, district_name text not null, district_name_en text not null,
+            is_city boolean not null);
+        insert into marts.dim_districts values ('310000', '上海市', 'Shanghai (city)', true),
+            ('310101', '黄浦区', 'Huangpu', false), ('310104', '徐汇区', 'Xuhui', false),
+            ('310115', '浦东新区', 'Pudong New Area', false);
+        comment on table marts.dim_districts is 'Stand-in: the districts and the city with their names.';
+        comment on column marts.dim_districts.district_code is 'District code, or 310000 for the city.';
+        comment on column marts.dim_districts.district_name is 'Chinese name.';
+        comment on column marts.dim_districts.district_name_en is 'English name.';
+        comment on column marts.dim_districts.is_city is 'The city row.';
+    """,
+    "rule_precision": """
+        create table if not exists marts.rule_precision (
+            rule_code text not null, rule_label_zh text, district_code text not null, month date not null,
+            alerts bigint not null, open_alerts bigint not null, confirmed_alerts bigint not null,
+            dismissed_alerts bigint not null, decided_alerts bigint not null, timed_decisions bigint not null,
+            mean_hours_to_decision numeric);
+        comment on table marts.rule_precision is 'Stand-in: verdicts per rule, district and month.';
+        comment on column marts.rule_precision.rule_code is 'Rule.';
+        comment on column marts.rule_precision.rule_label_zh is 'Rule label.';
+        comment on column marts.rule_precision.district_code is 'District.';
+        comment on column marts.rule_precision.month is 'Month of occurred_on.';
+        comment on column marts.rule_precision.alerts is 'Alerts.';
+        comment on column marts.rule_precision.open_alerts is 'Open.';
+        comment on column marts.rule_precision.confirmed_alerts is 'Confirmed.';
+        comment on column marts.rule_precision.dismissed_alerts is 'Dismissed.';
+        comment on column marts.rule_precision.decided_alerts is 'Decided.';
+        comment on column marts.rule_precision.timed_decisions is 'Decisions with an audit event.';
+        comment on column marts.rule_precision.mean_hours_to_decision is 'Mean hours to decision.';
     """,
 }
 

@@ -1,9 +1,12 @@
--- Progress against the 2024 work plan (滬就辦〔2024〕1號) by district and month, MARTS.md.
+-- Progress against the 2024 work plan (沪就办〔2024〕1号) by district and month, MARTS.md.
 -- Every district x month x metric of the years that hold data has a row (zero included); the
 -- city row 310000 is the sum of the district rows, except apprenticeship_training, which is the
 -- distinct count of persons over the whole city. Only city rows of 2024 carry annual_target.
 -- Figures whose district is unknown (institution / org unknown or outside the 16 districts) are
 -- left out, of the city row too, so that the city row stays the sum of its districts.
+-- has_data: the month lies in the months the sources hold data for (int_months_holding_data),
+-- so that "the latest month" is max(month) where has_data, not December of the year.
+-- is_city_total marks the city rows, so that a sum over district rows does not count twice.
 with
 
 districts as (
@@ -21,6 +24,12 @@ targets as (
 metrics as (
 
     select distinct metric_code from targets
+
+),
+
+months_holding_data as (
+
+    select * from {{ ref('int_months_holding_data') }}
 
 ),
 
@@ -194,11 +203,15 @@ with_ytd as (
 )
 
 select
-    district_code,
-    month,
-    metric_code,
-    month_value,
-    ytd_value,
-    annual_target,
-    round(ytd_value * 100.0 / nullif(annual_target, 0), 6) as ytd_pct_of_target
+    with_ytd.district_code,
+    with_ytd.month,
+    with_ytd.metric_code,
+    with_ytd.month_value,
+    with_ytd.ytd_value,
+    with_ytd.annual_target,
+    round(with_ytd.ytd_value * 100.0 / nullif(with_ytd.annual_target, 0), 6) as ytd_pct_of_target,
+    months_holding_data.month is not null as has_data,
+    coalesce(months_holding_data.is_latest, false) as is_latest_month,
+    with_ytd.district_code = '310000' as is_city_total
 from with_ytd
+left join months_holding_data on months_holding_data.month = with_ytd.month

@@ -1,7 +1,10 @@
 -- One row per evaluation org and month of exam start (MARTS.md): exams, candidates, pass rate,
 -- the ABNORMAL_PASS_RATE baseline where defined (pooled over the month's exams that have one),
 -- and the org's active alerts by month of occurred_on. Built after the alert upkeep.
--- The month axis runs from the first to the last month holding an exam or an org alert.
+-- The org's pass rate pools all its exams of the month; abnormal_exam_* pool only the exams with an
+-- active ABNORMAL_PASS_RATE alert (the figures the rule compared), which the org-wide rate dilutes.
+-- The month axis is int_months_holding_data: the months the sources hold data for. Exams scheduled
+-- later, and alerts dated on them, are counted once the data reaches their month.
 {{ config(tags=['after_alerts']) }}
 
 with
@@ -55,18 +58,26 @@ alerts_per_month as (
 
 ),
 
-month_range as (
+abnormal_exams_per_month as (
 
-    select min(month) as first_month, max(month) as last_month
-    from (select month from exams_per_month union all select month from alerts_per_month) as m
+    select
+        exams.org_id,
+        {{ local_month('exams.starts_on') }} as month,
+        sum(exams.results) as candidates,
+        sum(exams.passes) as passes,
+        sum(exams.baseline_passes) as baseline_passes,
+        sum(exams.baseline_results) as baseline_results
+    from exams
+    where exams.exam_id in (
+        select entity_key from alerts where rule_code = 'ABNORMAL_PASS_RATE' and entity_type = 'exam'
+    )
+    group by 1, 2
 
 ),
 
 months as (
 
-    select month_start::date as month
-    from month_range
-    cross join generate_series(first_month, last_month, interval '1 month') as month_start
+    select month from {{ ref('int_months_holding_data') }}
 
 )
 
@@ -82,6 +93,11 @@ select
     round(exams_per_month.baseline_passes::numeric / nullif(exams_per_month.baseline_results, 0), 4)
         as baseline_pass_rate,
     coalesce(alerts_per_month.abnormal_pass_rate_alerts, 0) as abnormal_pass_rate_alerts,
+    coalesce(abnormal_exams_per_month.candidates, 0) as abnormal_exam_candidates,
+    round(abnormal_exams_per_month.passes::numeric / nullif(abnormal_exams_per_month.candidates, 0), 4)
+        as abnormal_exam_pass_rate,
+    round(abnormal_exams_per_month.baseline_passes::numeric / nullif(abnormal_exams_per_month.baseline_results, 0), 4)
+        as abnormal_exam_baseline_pass_rate,
     coalesce(alerts_per_month.alerts_high, 0) as alerts_high,
     coalesce(alerts_per_month.alerts_medium, 0) as alerts_medium,
     coalesce(alerts_per_month.alerts_low, 0) as alerts_low
@@ -93,3 +109,6 @@ left join exams_per_month
 left join alerts_per_month
     on alerts_per_month.org_id = orgs.org_id
     and alerts_per_month.month = months.month
+left join abnormal_exams_per_month
+    on abnormal_exams_per_month.org_id = orgs.org_id
+    and abnormal_exams_per_month.month = months.month

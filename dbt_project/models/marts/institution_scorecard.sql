@@ -6,7 +6,8 @@
 --     risk_score   = alert_points x 10 / max(sessions_held, 10)      -- alert points per 10 sessions
 --                  + (100 - camera_coverage_pct) / 10                  -- 1 point per 10% uncovered (0 if no onsite minutes)
 -- grade: A risk_score < 2, B < 5, C < 10, D >= 10.
--- The month axis runs from the first to the last month holding a held session or an alert.
+-- The month axis is int_months_holding_data: the months the sources hold data for. Alerts dated
+-- later (on a class that has not started yet) are counted once the data reaches their month.
 {{ config(tags=['after_alerts']) }}
 
 with
@@ -66,18 +67,9 @@ alerts_per_month as (
 
 ),
 
-month_range as (
-
-    select min(month) as first_month, max(month) as last_month
-    from (select month from sessions_per_month union all select month from alerts_per_month) as m
-
-),
-
 months as (
 
-    select month_start::date as month
-    from month_range
-    cross join generate_series(first_month, last_month, interval '1 month') as month_start
+    select month, is_latest from {{ ref('int_months_holding_data') }}
 
 ),
 
@@ -87,6 +79,7 @@ scorecard as (
         institutions.institution_id,
         institutions.district_code,
         months.month,
+        months.is_latest as is_latest_month,
         coalesce(sessions_per_month.sessions_held, 0) as sessions_held,
         coalesce(sessions_per_month.onsite_sessions_held, 0) as onsite_sessions_held,
         coalesce(sessions_per_month.onsite_minutes, 0) as onsite_minutes,
@@ -135,5 +128,6 @@ select
         when risk_score < 5 then 'B'
         when risk_score < 10 then 'C'
         else 'D'
-    end as grade
+    end as grade,
+    is_latest_month
 from scored

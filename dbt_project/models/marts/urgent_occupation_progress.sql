@@ -1,7 +1,7 @@
 -- One row per occupation and month of the years that hold data (MARTS.md): whether it is on the
--- urgent-shortage catalogue (急需緊缺職業(工種)目錄), completed enrollments (month of completed_on)
--- and certificates issued (month of issued_on) by level band: levels 4-5 (中級工, 初級工) and
--- levels 1-3 (高級工 and above).
+-- urgent-shortage catalogue (急需紧缺职业(工种)目录), completed enrollments (month of completed_on)
+-- and certificates issued (month of issued_on) by level band: levels 4-5 (中级工, 初级工) and
+-- levels 1-3 (高级工 and above).
 with
 
 occupations as (

@@ -35,3 +35,37 @@ def app_url(warehouse_url: str | None = None) -> str:
     from supervision.config import libpq_url
 
     return libpq_url(role_url(APP_ROLE, warehouse_url))
+
+
+def connection_settings(role: str, warehouse_url: str | None = None, host: str | None = None,
+                        port: int | None = None) -> dict[str, str]:
+    """What an administrator hands an analyst for ``role`` (a BI or reviewer login): host, port,
+    database, user, password, schema and sslmode as the warehouse URL has them (``host``/``port``
+    override the address, e.g. the name BI tools reach a compose deployment by), and the URIs
+    libpq and SQLAlchemy (Superset) take. Only logins meant for people's tools are printable."""
+    from supervision.access.names import BI_ROLE, reviewer_roles
+
+    if role != BI_ROLE and role not in reviewer_roles():
+        raise ValueError(f"{role!r} is not a BI or reviewer login: one of {BI_ROLE}, reviewer_city, "
+                         f"reviewer_<district code>")
+    if warehouse_url is None:
+        from supervision.config import settings
+
+        warehouse_url = settings().warehouse_url()
+    parts = urlsplit(warehouse_url)
+    params = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+    out = {
+        "host": host or parts.hostname or "127.0.0.1",
+        "port": str(port or parts.port or 5432),
+        "database": parts.path.lstrip("/") or "warehouse",
+        "user": role,
+        "password": role_password(role),
+        "schema": "marts" if role == BI_ROLE else "marts (table supervision_alerts)",
+        "sslmode": params.get("sslmode", "prefer"),
+    }
+    hostport = f"{out['host']}:{out['port']}" if ":" not in out["host"] else f"[{out['host']}]:{out['port']}"
+    auth = f"{quote(role, safe='')}:{quote(out['password'], safe='')}"
+    query = f"?sslmode={out['sslmode']}" if out["sslmode"] not in ("prefer", "") else ""
+    out["libpq_uri"] = f"postgresql://{auth}@{hostport}/{out['database']}{query}"
+    out["sqlalchemy_uri"] = f"postgresql+psycopg2://{auth}@{hostport}/{out['database']}{query}"
+    return out
