@@ -42,6 +42,15 @@ def _record_callback(project_dir: str, *, part: str, context: Any = None, **_: A
     counts = dbt_daily.record(project_dir, part=part, plan_dict=plan, warehouse_url=warehouse_url(),
                               run_id=str(context["run_id"]), business_day=local_day(context))
     log.info("dbt %s: node results recorded in ops.dbt_node_results: %s", part, counts)
+    if part == "alert_marts" and plan.get("full") and counts.get("recorded") and not (
+            counts.get("error") or counts.get("fail")):
+        # the dbt docs page (models, lineage, catalog) follows the code: made after each full build
+        from supervision.dbt_docs import generate_dbt_docs
+
+        try:
+            log.info("dbt docs written to %s", generate_dbt_docs(warehouse_url()))
+        except Exception:  # noqa: BLE001 - the docs page must not fail the marts
+            log.exception("dbt docs not generated")
 
 
 class DailyDbtBuild(DbtBuildLocalOperator):

@@ -96,6 +96,7 @@ def _targets(conn) -> dict:
             rows = conn.execute(
                 "select district_code, month, metric_code, month_value, ytd_value, annual_target, ytd_pct_of_target "
                 "from marts.district_target_progress where month >= date '2024-01-01' and month < date '2025-01-01' "
+                "and has_data "
                 "order by month").fetchall()
     except psycopg.Error as err:
         log.warning("targets not readable: %s", err)
