@@ -22,7 +22,7 @@ PYTEST_ARGS ?=
 
 export UV_LINK_MODE := copy
 
-.PHONY: help env demo test test-deps bench lint requirements warehouse-start warehouse-stop serve clean
+.PHONY: help env demo test test-fast test-deps superset-env bi bench lint requirements warehouse-start warehouse-stop serve clean
 
 help:
 	@echo "make demo   - set up, start the embedded warehouse, simulate $(DEMO_START)..$(DEMO_END), run every pipeline from $(DEMO_RUN_START), print the summary"
@@ -77,8 +77,24 @@ test-deps:
 	  else echo "missing:$$missing (sudo apt-get install$$missing): those tests will be skipped"; fi; fi
 
 # lint first (ruff, mypy, deptry); the structure checks (import cycles, module sizes) are tests/test_structure.py
-test: lint test-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# the whole suite; the Superset bundle test imports into a real Superset in its own environment
+test: lint test-deps superset-env
+	SUPERVISION_TEST_SUPERSET_PYTHON=$$( [ -x $(SUPERSET)/bin/superset ] && echo $(CURDIR)/$(SUPERSET)/bin/python ) \
+	  $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# the fast part (no end-to-end runs, no scheduler or Celery services, no browser): a developer's loop
+test-fast: env
+	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+
+# Superset's own environment (.superset/, git-ignored; its dependencies are not the platform's)
+SUPERSET := .superset
+superset-env: env
+	@[ -x $(SUPERSET)/bin/superset ] || $(BIN)/python -c "from pathlib import Path; from supervision.bi_local import \
+	  superset_python; superset_python(Path('$(SUPERSET)'), '$(UV)')" || echo "Superset not installed: its bundle test will be skipped"
+
+# a local Superset with the supervision dashboards, connected as supervision_bi, on 127.0.0.1:8088
+bi: env superset-env
+	$(BIN)/python -m supervision.bi_local --uv $(UV)
 
 bench: env
 	$(BIN)/supervision bench
