@@ -2,6 +2,10 @@
 -- the ABNORMAL_PASS_RATE baseline where defined (pooled over the month's exams that have one),
 -- and the org's active alerts by month of occurred_on. Built after the alert upkeep.
 -- The month axis runs from the first to the last month holding an exam or an org alert.
+-- risk_score (docs/RISK.md; higher = worse), as for institutions with exams in place of sessions:
+--     rule_score = (10 x alerts_high + 3 x alerts_medium + alerts_low) x 10 / max(exams, 10)
+--     risk_score = min(rule_score, 10) + evidence_score (core.fct_risk_scores)
+-- grade: A risk_score < 2, B < 5, C < 10, D >= 10.
 {{ config(tags=['after_alerts']) }}
 
 with
@@ -68,6 +72,24 @@ months as (
     from month_range
     cross join generate_series(first_month, last_month, interval '1 month') as month_start
 
+),
+
+risk as (
+
+    select
+        orgs.org_id,
+        months.month,
+        round((10 * coalesce(alerts_per_month.alerts_high, 0) + 3 * coalesce(alerts_per_month.alerts_medium, 0)
+               + coalesce(alerts_per_month.alerts_low, 0)) * 10.0 / greatest(coalesce(exams_per_month.exams, 0), 10), 2)
+            as rule_score,
+        coalesce(evidence.evidence_points, 0) as evidence_score
+    from orgs
+    cross join months
+    left join exams_per_month on exams_per_month.org_id = orgs.org_id and exams_per_month.month = months.month
+    left join alerts_per_month on alerts_per_month.org_id = orgs.org_id and alerts_per_month.month = months.month
+    left join {{ ref('fct_risk_scores') }} as evidence
+        on evidence.entity_type = 'evaluation_org' and evidence.entity_id = orgs.org_id and evidence.month = months.month
+
 )
 
 select
@@ -84,7 +106,16 @@ select
     coalesce(alerts_per_month.abnormal_pass_rate_alerts, 0) as abnormal_pass_rate_alerts,
     coalesce(alerts_per_month.alerts_high, 0) as alerts_high,
     coalesce(alerts_per_month.alerts_medium, 0) as alerts_medium,
-    coalesce(alerts_per_month.alerts_low, 0) as alerts_low
+    coalesce(alerts_per_month.alerts_low, 0) as alerts_low,
+    risk.rule_score,
+    risk.evidence_score,
+    least(risk.rule_score, 10) + risk.evidence_score as risk_score,
+    case
+        when least(risk.rule_score, 10) + risk.evidence_score < 2 then 'A'
+        when least(risk.rule_score, 10) + risk.evidence_score < 5 then 'B'
+        when least(risk.rule_score, 10) + risk.evidence_score < 10 then 'C'
+        else 'D'
+    end as grade
 from orgs
 cross join months
 left join exams_per_month
@@ -93,3 +124,6 @@ left join exams_per_month
 left join alerts_per_month
     on alerts_per_month.org_id = orgs.org_id
     and alerts_per_month.month = months.month
+left join risk
+    on risk.org_id = orgs.org_id
+    and risk.month = months.month
