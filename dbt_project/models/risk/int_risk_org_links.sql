@@ -5,6 +5,7 @@
 -- month or the month before). An org that certifies the trainees of gaming institutions.
 -- Points = min(risk_feature_max_points, 10 x k / n): a share, not a peer z (its peers are the
 -- institutions' scores). Shaped like fct_risk_features; incremental by month like it.
+-- depends_on: {{ ref('dim_exam_sessions') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
