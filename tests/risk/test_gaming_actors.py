@@ -45,7 +45,7 @@ def test_gaming_actors_fire_no_rule(gaming_run):
     db = oracle.read_db(url)
     for n in range(1, 5):
         assert any(r["session_id"][11:15] == f"7{n}00" for r in db["sessions"]), n
-        assert any(r["claim_id"][11:13] == f"7{n}" for r in db["subsidy_claims"]), n
+        assert any(r["claim_id"][11] == "7" and r["claim_id"][-3:] == f"{n}00" for r in db["subsidy_claims"]), n
 
 
 def test_gaming_actors_stay_just_inside(gaming_run):

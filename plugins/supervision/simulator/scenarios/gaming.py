@@ -173,7 +173,10 @@ def person(seed: int, p: int) -> Person:
 
 
 def trainee_id(plan: ClassPlan, j: int) -> str:
-    return f"TRN{ddate(plan.start).strftime('%Y%m%d')}7{plan.actor.n}{j:05d}"
+    # the actor's digit last: enrollment ids (ENR + trainee digits + class suffix) then never
+    # look like a background enrollment of the class (ENR + the class's digits), which the
+    # simulator's fault injection picks by that shape
+    return f"TRN{ddate(plan.start).strftime('%Y%m%d')}7{j:05d}{plan.actor.n}"
 
 
 # --- what happens on a day ---------------------------------------------------------------------
