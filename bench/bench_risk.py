@@ -62,16 +62,21 @@ def gaming_truth(labels_dir: Path) -> tuple[set[str], set[str]]:
     return inst, orgs
 
 
-def score_tables(url: str) -> tuple[dt.date, list[dict], list[dict]]:
-    """Rows of the last complete month (the last month with data if only one): institutions and
-    orgs with their rule score, evidence points per family and alerts."""
+def score_tables(url: str, last_day: dt.date | None = None) -> tuple[dt.date, list[dict], list[dict]]:
+    """Rows of the last month complete by ``last_day`` (default: the month before the latest one
+    with sessions; the latest if it is the only one): institutions and orgs with their rule score,
+    evidence points per family and alerts."""
     import psycopg
     from psycopg.rows import dict_row
 
     with psycopg.connect(url, row_factory=dict_row) as conn:
         months = [r["month"] for r in conn.execute(
             "select distinct month from marts.institution_scorecard where sessions_held > 0 order by 1")]
-        month = months[-2] if len(months) > 1 else months[-1]
+        if last_day is not None:
+            complete = [m for m in months if (m + dt.timedelta(days=32)).replace(day=1) <= last_day + dt.timedelta(days=1)]
+            month = complete[-1] if complete else months[-1]
+        else:
+            month = months[-2] if len(months) > 1 else months[-1]
         inst = conn.execute("""
             select s.institution_id as id, s.rule_score, s.evidence_score, s.risk_score, s.sessions_held,
                    s.alerts_high + s.alerts_medium + s.alerts_low as alerts,
@@ -130,9 +135,9 @@ def figures(inst: list[dict], orgs: list[dict], g_inst: set[str], g_orgs: set[st
     }
 
 
-def report(url: str, labels_dir: Path) -> dict:
+def report(url: str, labels_dir: Path, last_day: dt.date | None = None) -> dict:
     g_inst, g_orgs = gaming_truth(labels_dir)
-    month, inst, orgs = score_tables(url)
+    month, inst, orgs = score_tables(url, last_day)
     out: dict = {"month": month.isoformat(), "institutions": len(inst), "orgs_with_exams": len(orgs),
                  "gaming_institutions": len(g_inst)}
     full = figures(inst, orgs, g_inst, g_orgs, None)
@@ -217,7 +222,7 @@ def main() -> int:
         print(f"simulated {days} days at scale {scale} in {gen:.0f}s; initial load {run:.0f}s; "
               f"daily run of {last} {day_run:.0f}s", flush=True)
         url = s.warehouse_url()
-        figures_ = report(url, s.var_dir / "simulator")
+        figures_ = report(url, s.var_dir / "simulator", last)
         cost = risk_cost(env, url, last, log, var_dir)
         print(f"  cost: risk models {cost['risk_models_s']}s of a {cost['daily_dbt_models_s']}s daily dbt run "
               f"({cost['risk_share_pct']}%): {cost['risk_models_each_s']}")

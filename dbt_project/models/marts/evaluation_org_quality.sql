@@ -2,8 +2,9 @@
 -- the ABNORMAL_PASS_RATE baseline where defined (pooled over the month's exams that have one),
 -- and the org's active alerts by month of occurred_on. Built after the alert upkeep.
 -- The month axis runs from the first to the last month holding an exam or an org alert.
--- risk_score (docs/RISK.md; higher = worse), as for institutions with exams in place of sessions:
---     rule_score = (10 x alerts_high + 3 x alerts_medium + alerts_low) x 10 / max(exams, 10)
+-- risk_score (docs/RISK.md; higher = worse), as for institutions, per 100 results in place of 10
+-- sessions (most org alerts are about a result or a certificate, and exams vary 10-40 in size):
+--     rule_score = (10 x alerts_high + 3 x alerts_medium + alerts_low) x 100 / max(candidates, 100)
 --     risk_score = min(rule_score, 10) + evidence_score (core.fct_risk_scores)
 -- grade: A risk_score < 2, B < 5, C < 10, D >= 10.
 {{ config(tags=['after_alerts']) }}
@@ -80,7 +81,7 @@ risk as (
         orgs.org_id,
         months.month,
         round((10 * coalesce(alerts_per_month.alerts_high, 0) + 3 * coalesce(alerts_per_month.alerts_medium, 0)
-               + coalesce(alerts_per_month.alerts_low, 0)) * 10.0 / greatest(coalesce(exams_per_month.exams, 0), 10), 2)
+               + coalesce(alerts_per_month.alerts_low, 0)) * 100.0 / greatest(coalesce(exams_per_month.candidates, 0), 100), 2)
             as rule_score,
         coalesce(evidence.evidence_points, 0) as evidence_score
     from orgs
