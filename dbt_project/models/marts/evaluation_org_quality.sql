@@ -5,6 +5,11 @@
 -- active ABNORMAL_PASS_RATE alert (the figures the rule compared), which the org-wide rate dilutes.
 -- The month axis is int_months_holding_data: the months the sources hold data for. Exams scheduled
 -- later, and alerts dated on them, are counted once the data reaches their month.
+-- risk_score (docs/RISK.md; higher = worse), as for institutions, per 100 results in place of 10
+-- sessions (most org alerts are about a result or a certificate, and exams vary 10-40 in size):
+--     rule_score = (10 x alerts_high + 3 x alerts_medium + alerts_low) x 100 / max(candidates, 100)
+--     risk_score = min(rule_score, 10) + evidence_score (core.fct_risk_scores)
+-- grade: A risk_score < 2, B < 5, C < 10, D >= 10.
 {{ config(tags=['after_alerts']) }}
 
 with
@@ -79,6 +84,24 @@ months as (
 
     select month from {{ ref('int_months_holding_data') }}
 
+),
+
+risk as (
+
+    select
+        orgs.org_id,
+        months.month,
+        round((10 * coalesce(alerts_per_month.alerts_high, 0) + 3 * coalesce(alerts_per_month.alerts_medium, 0)
+               + coalesce(alerts_per_month.alerts_low, 0)) * 100.0 / greatest(coalesce(exams_per_month.candidates, 0), 100), 2)
+            as rule_score,
+        coalesce(evidence.evidence_points, 0) as evidence_score
+    from orgs
+    cross join months
+    left join exams_per_month on exams_per_month.org_id = orgs.org_id and exams_per_month.month = months.month
+    left join alerts_per_month on alerts_per_month.org_id = orgs.org_id and alerts_per_month.month = months.month
+    left join {{ ref('fct_risk_scores') }} as evidence
+        on evidence.entity_type = 'evaluation_org' and evidence.entity_id = orgs.org_id and evidence.month = months.month
+
 )
 
 select
@@ -100,7 +123,16 @@ select
         as abnormal_exam_baseline_pass_rate,
     coalesce(alerts_per_month.alerts_high, 0) as alerts_high,
     coalesce(alerts_per_month.alerts_medium, 0) as alerts_medium,
-    coalesce(alerts_per_month.alerts_low, 0) as alerts_low
+    coalesce(alerts_per_month.alerts_low, 0) as alerts_low,
+    risk.rule_score,
+    risk.evidence_score,
+    least(risk.rule_score, 10) + risk.evidence_score as risk_score,
+    case
+        when least(risk.rule_score, 10) + risk.evidence_score < 2 then 'A'
+        when least(risk.rule_score, 10) + risk.evidence_score < 5 then 'B'
+        when least(risk.rule_score, 10) + risk.evidence_score < 10 then 'C'
+        else 'D'
+    end as grade
 from orgs
 cross join months
 left join exams_per_month
@@ -112,3 +144,6 @@ left join alerts_per_month
 left join abnormal_exams_per_month
     on abnormal_exams_per_month.org_id = orgs.org_id
     and abnormal_exams_per_month.month = months.month
+left join risk
+    on risk.org_id = orgs.org_id
+    and risk.month = months.month

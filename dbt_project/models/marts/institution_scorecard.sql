@@ -1,10 +1,12 @@
 -- One row per training institution and month (MARTS.md): the figures behind the periodic
 -- quality and integrity grading of training institutions. Built after the alert upkeep.
 --
--- risk_score (documented formula; higher = worse):
---     alert_points = 10 x alerts_high + 3 x alerts_medium + 1 x alerts_low
---     risk_score   = alert_points x 10 / max(sessions_held, 10)      -- alert points per 10 sessions
---                  + (100 - camera_coverage_pct) / 10                  -- 1 point per 10% uncovered (0 if no onsite minutes)
+-- risk_score (documented formula, docs/RISK.md; higher = worse):
+--     alert_points    = 10 x alerts_high + 3 x alerts_medium + 1 x alerts_low
+--     rule_score      = alert_points x 10 / max(sessions_held, 10)   -- alert points per 10 sessions
+--                     + (100 - camera_coverage_pct) / 10               -- 1 point per 10% uncovered (0 if no onsite minutes)
+--     evidence_score  = the month's evidence points beyond the rules (core.fct_risk_scores)
+--     risk_score      = min(rule_score, 10) + evidence_score
 -- grade: A risk_score < 2, B < 5, C < 10, D >= 10.
 -- The month axis is int_months_holding_data: the months the sources hold data for. Alerts dated
 -- later (on a class that has not started yet) are counted once the data reaches their month.
@@ -99,15 +101,29 @@ scorecard as (
 
 ),
 
-scored as (
+rule_scored as (
 
     select
         *,
         round(
             (10 * alerts_high + 3 * alerts_medium + alerts_low) * 10.0 / greatest(sessions_held, 10)
             + coalesce(100 - camera_coverage_pct, 0) / 10.0,
-            2) as risk_score
+            2) as rule_score
     from scorecard
+
+),
+
+scored as (
+
+    select
+        rule_scored.*,
+        coalesce(evidence.evidence_points, 0) as evidence_score,
+        least(rule_scored.rule_score, 10) + coalesce(evidence.evidence_points, 0) as risk_score
+    from rule_scored
+    left join {{ ref('fct_risk_scores') }} as evidence
+        on evidence.entity_type = 'institution'
+        and evidence.entity_id = rule_scored.institution_id
+        and evidence.month = rule_scored.month
 
 )
 
@@ -122,6 +138,8 @@ select
     alerts_high,
     alerts_medium,
     alerts_low,
+    rule_score,
+    evidence_score,
     risk_score,
     case
         when risk_score < 2 then 'A'

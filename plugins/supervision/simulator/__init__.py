@@ -16,6 +16,9 @@ across calls (one line per key, sorted):
   ``false`` (it must not: a near-miss at the rule's boundary); day = the local date the case is
   about. A label is written once everything it depends on has been delivered. The background data
   fires no rule, so every alert on simulated data should match a ``true`` label.
+- ``gaming.csv``: ``entity_type, entity_id, actor, tricks, first_day``: the gaming actors
+  (``scenarios/gaming.py``: institutions and an evaluation org that stay just inside every
+  threshold and fire no rule), written when anomaly_rate > 0; the risk benchmark's ground truth.
 - ``faults.csv``: ``day, source, object, fault, count``; source ``video`` | ``assessment`` |
   ``training``; object = the file (landing-relative path) or the table; day = the delivery day.
   Faults: video ``truncated_gzip, not_json, missing_field, unknown_type, unknown_camera,

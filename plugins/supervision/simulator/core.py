@@ -19,6 +19,7 @@ from supervision.simulator import scenarios as sc
 from supervision.simulator.assessment_files import AssessmentFiles
 from supervision.simulator.delivery import MAX_VIDEO_LATE
 from supervision.simulator.formats import write_atomic
+from supervision.simulator.scenarios import gaming
 from supervision.simulator.training_rows import TrainingRows
 from supervision.simulator.util import dnum, dstr
 from supervision.simulator.video_files import VideoFiles
@@ -71,6 +72,8 @@ def generate(start: date, end: date, scale: float = 0.05, seed: int = 2024, trai
         summary["rows"] = {t: len(r) for t, r in sim.tables.items()}
     labels_written = merge_csv(labels_dir / "labels.csv", LABEL_FIELDS, sim.label_rows, key_len=2)
     merge_csv(labels_dir / "faults.csv", FAULT_FIELDS, sim.fault_rows, key_len=4)
+    if anomaly_rate > 0:
+        merge_csv(labels_dir / "gaming.csv", gaming.LABEL_FIELDS, gaming.labels(first, last), key_len=2)
     pos = sum(1 for r in sim.label_rows if r[2] == "true")
     summary.update(days=last - first + 1, first_day=dstr(first), last_day=dstr(last),
                    video_files=sim.n_video_files, video_events=sim.n_video_events,

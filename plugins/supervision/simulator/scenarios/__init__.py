@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from supervision.catalogue import RULE_CODES
+from supervision.simulator.scenarios import gaming
 from supervision.simulator.scenarios.assessment import (
     abnormal_pass_rate,
     assessor_double_booked,
@@ -82,6 +83,7 @@ def scenarios_of_day(world: World, day: int, rate: float) -> Out:
         for rule in rules:
             if i < counts[rule] and not SCENARIOS[rule](c, i):
                 c.out.skipped += 1
+    gaming.play_day(c)      # actors that stay just inside every threshold (labels: gaming.csv)
     # fresh sites' cameras have no shard of their own: their events go to a file of their own
     for site_id, st in c.fresh_streams:
         st.file = (f"vms-{site_id.lower()}.jsonl.gz", day)

@@ -1,0 +1,471 @@
+-- One row per (training institution, month, feature): the counts behind each institution feature
+-- of docs/RISK.md, k of n ("k of its n observations fell in the feature's band"), and pointers to
+-- the records behind it. No threshold of RULES.md has to be crossed for a count to grow: each
+-- band sits on the SAFE side of a rule's line, read from the rule's own var.
+--
+-- Incremental by month (delete+insert on month): a run recomputes the months from the month of
+-- (run date - late_arrival_days) on, so a day's cost is bounded by about a month of data whatever
+-- the history. An older month changed by a late correction is recomputed by --full-refresh.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='month',
+    schema='intermediate',
+    on_schema_change='append_new_columns',
+) }}
+
+{%- set face_line = var('face_min_score') %}
+{%- set face_band = var('risk_face_band', 0.05) %}
+{%- set hours_line = var('hours_ratio') %}
+{%- set hours_band = var('risk_hours_band', 0.05) %}
+{%- set head_line = var('headcount_ratio') %}
+{%- set head_band = var('risk_headcount_band', 0.05) %}
+{%- set cover_line = var('camera_down_uncovered_share') %}
+{%- set cover_band = var('risk_coverage_band', 0.05) %}
+{%- set cadence_cv = var('risk_cadence_max_cv', 0.2) %}
+{%- set shared_days = var('risk_shared_trainee_days', 365) %}
+
+with
+
+months_to_build as (
+
+    select
+        {% if is_incremental() -%}
+        date_trunc('month',
+            {% if var('run_date', none) %}date '{{ var("run_date") }}'{% else %}(select max(starts_on) from {{ ref('fct_sessions') }}){% endif %}
+            - {{ var('late_arrival_days') | int }})::date
+        {%- else -%}
+        date '1900-01-01'
+        {%- endif %} as first_month
+
+),
+
+held_sessions as (
+
+    select
+        sessions.session_id,
+        sessions.institution_id,
+        sessions.class_id,
+        sessions.is_held_onsite,
+        sessions.starts_at,
+        sessions.ends_at,
+        {{ local_month('sessions.starts_on') }} as month
+    from {{ ref('fct_sessions') }} as sessions
+    where sessions.is_held
+      and sessions.institution_id is not null
+      and sessions.starts_on >= (select first_month from months_to_build)
+
+),
+
+subsidised_sessions as (
+
+    select held_sessions.*
+    from held_sessions
+    join {{ ref('dim_classes') }} as classes on classes.class_id = held_sessions.class_id
+    where classes.is_subsidised
+
+),
+
+-- bunching: face check-ins of subsidised classes scored just above face_min_score (WEAK_IDENTITY)
+face_checkins as (
+
+    select
+        subsidised_sessions.institution_id,
+        subsidised_sessions.month,
+        attendance.session_id,
+        attendance.face_score
+    from subsidised_sessions
+    join {{ ref('fct_attendance') }} as attendance on attendance.session_id = subsidised_sessions.session_id
+    where attendance.event = 'check_in'
+      and attendance.method = 'face'
+      and attendance.face_score >= {{ face_line }}
+
+),
+
+face_checkin_near_line as (
+
+    select
+        institution_id, month, 'face_checkin_near_line' as feature_code, 'session' as record_type,
+        count(*) filter (where face_score < {{ face_line }} + {{ face_band }}) as k,
+        count(*) as n,
+        session_id,
+        grouping(session_id) = 1 as is_total
+    from face_checkins
+    group by grouping sets ((institution_id, month), (institution_id, month, session_id))
+
+),
+
+-- bunching: best camera face match of a checked-in trainee just above face_min_score (FACE_NOT_SEEN)
+face_match_near_line as (
+
+    select
+        held_sessions.institution_id, held_sessions.month, 'face_match_near_line' as feature_code,
+        'session' as record_type,
+        count(*) filter (where matches.best_face_score < {{ face_line }} + {{ face_band }}) as k,
+        count(*) as n,
+        matches.session_id,
+        grouping(matches.session_id) = 1 as is_total
+    from held_sessions
+    join {{ ref('fct_session_face_matches') }} as matches on matches.session_id = held_sessions.session_id
+    join {{ ref('fct_session_checkins') }} as checkins
+        on checkins.session_id = matches.session_id and checkins.trainee_id = matches.trainee_id
+    where held_sessions.is_held_onsite
+      and checkins.is_checked_in
+      and matches.best_face_score >= {{ face_line }}
+    group by grouping sets ((held_sessions.institution_id, held_sessions.month),
+                            (held_sessions.institution_id, held_sessions.month, matches.session_id))
+
+),
+
+-- bunching: headcount just at headcount_ratio x checked-in (HEADCOUNT_SHORTFALL)
+session_headcounts as (
+
+    select
+        held_sessions.institution_id,
+        held_sessions.month,
+        held_sessions.session_id,
+        coverage.max_headcount,
+        coverage.minutes_total,
+        coverage.minutes_uncovered,
+        (select count(*) from {{ ref('fct_session_checkins') }} as checkins
+         where checkins.session_id = held_sessions.session_id and checkins.is_checked_in) as checked_in
+    from held_sessions
+    join {{ ref('fct_session_video_coverage') }} as coverage on coverage.session_id = held_sessions.session_id
+    where held_sessions.is_held_onsite
+
+),
+
+headcount_near_line as (
+
+    select
+        institution_id, month, 'headcount_near_line' as feature_code, 'session' as record_type,
+        count(*) filter (where coalesce(max_headcount, 0) < ({{ head_line }} + {{ head_band }}) * checked_in) as k,
+        count(*) as n,
+        session_id,
+        grouping(session_id) = 1 as is_total
+    from session_headcounts
+    where checked_in >= {{ var('headcount_min_checked_in') }}
+      and coalesce(max_headcount, 0) >= {{ head_line }} * checked_in
+    group by grouping sets ((institution_id, month), (institution_id, month, session_id))
+
+),
+
+-- bunching: uncovered minutes just under camera_down_uncovered_share (CAMERA_DOWN)
+coverage_near_line as (
+
+    select
+        institution_id, month, 'coverage_near_line' as feature_code, 'session' as record_type,
+        count(*) filter (where minutes_uncovered > ({{ cover_line }} - {{ cover_band }}) * minutes_total) as k,
+        count(*) as n,
+        session_id,
+        grouping(session_id) = 1 as is_total
+    from session_headcounts
+    where minutes_total > 0
+      and minutes_uncovered <= {{ cover_line }} * minutes_total
+    group by grouping sets ((institution_id, month), (institution_id, month, session_id))
+
+),
+
+-- bunching: a device whose largest burst is one check-in short of burst_min_checkins (CHECKIN_BURST)
+burst_near_line as (
+
+    select
+        held_sessions.institution_id, held_sessions.month, 'burst_near_line' as feature_code,
+        'session' as record_type,
+        count(*) filter (where bursts.largest_burst = {{ var('burst_min_checkins') }} - 1) as k,
+        count(*) as n,
+        bursts.session_id,
+        grouping(bursts.session_id) = 1 as is_total
+    from held_sessions
+    join {{ ref('fct_session_checkin_bursts') }} as bursts on bursts.session_id = held_sessions.session_id
+    where bursts.check_ins >= {{ var('burst_min_checkins') }}
+      and bursts.largest_burst < {{ var('burst_min_checkins') }}
+    group by grouping sets ((held_sessions.institution_id, held_sessions.month),
+                            (held_sessions.institution_id, held_sessions.month, bursts.session_id))
+
+),
+
+-- regularity: check-ins of one device at machine-like intervals (coefficient of variation of the
+-- gaps between consecutive check-ins below risk_cadence_max_cv), devices with >= burst_min_checkins
+checkin_gaps as (
+
+    select
+        held_sessions.institution_id,
+        held_sessions.month,
+        attendance.session_id,
+        attendance.device_id,
+        extract(epoch from attendance.captured_at
+            - lag(attendance.captured_at) over (
+                partition by attendance.session_id, attendance.device_id order by attendance.captured_at))
+            as gap_seconds
+    from held_sessions
+    join {{ ref('fct_attendance') }} as attendance on attendance.session_id = held_sessions.session_id
+    where attendance.event = 'check_in'
+
+),
+
+device_cadence as (
+
+    select
+        institution_id, month, session_id, device_id,
+        count(gap_seconds) as gaps,
+        stddev_pop(gap_seconds) / nullif(avg(gap_seconds), 0) as gap_cv
+    from checkin_gaps
+    group by institution_id, month, session_id, device_id
+    having count(gap_seconds) >= {{ var('burst_min_checkins') }} - 1
+
+),
+
+checkin_cadence_regular as (
+
+    select
+        institution_id, month, 'checkin_cadence_regular' as feature_code, 'session' as record_type,
+        count(*) filter (where gap_cv < {{ cadence_cv }}) as k,
+        count(*) as n,
+        session_id,
+        grouping(session_id) = 1 as is_total
+    from device_cadence
+    group by grouping sets ((institution_id, month), (institution_id, month, session_id))
+
+),
+
+-- bunching: claims whose attended hours are just above hours_ratio x planned (INSUFFICIENT_HOURS)
+month_claims as (
+
+    select
+        claims.claim_id,
+        claims.institution_id,
+        claims.class_id,
+        claims.enrollment_trainee_id,
+        claims.person_key,
+        claims.planned_hours,
+        claims.claimed_on,
+        {{ local_month('claims.claimed_on') }} as month
+    from {{ ref('fct_subsidy_claims') }} as claims
+    where claims.is_live
+      and claims.institution_id is not null
+      and claims.planned_hours > 0
+      and claims.claimed_on >= (select first_month from months_to_build)
+
+),
+
+claim_attended as (
+
+    select
+        month_claims.claim_id,
+        month_claims.institution_id,
+        month_claims.month,
+        month_claims.planned_hours,
+        coalesce(sum(
+            case
+                when checkins.last_check_out_at > checkins.first_check_in_at then greatest(extract(epoch from
+                    least(checkins.last_check_out_at, sessions.ends_at)
+                    - greatest(checkins.first_check_in_at, sessions.starts_at)), 0)
+                else 0
+            end), 0) / 3600.0 as attended_hours
+    from month_claims
+    left join {{ ref('fct_sessions') }} as sessions
+        on sessions.class_id = month_claims.class_id and sessions.is_held
+    left join {{ ref('fct_session_checkins') }} as checkins
+        on checkins.session_id = sessions.session_id and checkins.trainee_id = month_claims.enrollment_trainee_id
+    group by month_claims.claim_id, month_claims.institution_id, month_claims.month, month_claims.planned_hours
+
+),
+
+hours_near_line as (
+
+    select
+        institution_id, month, 'hours_near_line' as feature_code, 'claim' as record_type,
+        count(*) filter (where attended_hours < ({{ hours_line }} + {{ hours_band }}) * planned_hours) as k,
+        count(*) as n,
+        claim_id as record_id,
+        grouping(claim_id) = 1 as is_total
+    from claim_attended
+    where attended_hours >= {{ hours_line }} * planned_hours
+    group by grouping sets ((institution_id, month), (institution_id, month, claim_id))
+
+),
+
+-- shared people: claimants at exactly the yearly cap of live claims (DUPLICATE_SUBSIDY)
+claims_per_person_year as (
+
+    select person_key, extract(year from claimed_on) as claim_year, count(*) as live_claims
+    from {{ ref('fct_subsidy_claims') }}
+    where is_live
+      and person_key is not null
+      and claimed_on >= date_trunc('year', (select first_month from months_to_build))
+    group by 1, 2
+
+),
+
+claims_at_cap as (
+
+    select
+        month_claims.institution_id, month_claims.month, 'claims_at_cap' as feature_code, 'claim' as record_type,
+        count(distinct month_claims.person_key)
+            filter (where per_year.live_claims = {{ var('duplicate_max_claims_per_year') }}) as k,
+        count(distinct month_claims.person_key) as n,
+        month_claims.claim_id as record_id,
+        grouping(month_claims.claim_id) = 1 as is_total
+    from month_claims
+    join claims_per_person_year as per_year
+        on per_year.person_key = month_claims.person_key
+        and per_year.claim_year = extract(year from month_claims.claimed_on)
+    group by grouping sets ((month_claims.institution_id, month_claims.month),
+                            (month_claims.institution_id, month_claims.month, month_claims.claim_id))
+
+),
+
+-- shared people: enrollments whose person enrolled at another institution in the year before
+month_enrollments as (
+
+    select enrollment_id, institution_id, person_key, enrolled_at, {{ local_month(local_date('enrolled_at')) }} as month
+    from {{ ref('fct_enrollments') }}
+    where institution_id is not null
+      and person_key is not null
+      and enrolled_at >= {{ local_midnight('(select first_month from months_to_build)') }}
+
+),
+
+recent_enrollments as (
+
+    select institution_id, person_key, enrolled_at
+    from {{ ref('fct_enrollments') }}
+    where person_key is not null
+      and enrolled_at >= {{ local_midnight('(select first_month from months_to_build)') }} - interval '{{ shared_days }} days'
+
+),
+
+shared_trainees as (
+
+    select
+        month_enrollments.institution_id, month_enrollments.month, 'shared_trainees' as feature_code,
+        'institution' as record_type,
+        count(distinct month_enrollments.enrollment_id) filter (where other.institution_id is not null) as k,
+        count(distinct month_enrollments.enrollment_id) as n,
+        other.institution_id as record_id,
+        grouping(other.institution_id) = 1 as is_total
+    from month_enrollments
+    left join recent_enrollments as other
+        on other.person_key = month_enrollments.person_key
+        and other.institution_id <> month_enrollments.institution_id
+        and other.enrolled_at >= month_enrollments.enrolled_at - interval '{{ shared_days }} days'
+        and other.enrolled_at < month_enrollments.enrolled_at
+    group by grouping sets ((month_enrollments.institution_id, month_enrollments.month),
+                            (month_enrollments.institution_id, month_enrollments.month, other.institution_id))
+
+),
+
+-- shared places: registered sites at the same street address as another institution's site
+site_addresses as (
+
+    select site_id, institution_id, lower(regexp_replace(address, '\s', '', 'g')) as address_key
+    from {{ ref('dim_sites') }}
+    where address is not null
+
+),
+
+shared_site_by_institution as (
+
+    select
+        sites.institution_id,
+        count(distinct sites.site_id) filter (where other.site_id is not null) as k,
+        count(distinct sites.site_id) as n,
+        min(other.institution_id) as record_id
+    from site_addresses as sites
+    left join site_addresses as other
+        on other.address_key = sites.address_key and other.institution_id <> sites.institution_id
+    group by sites.institution_id
+
+),
+
+active_months as (
+
+    select distinct institution_id, month from held_sessions
+
+),
+
+shared_site_address as (
+
+    select
+        active_months.institution_id, active_months.month, 'shared_site_address' as feature_code,
+        'institution' as record_type,
+        shared.k, shared.n, shared.record_id
+    from active_months
+    join shared_site_by_institution as shared on shared.institution_id = active_months.institution_id
+
+),
+
+per_record as (
+
+    select institution_id, month, feature_code, record_type, k, n, session_id as record_id, is_total from face_checkin_near_line
+    union all
+    select institution_id, month, feature_code, record_type, k, n, session_id, is_total from face_match_near_line
+    union all
+    select institution_id, month, feature_code, record_type, k, n, session_id, is_total from headcount_near_line
+    union all
+    select institution_id, month, feature_code, record_type, k, n, session_id, is_total from coverage_near_line
+    union all
+    select institution_id, month, feature_code, record_type, k, n, session_id, is_total from burst_near_line
+    union all
+    select institution_id, month, feature_code, record_type, k, n, session_id, is_total from checkin_cadence_regular
+    union all
+    select institution_id, month, feature_code, record_type, k, n, record_id, is_total from hours_near_line
+    union all
+    select institution_id, month, feature_code, record_type, k, n, record_id, is_total from claims_at_cap
+    union all
+    select institution_id, month, feature_code, record_type, k, n, record_id, is_total from shared_trainees
+    union all
+    select institution_id, month, feature_code, record_type, k, n, null, true from shared_site_address
+
+),
+
+-- the totals (record_id null) and up to five records that contributed most, as evidence pointers
+totals as (
+
+    select institution_id, month, feature_code, record_type, k, n
+    from per_record
+    where is_total
+
+),
+
+evidence as (
+
+    select
+        institution_id, month, feature_code,
+        jsonb_agg(record_id order by k desc, record_id) filter (where rank <= 5) as records
+    from (
+        select *, row_number() over (partition by institution_id, month, feature_code order by k desc, record_id) as rank
+        from per_record
+        where not is_total and record_id is not null and k > 0
+    ) as ranked
+    group by institution_id, month, feature_code
+
+),
+
+shared_site_evidence as (
+
+    select institution_id, month, feature_code, jsonb_build_array(record_id) as records
+    from shared_site_address
+    where record_id is not null and k > 0
+
+)
+
+select
+    totals.institution_id,
+    totals.month,
+    totals.feature_code,
+    totals.record_type,
+    totals.k,
+    totals.n,
+    coalesce(evidence.records, shared_site_evidence.records, '[]'::jsonb) as evidence_records
+from totals
+left join evidence
+    on evidence.institution_id = totals.institution_id
+    and evidence.month = totals.month
+    and evidence.feature_code = totals.feature_code
+left join shared_site_evidence
+    on shared_site_evidence.institution_id = totals.institution_id
+    and shared_site_evidence.month = totals.month
+    and shared_site_evidence.feature_code = totals.feature_code
+where totals.n > 0

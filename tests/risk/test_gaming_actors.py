@@ -1,0 +1,59 @@
+"""The simulator's gaming actors (supervision.simulator.scenarios.gaming) stay inside every rule:
+an independent, literal reading of RULES.md (tests/simulator/oracle.py) finds nothing on them,
+while they do what they are labelled for (their tricks show in the sources)."""
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from datetime import date
+
+import pytest
+
+from tests.simulator import oracle
+from tests.simulator.conftest import drop_db, make_db
+
+FIRST, LAST = date(2024, 1, 1), date(2024, 2, 12)
+# ids of the gaming actors carry a 7 where the background has 0/1 and the scenarios 8/9
+GAMING_ID = re.compile(r"(INS6000\d|SITE6\d{6}|(CLS|SES|TRN|ENR|CLM|EX|R|Y)\d{8}7\d)")
+
+
+@pytest.fixture(scope="module")
+def gaming_run(pg_admin_url, tmp_path_factory):
+    from supervision.simulator import generate
+
+    root = tmp_path_factory.mktemp("gaming")
+    url = make_db(pg_admin_url)
+    generate(FIRST, LAST, scale=0.01, seed=3, training_db_url=url, landing=root / "landing",
+             labels_dir=root / "labels", anomaly_rate=0.03, fault_rate=0.0)
+    try:
+        yield url, root
+    finally:
+        drop_db(pg_admin_url, url)
+
+
+def test_gaming_actors_fire_no_rule(gaming_run):
+    url, root = gaming_run
+    src = oracle.load(url, root / "landing")
+    found = oracle.findings(src)
+    assert found, "the oracle found nothing at all: the comparison would be vacuous"
+    assert [f for f in found if GAMING_ID.search(f[1])] == []
+    with (root / "labels" / "gaming.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert Counter(r["entity_type"] for r in rows) == {"institution": 4, "evaluation_org": 1}
+    # the actors are active: each institution held sessions and filed claims
+    db = oracle.read_db(url)
+    for n in range(1, 5):
+        assert any(r["session_id"][11:15] == f"7{n}00" for r in db["sessions"]), n
+        assert any(r["claim_id"][11] == "7" and r["claim_id"][-3:] == f"{n}00" for r in db["subsidy_claims"]), n
+
+
+def test_gaming_actors_stay_just_inside(gaming_run):
+    """Their figures sit just on the safe side of the lines (what the risk features look for)."""
+    url, _ = gaming_run
+    db = oracle.read_db(url)
+    g1 = [float(r["face_score"]) for r in db["attendance"]
+          if r["event"] == "check_in" and r["session_id"][11:15] == "7100" and r["face_score"] is not None]
+    assert g1 and min(g1) >= 0.75 and max(g1) < 0.80
+    pair_sites = [r for r in db["sites"] if r["site_id"] in ("SITE6000301", "SITE6000401")]
+    assert len({r["address"] for r in pair_sites}) == 1 and len(pair_sites) == 2
