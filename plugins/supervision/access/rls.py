@@ -43,7 +43,7 @@ ALERTS = "marts.supervision_alerts"
 RLS_REVIEW_TABLES = ("review.users", "review.assignments", "review.alert_events", "review.alert_links")
 # marts the app charts, granted when present (dbt builds them concurrently)
 CHARTED_MARTS = ("marts.district_target_progress", "marts.institution_scorecard",
-                 "marts.evaluation_org_quality")
+                 "marts.evaluation_org_quality", "marts.risk_features")
 
 # The raw-layer columns the evidence pages read. Never pii.*, never plain ID numbers or names.
 EVIDENCE_COLUMNS: dict[str, tuple[str, ...]] = {

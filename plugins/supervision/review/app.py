@@ -1,8 +1,8 @@
 """The alert review application's factory: FastAPI with server-rendered pages.
 
 ``create_app`` only assembles: the state (``state.Review``: pool, link refreshes, cache), the
-middleware and error pages (``web``), and one router per area (``routers``: auth, alerts, triage, precision, report,
-overview, data docs), whose services are ``listing`` and ``triage``.
+middleware and error pages (``web``), and one router per area (``routers``: auth, alerts, triage,
+overview, precision, risk, report, data docs), whose services are ``listing`` and ``triage``.
 
 Runs on its own (``serve_review``, ``supervision serve``) or mounted into the Airflow 3 API server
 as a plugin (``fastapi_app``, under ``/supervision``): every link is built with ``web.path`` so it
@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from supervision.review.i18n import language_middleware
-from supervision.review.routers import alerts, auth, data_docs, overview, precision, report, triage
+from supervision.review.routers import alerts, auth, data_docs, overview, precision, report, risk, triage
 from supervision.review.state import Review
 from supervision.review.transport import TransportSecurity
 from supervision.review.web import (
@@ -71,7 +71,7 @@ def create_app(warehouse_url: str | None = None, *, install: bool = True, sessio
     app.add_middleware(TransportSecurity, trusted_proxies=trusted_proxies, https_only=https_only)
     app.add_exception_handler(LoginRequired, login_required_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
-    for module in (auth, alerts, triage, overview, precision, report, data_docs):
+    for module in (auth, alerts, triage, overview, precision, risk, report, data_docs):
         app.include_router(module.router)
     return app
 

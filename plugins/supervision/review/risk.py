@@ -8,11 +8,14 @@ import logging
 
 import psycopg
 
+from supervision.review.i18n import N_, gettext
+
 log = logging.getLogger(__name__)
 
 TOP = 20
-FAMILIES = {"bunching": ("貼線聚集", "Bunching at a line"), "regularity": ("異常規律", "Implausible regularity"),
-            "shared": ("共用人員場地", "Shared people and places"), "peer_deviation": ("偏離同行", "Peer deviation")}
+# message ids of the feature families (translated where shown)
+FAMILIES = {"bunching": N_("Bunching at a line"), "regularity": N_("Implausible regularity"),
+            "shared": N_("Shared people and places"), "peer_deviation": N_("Peer deviation")}
 
 
 def build_risk(pool, user, district: str | None) -> dict:
@@ -26,7 +29,7 @@ def build_risk(pool, user, district: str | None) -> dict:
                 month = conn.execute("select max(month) as m from marts.institution_scorecard where sessions_held > 0"
                                      ).fetchone()["m"]
                 if month is None:
-                    out["notice"] = "尚無評分 No scorecard yet (it appears after the first marts run)."
+                    out["notice"] = gettext("No scorecard yet (it appears after the first marts run).")
                     return out
                 out["month"] = month
                 where, params = "month = %s", [month]
@@ -46,7 +49,7 @@ def build_risk(pool, user, district: str | None) -> dict:
         except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn,
                 psycopg.errors.InsufficientPrivilege) as e:
             log.info("risk page: scorecards not readable: %s", e)
-            out["notice"] = "評分表尚不可讀 The scorecards are not built or not readable yet."
+            out["notice"] = gettext("The scorecards are not built or not readable yet.")
             return out
         ids = [r["entity_id"] for r in out["institutions"] + out["orgs"] if r["evidence_score"]]
         if not ids:
@@ -60,7 +63,7 @@ def build_risk(pool, user, district: str | None) -> dict:
                     " order by points desc, feature_code", (out["month"], ids)).fetchall()
         except (psycopg.errors.UndefinedTable, psycopg.errors.InsufficientPrivilege) as e:
             log.info("risk page: risk_features not readable: %s", e)
-            out["notice"] = "特徵明細不可讀 The features mart (marts.risk_features) is not built or not readable yet."
+            out["notice"] = gettext("The features mart (marts.risk_features) is not built or not readable yet.")
             return out
         for r in rows:
             out["features"].setdefault((r["entity_type"], r["entity_id"]), []).append(r)
