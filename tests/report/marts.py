@@ -31,7 +31,7 @@ DATA_MONTHS = 3
 DDL = """
 create table marts.district_target_progress (
     district_code text, month date, metric_code text, month_value bigint, ytd_value bigint,
-    annual_target integer, ytd_pct_of_target numeric);
+    annual_target integer, ytd_pct_of_target numeric, has_data boolean not null default true);
 create table marts.institution_scorecard (
     institution_id text, district_code text, month date, sessions_held bigint, onsite_sessions_held bigint,
     onsite_minutes bigint, camera_coverage_pct numeric, alerts_high bigint, alerts_medium bigint,

@@ -389,7 +389,7 @@ def test_overview_with_and_without_targets(make_client, seeded):
     assert 'id="targets-notice"' in html            # the mart does not exist yet
     with psycopg.connect(seeded["url"]) as conn:
         conn.execute("create table marts.district_target_progress (district_code text, month date, metric_code text,"
-                     " month_value numeric, ytd_value numeric, annual_target numeric, ytd_pct_of_target numeric)")
+                     " month_value numeric, ytd_value numeric, annual_target numeric, ytd_pct_of_target numeric, has_data boolean not null default true)")
         for m in range(1, 4):
             for d, v in (("310000", 30000 * m), (PUDONG, 5000 * m), (HUANGPU, 2000 * m)):
                 target = 800000 if d == "310000" else None

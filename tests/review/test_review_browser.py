@@ -67,7 +67,7 @@ def add_targets(url: str) -> None:
     with psycopg.connect(url) as conn:
         conn.execute("create table if not exists marts.district_target_progress (district_code text, month date,"
                      " metric_code text, month_value numeric, ytd_value numeric, annual_target numeric,"
-                     " ytd_pct_of_target numeric)")
+                     " ytd_pct_of_target numeric, has_data boolean not null default true)")
         for mi, (metric, target) in enumerate(metrics.items()):
             for m in range(1, 10):
                 city_month = 0

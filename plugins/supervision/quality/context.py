@@ -138,7 +138,7 @@ def build_docs(context: AbstractDataContext, identifiers: list[Any], index: bool
 
     The index lists every result kept, so it costs more than the pages (1-3 s a run, measured):
     a marts run builds it once, in its last GX step (record flags), or in the gates when they fail
-    and the run stops there."""
+    and the run stops there (or when there is no index yet)."""
     context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers, build_index=index)
 
 

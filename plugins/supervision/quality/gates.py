@@ -221,7 +221,8 @@ def run_gates(warehouse_url: str, run_id: str | None, day: dt.date | str, *, gx_
         ))
         run = checkpoint.run(expectation_parameters=params,
                              run_id=RunIdentifier(run_name=safe_run_name(run_id or f"gates {day.isoformat()}")))
-        build_docs(context, list(run.run_results), index=not run.success)  # record flags build it
+        # the index: when the run stops here (failed gates) or there is none yet; else record flags build it
+        build_docs(context, list(run.run_results), index=not run.success or not docs_index(gx_dir).is_file())
         by_suite: dict[str, ValidationOutcome] = {}
         for identifier, vr in run.run_results.items():
             outcome = outcome_from_result(vr.suite_name, "", "gate", vr)
