@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
+
 REPO = Path(__file__).resolve().parents[1]
 DAG_FILES = sorted(p for p in (REPO / "dags").glob("*.py") if not p.name.startswith("_"))
 EXPECTED = {"ingest_training_platform", "ingest_video_logs", "ingest_assessments", "supervision_marts",

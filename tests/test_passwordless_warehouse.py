@@ -32,6 +32,8 @@ from cosmos.operators.local import DbtBuildLocalOperator
 from supervision.dag_support import WAREHOUSE_CONN_ID, warehouse_url
 from supervision.dbt_profile import profile_config
 
+pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
+
 DBT = Path({dbt!r})
 
 

@@ -26,6 +26,8 @@ from supervision.dbt_runner import run_dbt
 from tests.bi.conftest import connect_as
 from tests.conftest import CHECK_CONTRACT, REPO
 
+pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
+
 BI_MD = REPO / "docs" / "BI.md"
 RAW_DATASET = REPO / "tests" / "dbt" / "raw_dataset.sql"
 MARCH = date(2024, 3, 1)

@@ -12,6 +12,8 @@ import pytest
 
 from supervision.dbt_runner import DbtError, run_dbt
 
+pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
+
 HERE = Path(__file__).resolve().parent
 CHECKINS_TESTS = ["--select", "fct_session_checkins", "--exclude", "test_type:unit"]
 

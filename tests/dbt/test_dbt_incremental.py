@@ -21,6 +21,8 @@ from supervision.dbt_daily import daily_selection
 from supervision.dbt_runner import run_dbt
 from supervision.warehouse import bootstrap
 
+pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
+
 HERE = Path(__file__).resolve().parent
 
 # (the day, raw rows delivered before that day's run); the base dataset comes first. The runs take

@@ -12,6 +12,8 @@ import pytest
 
 from supervision.dbt_runner import DbtError, build_manifest, dbt_env, run_dbt
 
+pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
+
 HERE = Path(__file__).resolve().parent
 CITY = "310000"
 

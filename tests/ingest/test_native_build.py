@@ -25,6 +25,8 @@ _PROBE = r"""
 import json, sys, uuid
 import supervision
 from supervision.ingest.video import is_loaded, library_path, native
+
+pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
 line = json.dumps({"event_id": str(uuid.UUID(int=7)), "camera_id": "CAM001", "ts": "2024-03-01T09:00:00+08:00",
                    "type": "headcount", "count": 12}).encode()
 parts, ids = [], []

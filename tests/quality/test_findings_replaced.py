@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import psycopg
+import pytest
 
 from supervision.quality import RULE_DEFAULTS, run_record_flags
 from tests.quality import rows as r
+
+pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
 
 
 def test_rerun_replaces_findings_and_follows_thresholds(warehouse_db, tmp_path):

@@ -17,6 +17,8 @@ from supervision.quality.flags import render_flag_suites
 from tests.quality import rows as r
 from tests.quality.test_record_flags import load_scenario
 
+pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
+
 NO_OVERLAP = dt.timedelta(0)  # the loads below follow each other within seconds
 FINDING_COLUMNS = "rule_code, entity_type, entity_key, district_code, occurred_on, evidence::text"
 

@@ -14,6 +14,8 @@ import pytest
 from tests.review.seed import PUDONG
 from tests.test_airflow_guards import _airflow_env, _run
 
+pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
+
 REPO = Path(__file__).resolve().parents[2]
 DAG_FILE = REPO / "dags" / "supervision_monthly_report.py"
 

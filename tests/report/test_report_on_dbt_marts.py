@@ -4,10 +4,13 @@ the city."""
 from __future__ import annotations
 
 import psycopg
+import pytest
 
 from tests.dbt.test_dbt_project import built_warehouse  # noqa: F401 - the fixture
 
 from .test_monthly_report import CITY_CODE, FIRST, _check_targets, pdf_text, xlsx_sheets
+
+pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
 
 XUHUI = "310104"
 
