@@ -20,6 +20,8 @@ import pytest
 from tests.conftest import REPO
 from tests.test_airflow_guards import _airflow_env, _run
 
+pytestmark = pytest.mark.slow  # not in `make test-fast` (a DAG run with a real dbt build)
+
 DAG_FILE = '''
 import sys
 from pathlib import Path
@@ -32,7 +34,6 @@ from cosmos.operators.local import DbtBuildLocalOperator
 from supervision.dag_support import WAREHOUSE_CONN_ID, warehouse_url
 from supervision.dbt_profile import profile_config
 
-pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
 
 DBT = Path({dbt!r})
 

@@ -17,6 +17,8 @@ import pytest
 
 from supervision.ingest.video import native
 
+pytestmark = pytest.mark.slow  # not in `make test-fast` (builds a wheel, makes a scratch environment)
+
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "plugins" / "supervision"
 
@@ -25,8 +27,6 @@ _PROBE = r"""
 import json, sys, uuid
 import supervision
 from supervision.ingest.video import is_loaded, library_path, native
-
-pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
 line = json.dumps({"event_id": str(uuid.UUID(int=7)), "camera_id": "CAM001", "ts": "2024-03-01T09:00:00+08:00",
                    "type": "headcount", "count": 12}).encode()
 parts, ids = [], []

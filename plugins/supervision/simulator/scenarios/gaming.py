@@ -60,7 +60,7 @@ class Actor:
 ACTORS = (Actor("G1", 1, "310112", (15, 19)), Actor("G2", 2, "310115", (14, 18)),
           Actor("P1", 3, "310107", (12, 16)), Actor("P2", 4, "310107", (12, 16)))
 ORG_ID = "EO9001"
-PAIR_ADDRESS = "上海市普陀區真北路1888號"
+PAIR_ADDRESS = "上海市普陀区真北路1888号"
 LABEL_FIELDS = ("entity_type", "entity_id", "actor", "tricks", "first_day")
 TRICKS = {"G1": "face scores just above the line; headcount at 0.8 x checked-in; fixed check-in cadence; 80-86% hours",
           "G2": "80-86% hours; camera outages under 10% of minutes; face matches just above the line",
@@ -202,12 +202,12 @@ def play_day(c: Ctx) -> None:
 
 
 def _org_row(occs: list[str]) -> dict:
-    return dict(org_id=ORG_ID, name="上海華信職業技能評價中心", kind=cat.ORG_KINDS[0], district_code="310107",
+    return dict(org_id=ORG_ID, name="上海华信职业技能评价中心", kind=cat.ORG_KINDS[0], district_code="310107",
                 occupation_codes=";".join(sorted(occs)), registered_on="2022-06-01", valid_to="2027-05-31")
 
 
 def _org() -> Org:
-    return Org(-1, ORG_ID, "上海華信職業技能評價中心", cat.ORG_KINDS[0], "310107", [], 0, 0)
+    return Org(-1, ORG_ID, "上海华信职业技能评价中心", cat.ORG_KINDS[0], "310107", [], 0, 0)
 
 
 def _reference_rows(c: Ctx) -> None:
@@ -215,7 +215,7 @@ def _reference_rows(c: Ctx) -> None:
     stamp = ts_db(at(WS, 0, 5))
     for a in ACTORS:
         iid = institution_id(a)
-        c.add("institutions", (iid, f"上海市恒達{a.n}號職業技能培訓學校", credit_code(c.seed, 10**7 + a.n, "52", a.district),
+        c.add("institutions", (iid, f"上海市恒达{a.n}号职业技能培训学校", credit_code(c.seed, 10**7 + a.n, "52", a.district),
                                "private", a.district, "2021-03-01", "2027-02-28", stamp))
         for occ in occs:
             c.add("institution_occupations", (iid, occ, "2021-03-01", "2026-12-31", stamp))
