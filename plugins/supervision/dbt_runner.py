@@ -119,6 +119,13 @@ def run_dbt(args: list[str], warehouse_url: str, vars: dict | None = None) -> No
         raise DbtError(_failure_message(args, result))
 
 
+def placeholder_env() -> dict[str, str]:
+    """``profiles.yml``'s variables for dbt commands that render the profile but never connect
+    (``parse``, ``ls``)."""
+    return {f"{ENV_PREFIX}HOST": "127.0.0.1", f"{ENV_PREFIX}PORT": "5432", f"{ENV_PREFIX}USER": "postgres",
+            f"{ENV_PREFIX}PASSWORD": "", f"{ENV_PREFIX}DBNAME": "warehouse"}
+
+
 def build_manifest(warehouse_url: str | None = None) -> Path:
     """Run ``dbt parse`` and return the path of ``dbt_project/target/manifest.json``.
 
@@ -128,9 +135,7 @@ def build_manifest(warehouse_url: str | None = None) -> Path:
     from dbt.cli.main import dbtRunner
 
     project = project_dir()
-    env = dbt_env(warehouse_url) if warehouse_url else {
-        f"{ENV_PREFIX}HOST": "127.0.0.1", f"{ENV_PREFIX}PORT": "5432", f"{ENV_PREFIX}USER": "postgres",
-        f"{ENV_PREFIX}PASSWORD": "", f"{ENV_PREFIX}DBNAME": "warehouse"}
+    env = dbt_env(warehouse_url) if warehouse_url else placeholder_env()
     # parse must not pick up a real password from the caller's environment by accident either way
     with _LOCK, _environment(env):
         result = dbtRunner().invoke(_with_vars(["parse", *_common_args(project)], None))

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from supervision import dbt_daily
-from supervision.dbt_runner import ENV_PREFIX, _environment, project_dir
+from supervision.dbt_runner import _environment, placeholder_env, project_dir
 from supervision.pipeline import ensure_manifest
 
 VARS = {"local_timezone": "Asia/Shanghai"}
@@ -32,9 +32,7 @@ def _ls(select: str | None, exclude: str | None) -> set[str]:
             "--vars", json.dumps(VARS)]
     args += ["--select", select] if select else []
     args += ["--exclude", exclude] if exclude else []
-    env = {f"{ENV_PREFIX}HOST": "127.0.0.1", f"{ENV_PREFIX}PORT": "5432", f"{ENV_PREFIX}USER": "postgres",
-           f"{ENV_PREFIX}PASSWORD": "", f"{ENV_PREFIX}DBNAME": "warehouse"}
-    with _environment(env):
+    with _environment(placeholder_env()):
         result = dbtRunner().invoke(args)
     assert result.success, result.exception
     return {json.loads(line)["unique_id"] for line in result.result}
