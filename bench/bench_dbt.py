@@ -4,10 +4,13 @@ Synthetic raw rows are inserted straight into raw_* (sessions, attendance, video
 enrollments, claims) for N days at a share of city scale (city = 1,500 held sessions a working
 day, 30 trainees each: --scale 1.0), the project is built once in full, one more day is loaded
 and the day's run is timed (two days in a row, the faster counts); then history is extended to 10N
-days and the same is timed again. Three figures per point: the incremental per-session facts alone, the whole daily run
+days and the same is timed again. Each day also brings the sessions planned for --planned-ahead
+days later (default 30), the shape of a live training platform whose planned sessions lie after
+the run's day. Three figures per point: the incremental per-session facts alone, the whole daily run
 (`dbt run` of staging, intermediate, core, the 16 rules and the marts the DAG builds before the
 alert upkeep), and the data tests of that build (`dbt test`, no unit tests), with the slowest
-models of the run (dbt's run_results.json) and the models that grew most between the two points.
+models of the run (dbt's run_results.json), the models that grew most between the two points and
+the risk models' seconds (models/risk/) at both.
 Prints seconds and peak memory of each step (harness.PeakMemory: this process, where dbt runs; the
 PostgreSQL server's largest backend; the PSS of both together); the last line is JSON:
 {"bench": "dbt_incremental", ...}.
@@ -99,6 +102,15 @@ select {d}::bigint * 1000000 + i * 100 + k * 2 + e, 'S' || {d} || '_' || i, 'T' 
        (date '{day}' + case e when 0 then time '08:55' else time '12:00' end) at time zone 'Asia/Shanghai'
            + k * interval '7 seconds', 0.9, {loaded_at}
 from generate_series(0, {spd} - 1) i, generate_series(0, {tps} - 1) k, generate_series(0, 1) e;
+-- --planned-ahead K: the training platform also holds the sessions planned for day d + K (status
+-- planned, the afternoon at the same site), as a live platform does: at any day K days of planned
+-- sessions lie after the run's day (the held-out data's shape: 873 of 2,027 sessions)
+insert into raw_training.sessions
+select 'P' || ({d} + {ahead}) || '_' || i, 'K' || i || '_' || ({d} / 20), 'X' || i,
+       (date '{day}' + {ahead} + time '14:00') at time zone 'Asia/Shanghai',
+       (date '{day}' + {ahead} + time '17:00') at time zone 'Asia/Shanghai', 'onsite', 'planned', {loaded_at}
+from generate_series(0, {spd} - 1) i
+where {ahead} > 0;
 create table if not exists raw_video.events_{day_compact} partition of raw_video.events
     for values from ('{day}') to ('{next_day}');
 insert into raw_video.events (event_id, camera_id, ts, type, state, count, trainee_id, score, local_date, file_id, line_no, _loaded_at)
@@ -120,13 +132,16 @@ update raw_training.attendance set _loaded_at = {loaded_at} where _loaded_at > {
 """
 
 
+PLANNED_AHEAD = [0]  # --planned-ahead: days of planned sessions after each loaded day
+
+
 def load_days(url: str, first: int, last: int, spd: int) -> float:
     t0 = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
         for d in range(first, last):
             day = START + timedelta(days=d)
             conn.execute(DAY_SQL.format(d=d, day=day, day_compact=f"{day:%Y%m%d}", next_day=day + timedelta(days=1),
-                                        start=START, spd=spd, tps=TRAINEES_PER_SESSION,
+                                        start=START, spd=spd, tps=TRAINEES_PER_SESSION, ahead=PLANNED_AHEAD[0],
                                         loaded_at=f"timestamptz '{day + timedelta(days=1)} 01:00+08'"))
         conn.execute("analyze")
     return time.perf_counter() - t0
@@ -200,7 +215,10 @@ def measure() -> int:
                     help=f"share of the city's {CITY_SESSIONS_PER_DAY} held sessions a day ({TRAINEES_PER_SESSION} trainees each)")
     ap.add_argument("--warehouse", help="owner URL of a PostgreSQL server; default: a temporary embedded one")
     ap.add_argument("--keep", action="store_true", help="keep the benchmark database (with --warehouse)")
+    ap.add_argument("--planned-ahead", type=int, default=30,
+                    help="days of planned sessions the training platform holds after each day (0: none)")
     args = ap.parse_args()
+    PLANNED_AHEAD[0] = args.planned_ahead
     n, scale = (3, 0.04) if args.quick else (args.days, args.scale)
     spd = max(1, round(CITY_SESSIONS_PER_DAY * scale))
 
@@ -231,6 +249,11 @@ def measure() -> int:
             grown = sorted(b, key=lambda m: a.get(m, 0) - b[m])[:8]
             print(f"{step}: nodes that grew most (s after {n} -> {10 * n} days): "
                   + ", ".join(f"{m} {a.get(m, 0):.2f}->{b[m]:.2f}" for m in grown))
+        risk = {label: sum(v for m, v in p["whole_run"]["per_node_s"].items() if "risk" in m)
+                for label, p in (("short", short), ("long", long))}
+        print(f"risk models (models/risk/): {risk['short']:.2f}s after {n} days "
+              f"({risk['short'] / short['whole_run']['s']:.1%} of the run), {risk['long']:.2f}s after {10 * n} days "
+              f"({risk['long'] / long['whole_run']['s']:.1%})")
         growth = {step: long[step]["s"] / short[step]["s"] - 1 for step in ("incremental_facts", "whole_run", "data_tests")}
         build_short = short["whole_run"]["s"] + short["data_tests"]["s"]
         build_long = long["whole_run"]["s"] + long["data_tests"]["s"]
@@ -244,6 +267,7 @@ def measure() -> int:
               f"peak RSS: dbt process {peaks['peak_rss_mib']} MiB, largest server backend "
               f"{peaks['postgres_largest_backend_rss_mib']} MiB; with PostgreSQL PSS {peaks['peak_pss_mib']} MiB")
         emit("dbt_incremental", days_short=n, days_long=10 * n, scale=scale, sessions_per_day=spd,
+             planned_ahead_days=args.planned_ahead, risk_models_s=risk,
              trainees_per_session=TRAINEES_PER_SESSION, short=short, long=long,
              growth={k: round(v, 3) for k, v in growth.items()}, goal_growth_max=0.2,
              whole_run_ok=growth["whole_run"] <= 0.2, **peaks)

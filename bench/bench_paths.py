@@ -36,7 +36,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tests.airflow_services import DAG_IDS, AirflowServices, redis_available  # noqa: E402
-from tests.test_end_to_end import CLI, _cli, _env, _warehouse_url  # noqa: E402
+from tests.simulated_run import CLI, cli, env_for, warehouse_url  # noqa: E402
 
 DAY = dt.date(2024, 1, 2)
 
@@ -56,8 +56,8 @@ def logical_date(day: dt.date) -> dt.datetime:
 
 
 def supervision_run(var: Path, sources: dict[str, str], day: dt.date) -> dict[str, object]:
-    env = _env(var, **sources)
-    _cli(env, "warehouse", "start")
+    env = env_for(var, **sources)
+    cli(env, "warehouse", "start")
     try:
         memory = PeakMemory(postmaster=postmaster_in(var / "pgdata")).start()
         t = time.monotonic()
@@ -72,7 +72,7 @@ def supervision_run(var: Path, sources: dict[str, str], day: dt.date) -> dict[st
             raise SystemExit(f"supervision run failed; log {var / 'run.log'}")
         return {"startup_s": 0.0, "day_s": round(seconds, 1), "peak_pss_mib": mib(memory.pss),
                 "peak_rss_sum_mib": mib(memory.rss), "processes": memory.processes,
-                "alerts": alert_count(_warehouse_url(env))}
+                "alerts": alert_count(warehouse_url(env))}
     finally:
         subprocess.run([*CLI, "warehouse", "stop"], env=env, capture_output=True)
 
@@ -91,7 +91,7 @@ def through_services(var: Path, sources: dict[str, str], day: dt.date, workers: 
         hosts = sorted({h for (h,) in svc.query("select distinct hostname from task_instance")})
         return {"startup_s": round(startup, 1), "day_s": round(seconds, 1), "idle_pss_mib": mib(idle_pss),
                 "peak_pss_mib": mib(memory.pss), "peak_rss_sum_mib": mib(memory.rss),
-                "processes": memory.processes, "alerts": alert_count(_warehouse_url(svc.env)),
+                "processes": memory.processes, "alerts": alert_count(warehouse_url(svc.env)),
                 "task_hosts": len(hosts)}
 
 
@@ -104,13 +104,13 @@ def main() -> int:
     args = ap.parse_args()
     scale = 0.005 if args.quick else args.scale
     root = scratch_dir("bench_paths_")
-    gen_env = _env(root / "sources")
+    gen_env = env_for(root / "sources")
     try:
-        _cli(gen_env, "warehouse", "start")
-        _cli(gen_env, "generate", "--start", str(DAY - dt.timedelta(days=1)), "--end", str(DAY),
+        cli(gen_env, "warehouse", "start")
+        cli(gen_env, "generate", "--start", str(DAY - dt.timedelta(days=1)), "--end", str(DAY),
              "--scale", str(scale), "--seed", str(args.seed), "--anomaly-rate", "0.1")
         sources = {"SUPERVISION_LANDING_URL": str(root / "sources" / "landing"),
-                   "SUPERVISION_TRAINING_DB_URL": _warehouse_url(gen_env).rsplit("/", 1)[0] + "/training_platform"}
+                   "SUPERVISION_TRAINING_DB_URL": warehouse_url(gen_env).rsplit("/", 1)[0] + "/training_platform"}
         paths: dict[str, dict[str, object]] = {}
         paths["supervision_run"] = supervision_run(root / "run", sources, DAY)
         paths["local_executor"] = through_services(root / "local", sources, DAY, workers=0)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.test_end_to_end import CLI, _env, _warehouse_url
+from tests.simulated_run import CLI, env_for, warehouse_url
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 DAG_IDS = ("ingest_training_platform", "ingest_video_logs", "ingest_assessments", "supervision_marts")
@@ -51,12 +51,13 @@ def redis_available() -> bool:
 
 
 class AirflowServices:
-    def __init__(self, var: Path, sources: dict[str, str], workers: int = 0, worker_concurrency: int = 2):
+    def __init__(self, var: Path, sources: dict[str, str], workers: int = 0, worker_concurrency: int = 2,
+                 extra_env: dict[str, str] | None = None):
         self.var = var
         self.api_port = free_port()
         # the task runners reach the api-server's execution API (Airflow's default: port 8080)
-        self.env = _env(var, **sources,
-                        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{self.api_port}/execution/")
+        self.env = env_for(var, **sources, **(extra_env or {}),
+                           AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{self.api_port}/execution/")
         self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{self.env.get('PATH', '')}"
         self.workers = [f"worker{i + 1}" for i in range(workers)]
         self.worker_concurrency = worker_concurrency
@@ -73,7 +74,7 @@ class AirflowServices:
         res = subprocess.run([sys.executable, "-c", "from supervision.pipeline import prepare_environment; "
                               "prepare_environment()"], env=self.env, capture_output=True, text=True, timeout=600)
         assert res.returncode == 0, f"prepare_environment:\n{res.stdout[-2000:]}\n{res.stderr[-3000:]}"
-        self.metadata_url = _warehouse_url(self.env).rsplit("/", 1)[0] + "/airflow"
+        self.metadata_url = warehouse_url(self.env).rsplit("/", 1)[0] + "/airflow"
         if self.workers:
             self._start_redis()
         out = subprocess.run([sys.executable, "-c", "import json, sys; from supervision.airflow_env import "

@@ -108,3 +108,51 @@ def smtp_sink():
     ctl.start()
     yield handler, port
     ctl.stop()
+
+
+# --- the simulated days the slow tests share (tests/simulated_run.py) -----------------------------
+
+@pytest.fixture(scope="session")
+def simulated_sources(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """The three simulated days' sources (landing folder and training database), read-only to
+    every run: ``SUPERVISION_LANDING_URL`` and ``SUPERVISION_TRAINING_DB_URL``."""
+    from tests import simulated_run as sim
+
+    var = tmp_path_factory.mktemp("sim_sources")
+    env = sim.env_for(var)
+    sim.cli(env, "warehouse", "start")
+    try:
+        sim.cli(env, "generate", "--start", str(sim.FIRST), "--end", str(sim.LAST), "--scale", sim.SCALE,
+                "--seed", sim.SEED, "--anomaly-rate", sim.ANOMALY_RATE)
+        yield {"SUPERVISION_LANDING_URL": str(var / "landing"),
+               "SUPERVISION_TRAINING_DB_URL": sim.warehouse_url(env).rsplit("/", 1)[0] + "/training_platform",
+               "labels": str(var / "simulator" / "labels.csv")}
+    finally:
+        sim.stop_warehouse(env)
+
+
+def source_env(simulated_sources: dict[str, str]) -> dict[str, str]:
+    """The sources' variables of ``simulated_sources`` (without its labels path)."""
+    return {k: v for k, v in simulated_sources.items() if k.startswith("SUPERVISION_")}
+
+
+@pytest.fixture(scope="session")
+def reference_run(simulated_sources, tmp_path_factory) -> Iterator[dict]:
+    """``supervision run`` over the three days on the embedded PostgreSQL, as one command: its
+    environment, warehouse URL, fingerprint (alerts, marts, raw counts) and load audit counts,
+    taken before any test touches it."""
+    import time
+
+    from tests import simulated_run as sim
+
+    env = sim.env_for(tmp_path_factory.mktemp("sim_reference"), **source_env(simulated_sources))
+    try:
+        t = time.monotonic()
+        res = sim.cli(env, "run", "--start", str(sim.FIRST), "--end", str(sim.LAST))
+        seconds = time.monotonic() - t
+        url = sim.warehouse_url(env)
+        print(f"reference run of {sim.DAYS} days: {seconds:.0f}s\n{res.stdout[-800:]}")
+        yield {"env": env, "url": url, "fp": sim.fingerprint(url), "audit": sim.audit_counts(url),
+               "seconds": seconds}
+    finally:
+        sim.stop_warehouse(env)

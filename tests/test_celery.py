@@ -3,69 +3,51 @@
 Redis (Debian's ``redis-server``; `make test` installs it) on 127.0.0.1 as the broker, results in
 the embedded PostgreSQL, the api-server, scheduler, dag-processor, triggerer and two
 ``airflow celery worker`` processes, each with its own working folder and Celery hostname
-(tests/airflow_services.py). A data engineer's ``airflow backfill create`` of three business days
-(the simulated world's first three, 2024-01-01 to 03, at scale 0.01: sources relative to today would
-hold every day since then) must leave the same alerts, marts and audit counts as ``supervision run``
-(in one process) over the same days, and tasks ran on both workers. This is also the backfill test
-of the Airflow-for-real issue (three days; the LocalExecutor path is tests/test_scheduler.py's
-night). The days keep ``supervision run``'s order: D's marts wait for D's ingestion
-(``wait_for_ingest_*``), D+1's ingestion for D's marts (``wait_for_previous_marts``), all sensors in
-reschedule mode (no worker slot held while they wait).
+(tests/airflow_services.py). A data engineer's ``airflow backfill create`` of the three simulated
+days the slow tests share (tests/simulated_run.py) must leave the same alerts, marts, raw counts
+and load audit counts as ``supervision run`` over them (the reference run), and tasks ran on both
+workers. This is also the backfill test of the Airflow-for-real issue (the LocalExecutor path is
+tests/test_scheduler.py's night). The days keep ``supervision run``'s order: D's marts wait for
+D's ingestion (``wait_for_ingest_*``), D+1's ingestion for D's marts (``wait_for_previous_marts``),
+all sensors in reschedule mode (no worker slot held while they wait).
 """
 from __future__ import annotations
 
-import subprocess
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from tests.airflow_services import DAG_IDS, AirflowServices, redis_available
-from tests.test_end_to_end import ANOMALY_RATE, CLI, SCALE, SEED, _cli, _env, _warehouse_url, fingerprint
-from tests.test_scheduler import audit_counts, logical_date_of
+from tests.conftest import source_env
+from tests.simulated_run import (
+    DAYS,
+    FIRST,
+    LAST,
+    SENSOR_POKE_SECONDS,
+    audit_counts,
+    fingerprint,
+    logical_date_of,
+    warehouse_url,
+)
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not redis_available(), reason="redis-server not installed (apt-get install "
                                                                 "redis-server; `make test` does it as root)")]
 
-FIRST, DAYS = date(2024, 1, 1), 3
 
-
-@pytest.fixture(scope="module")
-def sources(tmp_path_factory):
-    var = tmp_path_factory.mktemp("celery_gen")
-    env = _env(var)
-    _cli(env, "warehouse", "start")
-    try:
-        _cli(env, "generate", "--start", str(FIRST), "--end", str(FIRST + timedelta(days=DAYS - 1)),
-             "--scale", SCALE, "--seed", SEED, "--anomaly-rate", ANOMALY_RATE)
-        yield {"SUPERVISION_LANDING_URL": str(var / "landing"),
-               "SUPERVISION_TRAINING_DB_URL": _warehouse_url(env).rsplit("/", 1)[0] + "/training_platform"}
-    finally:
-        subprocess.run([*CLI, "warehouse", "stop"], env=env, capture_output=True)
-
-
-def test_two_days_through_two_celery_workers_equal_supervision_run(sources, tmp_path_factory):
-    first, last = FIRST, FIRST + timedelta(days=DAYS - 1)
-    ref_env = _env(tmp_path_factory.mktemp("celery_ref"), **sources)
+def test_backfill_through_two_celery_workers_equals_supervision_run(simulated_sources, reference_run,
+                                                                     tmp_path_factory):
     t = time.monotonic()
-    try:
-        _cli(ref_env, "run", "--start", str(first), "--end", str(last))
-        url = _warehouse_url(ref_env)
-        reference = {**fingerprint(url), "audit": str(audit_counts(url))}
-    finally:
-        subprocess.run([*CLI, "warehouse", "stop"], env=ref_env, capture_output=True)
-    ref_seconds = time.monotonic() - t
-
-    t = time.monotonic()
-    with AirflowServices(tmp_path_factory.mktemp("celery"), sources, workers=2) as svc:
+    with AirflowServices(tmp_path_factory.mktemp("celery"), source_env(simulated_sources), workers=2,
+                         extra_env={"SUPERVISION_SENSOR_POKE_SECONDS": SENSOR_POKE_SECONDS}) as svc:
         ready = time.monotonic() - t
         t = time.monotonic()
-        svc.backfill(str(first), str(last))
-        expected = {(d, logical_date_of(first + timedelta(days=i))) for d in DAG_IDS for i in range(DAYS)}
+        svc.backfill(str(FIRST), str(LAST))
+        expected = {(d, logical_date_of(FIRST + timedelta(days=i))) for d in DAG_IDS for i in range(DAYS)}
         runs = svc.wait_runs(expected)
-        print(f"celery: services ready in {ready:.0f}s, {first}..{last} in {time.monotonic() - t:.0f}s; "
-              f"supervision run: {ref_seconds:.0f}s")
+        print(f"celery: services ready in {ready:.0f}s, {FIRST}..{LAST} in {time.monotonic() - t:.0f}s; "
+              f"supervision run: {reference_run['seconds']:.0f}s")
         assert "scheduled" not in {r[2] for r in runs}, runs  # only the backfill ran
         by_host = dict(svc.query("select hostname, count(*) from task_instance where state = 'success' "
                                  "group by 1"))
@@ -81,6 +63,6 @@ def test_two_days_through_two_celery_workers_equal_supervision_run(sources, tmp_
             previous = logical - timedelta(days=1)
             if dag_id != "supervision_marts" and previous in marts_end:
                 assert started >= marts_end[previous], f"{dag_id} {logical} started before the marts of {previous}"
-        url = _warehouse_url(svc.env)
-        got = {**fingerprint(url), "audit": str(audit_counts(url))}
-    assert got == reference
+        url = warehouse_url(svc.env)
+        got = {**fingerprint(url), "audit": audit_counts(url)}
+    assert got == {**reference_run["fp"], "audit": reference_run["audit"]}

@@ -1,113 +1,65 @@
 """The pipeline through Airflow's own machinery, as a data engineer deploys it (no `supervision run`):
 
-- the scheduler path (`supervision serve`: api-server, scheduler, dag-processor, triggerer with the
-  LocalExecutor, on 127.0.0.1) on a fresh warehouse whose simulated sources hold the last seven
-  days up to yesterday (local time): the four DAGs unpaused with the Airflow CLI run last night's
-  business day, all four succeed, and the alert table is filled.
+the scheduler path (`supervision serve`: api-server, scheduler, dag-processor, triggerer with the
+LocalExecutor, on 127.0.0.1) on a fresh warehouse over the three simulated days the slow tests
+share (tests/simulated_run.py), deployed to go live on their last day
+(``SUPERVISION_SCHEDULE_START``) with catch-up on (``SUPERVISION_SCHEDULE_CATCHUP``): the four DAGs
+unpaused with the Airflow CLI run that day by themselves as scheduled runs and all four succeed.
+As on a go-live, that first night loads everything the sources hold up to its day, so its raw and
+quarantine counts equal the reference run's after the three days, and the alert table is filled.
 
-`airflow backfill create` over three business days equal to `supervision run` is
-tests/test_celery.py (the same scheduler, with the CeleryExecutor and two workers).
+The simulated days are in 2024 and the scheduler's clock is today's: the catch-up makes the go-live
+night one of them (with catch-up off the scheduler runs yesterday, a day the sources do not hold,
+and the video gate rightly fails it: no events). `airflow backfill create` over the three days
+equal to `supervision run` is tests/test_celery.py (the same scheduler, with the CeleryExecutor and
+two workers).
 """
 from __future__ import annotations
 
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 
-from tests.test_end_to_end import CLI, SEED, _cli, _env, _warehouse_url
+from tests.airflow_services import free_port
+from tests.conftest import source_env
+from tests.simulated_run import (
+    CLI,
+    LAST,
+    SENSOR_POKE_SECONDS,
+    env_for,
+    logical_date_of,
+    raw_counts,
+    stop_warehouse,
+    warehouse_url,
+)
 
 pytestmark = pytest.mark.slow
 
-SCALE = os.environ.get("SUPERVISION_SCHEDULER_TEST_SCALE", "0.01")  # smaller days trip the ratio gates (1 of 9 rows)
-ANOMALY_RATE = "0.002"  # the simulator's default
 DAG_IDS = ("ingest_training_platform", "ingest_video_logs", "ingest_assessments", "supervision_marts")
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 RUN_TIMEOUT = 1800
 
 
-def _settings():
-    from supervision.config import Settings
-
-    return Settings()
-
-
-def last_business_day(now: datetime | None = None) -> date:
-    """The business day of the newest run the scheduler has started: D whose run hour of D+1 has passed."""
-    s = _settings()
-    now = (now or datetime.now(ZoneInfo(s.local_tz))).astimezone(ZoneInfo(s.local_tz))
-    started = now.replace(hour=s.daily_run_hour, minute=0, second=0, microsecond=0)
-    if now < started:
-        started -= timedelta(days=1)
-    return started.date() - timedelta(days=1)
-
-
-def logical_date_of(day: date) -> datetime:
-    s = _settings()
-    return datetime(day.year, day.month, day.day, s.daily_run_hour, tzinfo=ZoneInfo(s.local_tz))
-
-
-def audit_counts(url: str) -> list[tuple]:
-    """What the loads recorded, without run ids and times: per source and status, the files or
-    tables and the row counts."""
-    with psycopg.connect(url) as c:
-        return c.execute("""select source, status, count(*), sum(received), sum(loaded), sum(duplicates),
-                                   sum(quarantined), sum(skipped)
-                            from ops.load_audit group by 1, 2 order by 1, 2""").fetchall()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def week(tmp_path_factory):
-    """Sources holding the last seven days up to yesterday (local time), shared read-only."""
-    today = datetime.now(ZoneInfo(_settings().local_tz)).date()
-    start, end = today - timedelta(days=7), today - timedelta(days=1)
-    # the weeks move with the calendar, and over some weeks the simulator cannot balance a rule's
-    # labelled cases ("ledger could not be balanced"): then the next seed, on a fresh server
-    for seed in (SEED, "1", "2", "3", "4"):
-        var = tmp_path_factory.mktemp("sched_gen")
-        env = _env(var)
-        _cli(env, "warehouse", "start")
-        res = subprocess.run([*CLI, "generate", "--start", str(start), "--end", str(end), "--scale", SCALE,
-                              "--seed", seed, "--anomaly-rate", ANOMALY_RATE],
-                             env=env, capture_output=True, text=True, timeout=1800)
-        if res.returncode == 0:
-            break
-        assert "could not be balanced" in res.stderr, res.stderr[-3000:]
-        subprocess.run([*CLI, "warehouse", "stop"], env=env, capture_output=True)
-    else:
-        pytest.fail(f"the simulator could not generate {start}..{end} with any seed:\n{res.stderr[-2000:]}")
-    training_url = _warehouse_url(env).rsplit("/", 1)[0] + "/training_platform"
-    yield {"SUPERVISION_LANDING_URL": str(var / "landing"), "SUPERVISION_TRAINING_DB_URL": training_url}
-    subprocess.run([*CLI, "warehouse", "stop"], env=env, capture_output=True)
-
-
 class Services:
     """`supervision serve` on free ports, with its own var folder (warehouse and Airflow home)."""
 
-    def __init__(self, var: Path, sources: dict[str, str]):
-        self.airflow_port = _free_port()
+    def __init__(self, var: Path, sources: dict[str, str], extra_env: dict[str, str]):
+        self.airflow_port = free_port()
         # the task runners reach the api-server's execution API (Airflow's default: port 8080)
-        self.env = _env(var, **sources,
-                        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{self.airflow_port}/execution/")
+        self.env = env_for(var, **sources, **extra_env,
+                           AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{self.airflow_port}/execution/")
         self.log = var / "serve.log"
         self.proc = subprocess.Popen(
-            [*CLI, "serve", "--port", str(_free_port()), "--airflow-port", str(self.airflow_port)],
+            [*CLI, "serve", "--port", str(free_port()), "--airflow-port", str(self.airflow_port)],
             env=self.env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
         self.metadata_url: str | None = None
         self.airflow_env: dict[str, str] = {}
@@ -121,7 +73,7 @@ class Services:
                                             timeout=5) as r:
                     health = json.load(r)
                 if self.metadata_url is None:
-                    self.metadata_url = _warehouse_url(self.env).rsplit("/", 1)[0] + "/airflow"
+                    self.metadata_url = warehouse_url(self.env).rsplit("/", 1)[0] + "/airflow"
                 with psycopg.connect(self.metadata_url) as c:
                     parsed = {r[0] for r in c.execute("select dag_id from serialized_dag")}
                 if health["scheduler"]["status"] == "healthy" and set(DAG_IDS) <= parsed:
@@ -156,7 +108,7 @@ class Services:
             assert not failed, f"failed runs {failed}:\n{self.failed_tasks()}\n{self.tail()}"
             if len(mine) == len(expected) and all(r[3] == "success" for r in mine):
                 return runs
-            time.sleep(10)
+            time.sleep(5)
         raise AssertionError(f"runs not done in {timeout}s: {self.runs()}\n{self.tail()}")
 
     def failed_tasks(self) -> list[tuple]:
@@ -174,15 +126,15 @@ class Services:
                 self.proc.wait(60)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
-        subprocess.run([*CLI, "warehouse", "stop"], env=self.env, capture_output=True)
+        stop_warehouse(self.env)
 
 
 @pytest.fixture(scope="module")
 def services_factory(tmp_path_factory):
     started: list[Services] = []
 
-    def start(name: str, sources: dict[str, str]) -> Services:
-        svc = Services(tmp_path_factory.mktemp(name), sources)
+    def start(name: str, sources: dict[str, str], extra_env: dict[str, str]) -> Services:
+        svc = Services(tmp_path_factory.mktemp(name), sources, extra_env)
         started.append(svc)
         t = time.monotonic()
         svc.wait_ready()
@@ -194,18 +146,23 @@ def services_factory(tmp_path_factory):
         svc.stop()
 
 
-def test_scheduler_runs_last_night_on_a_fresh_warehouse(week, services_factory):
-    svc = services_factory("sched_night", week)
-    day = last_business_day()
+def test_scheduler_runs_the_go_live_night_on_a_fresh_warehouse(simulated_sources, reference_run, services_factory):
+    svc = services_factory("sched_night", source_env(simulated_sources),
+                           {"SUPERVISION_SCHEDULE_START": str(LAST), "SUPERVISION_SCHEDULE_CATCHUP": "true",
+                            "SUPERVISION_SENSOR_POKE_SECONDS": SENSOR_POKE_SECONDS})
+    night = logical_date_of(LAST)
     t = time.monotonic()
     for dag_id in DAG_IDS:  # as a data engineer would: the DAGs are paused at creation
         svc.airflow("dags", "unpause", dag_id)
-    runs = svc.wait_runs({(d, logical_date_of(day)) for d in DAG_IDS})
-    print(f"last night ({day}) through the scheduler: {time.monotonic() - t:.0f}s")
-    night = [r for r in runs if r[1] == logical_date_of(day)]
-    assert {r[0] for r in night} == set(DAG_IDS)
-    assert {r[2] for r in night} == {"scheduled"}, night
-    with psycopg.connect(_warehouse_url(svc.env)) as c:
+    runs = svc.wait_runs({(d, night) for d in DAG_IDS})
+    for dag_id in DAG_IDS:  # the catch-up goes on with the days after, which the sources do not hold
+        svc.airflow("dags", "pause", dag_id)
+    print(f"the go-live night ({LAST}) through the scheduler: {time.monotonic() - t:.0f}s")
+    first = [r for r in runs if r[1] == min(r[1] for r in runs)]
+    assert {(r[0], r[1], r[2]) for r in first} == {(d, night, "scheduled") for d in DAG_IDS}, runs
+    with psycopg.connect(warehouse_url(svc.env)) as c:
         assert c.execute("select count(*) from marts.supervision_alerts").fetchone()[0] > 0
         gates = c.execute("select distinct run_id from ops.gx_validation_results where kind = 'gate'").fetchall()
+        loaded = raw_counts(c)
     assert gates, "no gate results stored"
+    assert loaded == {k: reference_run["fp"][k] for k in loaded}

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import secrets
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,19 @@ class Settings(BaseSettings):
                                    meaning="local hour of day D+1 at which the scheduler starts the runs for "
                                            "business day D (after D has closed; late files are still picked up "
                                            "by the next day's run)", shown="`2`")
+    schedule_start: date = _setting(date(2024, 1, 1),
+                                    meaning="the first business day the DAGs' schedules hold (go-live): the scheduler "
+                                            "never runs an earlier day, and a backfill starts on it at the earliest",
+                                    shown="`2024-01-01`")
+    schedule_catchup: bool = _setting(False, meaning="when the DAGs are unpaused, the scheduler runs every business "
+                                                     "day from `SUPERVISION_SCHEDULE_START` up to yesterday, oldest "
+                                                     "first, one day at a time (Airflow's catchup); off: only the "
+                                                     "newest day, and older days by `airflow backfill create`",
+                                      shown="`false`")
+    sensor_poke_seconds: int = _setting(30, ge=1, le=3600,
+                                        meaning="how often a waiting run checks again (reschedule mode): the marts "
+                                                "run for its day's ingestion, an ingestion run for the previous "
+                                                "day's marts", shown="`30`")
     # --- databases -----------------------------------------------------------------------------
     external_warehouse_url: SecretStr | None = _setting(
         env="SUPERVISION_WAREHOUSE_URL", meaning="PostgreSQL (15 or later) URL of the warehouse (an owner)",

@@ -21,8 +21,9 @@ SUPERVISION_ALERTS = Asset("supervision://warehouse/marts/supervision_alerts", g
 
 INGEST_DAG_IDS = ("ingest_training_platform", "ingest_video_logs", "ingest_assessments")
 MARTS_DAG_ID = "supervision_marts"
-# how often the marts run checks that the day's ingestion runs are done, and how long it waits
-INGEST_POKE_SECONDS = 30
+# how often a waiting run checks again (the marts run for its day's ingestion, an ingestion run for
+# the previous day's marts; SUPERVISION_SENSOR_POKE_SECONDS), and how long it waits
+INGEST_POKE_SECONDS = settings().sensor_poke_seconds
 INGEST_WAIT_SECONDS = 12 * 3600
 
 WAREHOUSE_CONN_ID = "supervision_warehouse"
@@ -85,8 +86,16 @@ def marts_dag_guards() -> dict:
 
 
 def start_date() -> pendulum.DateTime:
-    """Where every DAG's schedule starts: 2024-01-01, local midnight (the settings' time zone)."""
-    return pendulum.datetime(2024, 1, 1, tz=settings().local_tz)
+    """Where every DAG's schedule starts: ``SUPERVISION_SCHEDULE_START`` (default 2024-01-01), local
+    midnight (the settings' time zone)."""
+    s = settings()
+    first = s.schedule_start
+    return pendulum.datetime(first.year, first.month, first.day, tz=s.local_tz)
+
+
+def catchup() -> bool:
+    """Whether the daily DAGs catch up from their start date (``SUPERVISION_SCHEDULE_CATCHUP``)."""
+    return settings().schedule_catchup
 
 
 def daily_timetable() -> CronDataIntervalTimetable:

@@ -1,0 +1,107 @@
+"""The simulated days the slow tests share, and how they drive the real CLI.
+
+One set of sources (``supervision generate``: 2024-01-01 to 03 at scale 0.01, seed 7, anomaly rate
+0.1, which gives every one of the 22 rules labelled positives and near misses within the three
+days) and one reference run over them (``supervision run``, embedded PostgreSQL) serve:
+
+- tests/test_end_to_end.py: the contract checker, the labelled cases, a re-run that changes
+  nothing, and PostgreSQL 15 killed in the middle of day 3 then run again (equal to the reference);
+- tests/test_celery.py: ``airflow backfill create`` through two Celery workers (equal to the
+  reference);
+- tests/test_scheduler.py: the scheduler's own night (yesterday), which loads them all as a go-live
+  does.
+
+The fixtures are in tests/conftest.py (session scope: generated and run once however many of
+those modules run).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import psycopg
+
+from tests.conftest import REPO
+
+FIRST, LAST = date(2024, 1, 1), date(2024, 1, 3)
+DAYS = (LAST - FIRST).days + 1
+SCALE = os.environ.get("SUPERVISION_E2E_SCALE", "0.01")
+SEED = "7"
+ANOMALY_RATE = "0.1"  # about 1.5 labelled cases per rule a day at scale 0.01
+CLI = [sys.executable, "-m", "supervision.cli"]
+# the slow tests' waiting runs check every few seconds instead of the deployment's 30
+SENSOR_POKE_SECONDS = "5"
+
+
+def env_for(var_dir: Path, **extra: str) -> dict[str, str]:
+    """The test process's environment without its SUPERVISION_* variables, plus a var folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPERVISION_")}
+    env.update({"SUPERVISION_HOME": str(REPO), "SUPERVISION_VAR_DIR": str(var_dir),
+                "SUPERVISION_PII_KEY": "e2e-test-key"}, **extra)
+    return env
+
+
+def cli(env: dict, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
+    res = subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=timeout)
+    assert res.returncode == 0, f"supervision {' '.join(args)} failed ({res.returncode}):\n" \
+                                f"{res.stdout[-3000:]}\n{res.stderr[-5000:]}"
+    return res
+
+
+def warehouse_url(env: dict) -> str:
+    return cli(env, "warehouse", "url").stdout.strip().splitlines()[-1]
+
+
+def stop_warehouse(env: dict) -> None:
+    subprocess.run([*CLI, "warehouse", "stop"], env=env, capture_output=True)
+
+
+RAW_COUNTED = ("raw_training.sessions", "raw_training.attendance", "raw_video.events",
+               "raw_assessment.exam_results", "ops.quarantine")
+
+
+def fingerprint(url: str) -> dict[str, str]:
+    """Content of everything a run produces, minus run timestamps: alerts and every mart."""
+    out = {}
+    with psycopg.connect(url) as c:
+        out["alerts"] = c.execute("""
+            select md5(coalesce(string_agg(concat_ws('|', alert_id, rule_code, severity, entity_type, entity_key,
+                   district_code, occurred_on, evidence::text, is_active, status), E'\\n' order by alert_id), ''))
+            from marts.supervision_alerts""").fetchone()[0]
+        out["alert_count"] = str(c.execute("select count(*) from marts.supervision_alerts").fetchone()[0])
+        tables = [r[0] for r in c.execute("""select table_name from information_schema.tables
+                     where table_schema = 'marts' and table_name <> 'supervision_alerts' order by 1""")]
+        for t in tables:
+            out[t] = c.execute(f"""select md5(coalesce(string_agg(x::text, E'\\n' order by x::text), ''))
+                                   from marts."{t}" x""").fetchone()[0]
+        out.update(raw_counts(c))
+    return out
+
+
+def raw_counts(conn: psycopg.Connection) -> dict[str, str]:
+    return {t: str(conn.execute(f"select count(*) from {t}").fetchone()[0]) for t in RAW_COUNTED}
+
+
+def audit_counts(url: str) -> list[tuple]:
+    """What the loads recorded, without run ids and times: per source and status, the files or
+    tables and the row counts."""
+    with psycopg.connect(url) as c:
+        return c.execute("""select source, status, count(*), sum(received), sum(loaded), sum(duplicates),
+                                   sum(quarantined), sum(skipped)
+                            from ops.load_audit group by 1, 2 order by 1, 2""").fetchall()
+
+
+def _settings():
+    from supervision.config import Settings
+
+    return Settings()
+
+
+def logical_date_of(day: date) -> datetime:
+    """The logical date of business day ``day``'s runs (the daily timetable: D at the run hour, local)."""
+    s = _settings()
+    return datetime(day.year, day.month, day.day, s.daily_run_hour, tzinfo=ZoneInfo(s.local_tz))
