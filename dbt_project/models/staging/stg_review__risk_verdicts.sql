@@ -2,7 +2,11 @@
 -- institution or an evaluation org in a month) that a supervisor has decided, kept by the database
 -- from the append-only review.risk_verdict_events. A warehouse where the review schema (or this
 -- table) is not yet installed reads no rows, so the precision marts build without any verdict.
-{{ config(tags=['after_alerts']) }}
+-- A table, unlike the rest of staging: a daily build rebuilds tables but not the views on sources
+-- (supervision.dbt_daily), and the review schema may be applied after a full build (by the review
+-- application, or by sync_roles after the marts' build): a view made before it would keep reading
+-- no rows until the next code change. The table is small (one row per decided finding).
+{{ config(tags=['after_alerts'], materialized='table') }}
 
 {%- set verdicts_relation = load_relation(source('review', 'risk_verdicts')) %}
 
