@@ -3,7 +3,12 @@
 -- stands (the latest dismiss event of the alert). Built after the alert upkeep.
 -- The reason is the reviewer's free text, whitespace collapsed, and any run of 6 or more digits
 -- (an ID number, a phone) masked as '***', so that the marts hold no plain identifier.
+-- Rule code RISK_REVIEW: the risk findings (an institution or evaluation org in a month) whose
+-- standing risk review verdict is dismissed, by that verdict's reason, per district and month of
+-- the finding (as in marts.rule_precision).
 {{ config(tags=['after_alerts']) }}
+
+{%- set risk_code = 'RISK_REVIEW' %}
 
 with
 
@@ -31,19 +36,46 @@ standing_dismissals as (
 
 ),
 
-reasons as (
+dismissed_findings as (
+
+    select * from {{ ref('stg_review__risk_verdicts') }}
+    where verdict = 'dismissed'
+
+),
+
+dismissals as (
 
     select
         alerts.rule_code,
         alerts.district_code,
         {{ local_month('alerts.occurred_on') }} as month,
+        standing_dismissals.comment
+    from alerts
+    left join standing_dismissals on standing_dismissals.alert_id = alerts.alert_id
+
+    union all
+
+    select
+        '{{ risk_code }}' as rule_code,
+        district_code,
+        month,
+        comment
+    from dismissed_findings
+
+),
+
+reasons as (
+
+    select
+        rule_code,
+        district_code,
+        month,
         coalesce(
-            nullif(btrim(regexp_replace(regexp_replace(standing_dismissals.comment, '[0-9]{6,}[0-9Xx]?', '***', 'g'),
+            nullif(btrim(regexp_replace(regexp_replace(comment, '[0-9]{6,}[0-9Xx]?', '***', 'g'),
                                         '\s+', ' ', 'g')), ''),
             '(no reason recorded)'
         ) as reason
-    from alerts
-    left join standing_dismissals on standing_dismissals.alert_id = alerts.alert_id
+    from dismissals
 
 )
 

@@ -12,7 +12,22 @@
 -- (the latest confirm / dismiss / resolve event whose to_status is that status); a decided alert
 -- without such an event has no time and is left out of the averages.
 -- Only rule x district x month combinations that hold an alert have a row.
+--
+-- One more row family, rule_code RISK_REVIEW: the supervisors' verdicts on risk findings (a
+-- training institution or an evaluation org in a month, as the review application's risk page shows
+-- it; docs/RISK.md, "Risk review"), per district and month of the finding, with the same outcomes:
+--     confirmed  standing verdict confirmed (gaming found)
+--     dismissed  standing verdict dismissed (no gaming; the reasons are in marts.rule_dismissal_reasons)
+--     open       no verdict (or reopened) and the finding is flagged: evidence_score >= risk_flag_points
+--                in its scorecard, the line at which the risk models call an institution flagged
+--     withdrawn  reopened, and its evidence no longer reaches that line
+-- The findings counted are the flagged ones and those with a verdict (a verdict on an entity below
+-- the line counts too). "alerts" counts these findings, "active_alerts" the flagged ones. A finding
+-- has no detection time: resolved_alerts and timed_decisions are 0, the hours null, severity null.
 {{ config(tags=['after_alerts']) }}
+
+{%- set risk_code = 'RISK_REVIEW' %}
+{%- set flag_points = var('risk_flag_points', 5) %}
 
 with
 
@@ -73,6 +88,77 @@ alert_outcomes as (
 
 ),
 
+risk_scorecards as (
+
+    select
+        'institution' as entity_type,
+        institution_id as entity_id,
+        district_code,
+        month,
+        coalesce(evidence_score, 0) >= {{ flag_points }} as is_flagged
+    from {{ ref('institution_scorecard') }}
+
+    union all
+
+    select
+        'evaluation_org' as entity_type,
+        org_id as entity_id,
+        district_code,
+        month,
+        coalesce(evidence_score, 0) >= {{ flag_points }} as is_flagged
+    from {{ ref('evaluation_org_quality') }}
+
+),
+
+risk_verdicts as (
+
+    select * from {{ ref('stg_review__risk_verdicts') }}
+
+),
+
+risk_finding_outcomes as (
+
+    select
+        coalesce(risk_verdicts.district_code, risk_scorecards.district_code) as district_code,
+        coalesce(risk_verdicts.month, risk_scorecards.month) as month,
+        coalesce(risk_scorecards.is_flagged, false) as is_flagged,
+        case
+            when risk_verdicts.verdict in ('confirmed', 'dismissed') then risk_verdicts.verdict
+            when risk_scorecards.is_flagged then 'open'
+            else 'withdrawn'
+        end as outcome
+    from risk_scorecards
+    full join risk_verdicts
+        on risk_verdicts.entity_type = risk_scorecards.entity_type
+        and risk_verdicts.entity_id = risk_scorecards.entity_id
+        and risk_verdicts.month = risk_scorecards.month
+    where risk_verdicts.entity_id is not null or risk_scorecards.is_flagged
+
+),
+
+risk_per_district_month as (
+
+    select
+        '{{ risk_code }}' as rule_code,
+        district_code,
+        month,
+        null::text as severity,
+        count(*) as alerts,
+        count(*) filter (where is_flagged) as active_alerts,
+        count(*) filter (where outcome = 'open') as open_alerts,
+        count(*) filter (where outcome = 'withdrawn') as withdrawn_alerts,
+        count(*) filter (where outcome = 'confirmed') as confirmed_alerts,
+        0::bigint as resolved_alerts,
+        count(*) filter (where outcome = 'dismissed') as dismissed_alerts,
+        0::bigint as timed_decisions,
+        null::numeric as mean_hours_to_decision,
+        null::double precision as median_hours_to_decision,
+        null::numeric as max_hours_to_decision
+    from risk_finding_outcomes
+    group by district_code, month
+
+),
+
 per_rule_district_month as (
 
     select
@@ -94,12 +180,18 @@ per_rule_district_month as (
     from alert_outcomes
     group by rule_code, district_code, month
 
+    union all
+
+    select * from risk_per_district_month
+
 )
 
 select
     per_rule_district_month.rule_code,
-    rules.label_zh as rule_label_zh,
-    rules.label_en as rule_label_en,
+    case when per_rule_district_month.rule_code = '{{ risk_code }}' then '风险复核'
+        else rules.label_zh end as rule_label_zh,
+    case when per_rule_district_month.rule_code = '{{ risk_code }}' then 'Risk review'
+        else rules.label_en end as rule_label_en,
     per_rule_district_month.severity,
     per_rule_district_month.district_code,
     per_rule_district_month.month,

@@ -13,6 +13,13 @@ the next marts build:
   confirm / dismiss / resolve event whose to_status is that status);
 * a dismissal's reason: the comment of the latest dismiss event, whitespace collapsed and runs of
   six or more digits masked, as in the mart.
+
+Beside the rules, the risk review row (``RISK_REVIEW``, as in the mart): the supervisors' verdicts
+on risk findings (an institution or evaluation org in a month; ``review.risk_review``), confirmed
+or dismissed by their standing verdict, open when flagged (evidence_score >= the mart's
+risk_flag_points) without one, withdrawn when reopened and no longer flagged; by the finding's
+district and month. The scorecards are not row-level secured: a district user's row is filtered to
+its district here.
 """
 from __future__ import annotations
 
@@ -83,6 +90,35 @@ where %(district)s::text is null or district_code = %(district)s
 order by 1 desc
 """
 
+RISK_SQL = """
+with findings as (
+    select 'institution'::text as entity_type, institution_id as entity_id, district_code, month,
+           coalesce(evidence_score, 0) >= %(flag)s as is_flagged
+    from marts.institution_scorecard
+    union all
+    select 'evaluation_org', org_id, district_code, month, coalesce(evidence_score, 0) >= %(flag)s
+    from marts.evaluation_org_quality
+), outcomes as (
+    select coalesce(v.district_code, f.district_code) as district_code, coalesce(v.month, f.month) as month,
+           coalesce(f.is_flagged, false) as is_flagged, v.comment,
+           case when v.verdict in ('confirmed', 'dismissed') then v.verdict
+                when f.is_flagged then 'open' else 'withdrawn' end as outcome
+    from findings f
+    full join review.risk_verdicts v
+      on v.entity_type = f.entity_type and v.entity_id = f.entity_id and v.month = f.month
+    where v.entity_id is not null or f.is_flagged
+)
+select outcome, is_flagged,
+       case when outcome = 'dismissed' then
+           coalesce(nullif(btrim(regexp_replace(regexp_replace(comment, '[0-9]{6,}[0-9Xx]?', '***', 'g'),
+                                                '\\s+', ' ', 'g')), ''), '(no reason recorded)') end as reason,
+       count(*) as n
+from outcomes
+where (%(district)s::text is null or district_code = %(district)s)
+  and (%(month)s::date is null or month = %(month)s)
+group by 1, 2, 3
+"""
+
 TOP_REASONS = 3
 
 
@@ -113,3 +149,34 @@ def rule_precision(conn, district: str | None, month: date | None) -> dict[str, 
     total["precision"] = total["confirmed_alerts"] / total["decided_alerts"] if total["decided_alerts"] else None
     months = [r["month"] for r in conn.execute(MONTHS_SQL, params).fetchall()]
     return {"rows": rows, "total": total, "months": months}
+
+
+def risk_review_precision(conn, district: str | None, month: date | None) -> dict[str, Any] | None:
+    """The risk review row (``RISK_REVIEW``) with the keys of a rule's row, or None when there is no
+    finding to count or the scorecards are not built or not readable. ``district``: the user's own
+    for a district user (the scorecards are not row-level secured), else the city user's choice."""
+    import psycopg
+
+    from supervision.review.risk_review import FLAG_POINTS, RISK_REVIEW
+
+    try:
+        with conn.transaction():
+            rows = conn.execute(RISK_SQL, {"flag": FLAG_POINTS, "district": district, "month": month}).fetchall()
+    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn, psycopg.errors.InsufficientPrivilege):
+        return None
+    if not rows:
+        return None
+    n = {k: sum(r["n"] for r in rows if r["outcome"] == k) for k in ("open", "withdrawn", "confirmed", "dismissed")}
+    merged: dict[str, int] = {}   # a reason's findings, flagged or not
+    for r in rows:
+        if r["outcome"] == "dismissed":
+            merged[r["reason"]] = merged.get(r["reason"], 0) + r["n"]
+    ordered = sorted(merged.items(), key=lambda x: (-x[1], x[0]))
+    decided = n["confirmed"] + n["dismissed"]
+    return {"rule_code": RISK_REVIEW, "alerts": sum(r["n"] for r in rows),
+            "active_alerts": sum(r["n"] for r in rows if r["is_flagged"]), "open_alerts": n["open"],
+            "withdrawn_alerts": n["withdrawn"], "confirmed_alerts": n["confirmed"], "resolved_alerts": 0,
+            "dismissed_alerts": n["dismissed"], "decided_alerts": decided,
+            "precision": n["confirmed"] / decided if decided else None, "timed_decisions": 0,
+            "mean_hours_to_decision": None, "median_hours_to_decision": None,
+            "reasons": ordered[:TOP_REASONS], "more_reasons": max(len(ordered) - TOP_REASONS, 0)}

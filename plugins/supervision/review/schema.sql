@@ -1,6 +1,6 @@
 -- The review application's own schema: users, assignments, the append-only audit trail of every
--- review decision, login throttling, notification bookkeeping, and the alert -> subject links the
--- list filters and "related alerts" use. Idempotent: applied by supervision.review.db.install().
+-- review decision, the risk review verdicts and their trail, login throttling, notification
+-- bookkeeping, and the alert -> subject links the list filters and "related alerts" use. Idempotent: applied by supervision.review.db.install().
 -- Row-level security, roles and grants are in supervision.access.rls (install_security).
 
 create schema if not exists review;
@@ -62,7 +62,7 @@ comment on table review.alert_events is 'Append-only audit trail of review decis
 
 create or replace function review.forbid_audit_change() returns trigger language plpgsql as $$
 begin
-    raise exception 'review.alert_events is append-only (% refused)', tg_op
+    raise exception '%.% is append-only (% refused)', tg_table_schema, tg_table_name, tg_op
         using errcode = 'insufficient_privilege';
 end $$;
 drop trigger if exists alert_events_append_only on review.alert_events;
@@ -91,20 +91,20 @@ begin
         return new;
     end if;
     if actor is null then
-        raise exception 'review.alert_events: no reviewer named for this transaction (review.actor)'
+        raise exception '%.%: no reviewer named for this transaction (review.actor)', tg_table_schema, tg_table_name
             using errcode = 'insufficient_privilege';
     end if;
     select u.district_code into actor_district from review.users u where u.username = actor and u.active;
     if not found then
-        raise exception 'review.alert_events: % is not an active user of role %', actor, current_user
-            using errcode = 'insufficient_privilege';
+        raise exception '%.%: % is not an active user of role %', tg_table_schema, tg_table_name, actor,
+            current_user using errcode = 'insufficient_privilege';
     end if;
     -- the role names of supervision.access.names.role_for
     actor_role := case when actor_district is null then 'supervision_city'
                        else 'supervision_district_' || actor_district end;
     if actor_role <> current_user::text then
-        raise exception 'review.alert_events: % acts as %, not as %', actor, actor_role, current_user
-            using errcode = 'insufficient_privilege';
+        raise exception '%.%: % acts as %, not as %', tg_table_schema, tg_table_name, actor, actor_role,
+            current_user using errcode = 'insufficient_privilege';
     end if;
     new.username := actor;
     new.at := clock_timestamp();
@@ -178,6 +178,118 @@ begin
 end $$;
 create or replace trigger alert_events_apply after insert on review.alert_events
     referencing new table as new_events for each statement execute function review.apply_audit_events();
+
+-- Risk review: a supervisor's verdict on a risk finding, i.e. a training institution or an
+-- evaluation org in one month as the risk page shows it (marts.institution_scorecard,
+-- marts.evaluation_org_quality). Not alerts: the alert table holds the contract's rules only.
+-- The same guarantees as the alert trail: events are append-only, stamped with the reviewer and
+-- the database clock (review.stamp_audit_event), and the only way a standing verdict changes.
+create table if not exists review.risk_verdict_events (
+    event_id bigserial primary key,
+    entity_type text not null check (entity_type in ('institution', 'evaluation_org')),
+    entity_id text not null check (length(entity_id) between 1 and 64),
+    month date not null check (month = date_trunc('month', month)::date),
+    district_code text not null,
+    at timestamptz not null default clock_timestamp(),
+    username text not null,
+    action text not null check (action in ('confirm', 'dismiss', 'reopen')),
+    from_verdict text not null check (from_verdict in ('open', 'confirmed', 'dismissed')),
+    to_verdict text not null check (to_verdict in ('open', 'confirmed', 'dismissed')),
+    comment text,
+    risk_score numeric,
+    evidence_score numeric,
+    db_role text,
+    check (action = 'confirm' or length(btrim(coalesce(comment, ''))) > 0));
+create index if not exists risk_verdict_events_finding_idx on review.risk_verdict_events (entity_type, entity_id, month, at);
+comment on table review.risk_verdict_events is 'Append-only audit trail of risk review verdicts (who, when, which finding, from, to, reason). UPDATE, DELETE and TRUNCATE are refused by trigger.';
+comment on column review.risk_verdict_events.risk_score is 'The finding''s risk_score in its scorecard when the verdict was recorded (set by trigger).';
+comment on column review.risk_verdict_events.evidence_score is 'The finding''s evidence_score in its scorecard when the verdict was recorded (set by trigger).';
+comment on column review.risk_verdict_events.db_role is 'The database role that wrote the event (set by trigger).';
+
+-- The standing verdict of each finding that has one (current state; written only by the events'
+-- trigger). verdict open: reopened, awaiting a new verdict.
+create table if not exists review.risk_verdicts (
+    entity_type text not null,
+    entity_id text not null,
+    month date not null,
+    district_code text not null,
+    verdict text not null check (verdict in ('open', 'confirmed', 'dismissed')),
+    comment text,
+    decided_by text not null,
+    decided_at timestamptz not null,
+    event_id bigint not null,
+    primary key (entity_type, entity_id, month));
+create index if not exists risk_verdicts_month_idx on review.risk_verdicts (month, district_code);
+comment on table review.risk_verdicts is 'Standing risk review verdict per finding (institution or evaluation org and month); the history is in review.risk_verdict_events.';
+
+drop trigger if exists risk_verdict_events_append_only on review.risk_verdict_events;
+create trigger risk_verdict_events_append_only before update or delete on review.risk_verdict_events
+    for each row execute function review.forbid_audit_change();
+drop trigger if exists risk_verdict_events_no_truncate on review.risk_verdict_events;
+create trigger risk_verdict_events_no_truncate before truncate on review.risk_verdict_events
+    for each statement execute function review.forbid_audit_change();
+-- triggers of one kind fire in name order: the reviewer and the time first, then the verdict
+create or replace trigger risk_verdict_events_1_stamp before insert on review.risk_verdict_events
+    for each row execute function review.stamp_audit_event();
+
+-- An event is what changes a finding's standing verdict. The finding must be in its scorecard for
+-- that month and of the event's district (row-level security has checked the district against the
+-- inserting role); from_verdict must be the standing one ('open' without any), and the step one of
+-- review.risk_review.ACTIONS. SECURITY DEFINER: the application's roles may not write
+-- review.risk_verdicts themselves, nor read a scorecard they are not granted. A concurrent verdict
+-- on the same finding makes one of the two fail (the conditional upsert changes no row).
+create or replace function review.apply_risk_verdict_event() returns trigger language plpgsql security definer
+set search_path = pg_catalog, pg_temp as $$
+declare
+    finding_district text;
+    score numeric;
+    evidence numeric;
+    moved integer;
+begin
+    if (new.action, new.from_verdict, new.to_verdict) not in (
+            ('confirm', 'open', 'confirmed'), ('dismiss', 'open', 'dismissed'),
+            ('dismiss', 'confirmed', 'dismissed'), ('reopen', 'confirmed', 'open'),
+            ('reopen', 'dismissed', 'open')) then
+        raise exception 'review.risk_verdict_events: % from % to % is not a risk review step', new.action,
+            new.from_verdict, new.to_verdict using errcode = 'check_violation';
+    end if;
+    if new.entity_type = 'institution' then
+        select s.district_code, s.risk_score, s.evidence_score into finding_district, score, evidence
+          from marts.institution_scorecard s where s.institution_id = new.entity_id and s.month = new.month;
+    else
+        select s.district_code, s.risk_score, s.evidence_score into finding_district, score, evidence
+          from marts.evaluation_org_quality s where s.org_id = new.entity_id and s.month = new.month;
+    end if;
+    if finding_district is distinct from new.district_code then
+        raise exception 'review.risk_verdict_events: no % % of district % in month %', new.entity_type,
+            new.entity_id, new.district_code, new.month using errcode = 'check_violation';
+    end if;
+    new.risk_score := score;
+    new.evidence_score := evidence;
+    if new.from_verdict = 'open' then
+        insert into review.risk_verdicts as v (entity_type, entity_id, month, district_code, verdict, comment,
+                                               decided_by, decided_at, event_id)
+        values (new.entity_type, new.entity_id, new.month, new.district_code, new.to_verdict, new.comment,
+                new.username, new.at, new.event_id)
+        on conflict (entity_type, entity_id, month) do update set
+            district_code = excluded.district_code, verdict = excluded.verdict, comment = excluded.comment,
+            decided_by = excluded.decided_by, decided_at = excluded.decided_at, event_id = excluded.event_id
+        where v.verdict = 'open';
+    else
+        update review.risk_verdicts v set verdict = new.to_verdict, comment = new.comment,
+            decided_by = new.username, decided_at = new.at, event_id = new.event_id, district_code = new.district_code
+         where v.entity_type = new.entity_type and v.entity_id = new.entity_id and v.month = new.month
+           and v.verdict = new.from_verdict;
+    end if;
+    get diagnostics moved = row_count;
+    if moved <> 1 then
+        raise exception 'review.risk_verdict_events: the verdict on % % (%) is not %', new.entity_type, new.entity_id,
+            new.month, new.from_verdict using errcode = 'check_violation';
+    end if;
+    return new;
+end $$;
+create or replace trigger risk_verdict_events_2_apply before insert on review.risk_verdict_events
+    for each row execute function review.apply_risk_verdict_event();
 
 -- Login attempts, for throttling (kept 30 days).
 create table if not exists review.login_attempts (
