@@ -59,7 +59,7 @@ FINAL = {"S1": "confirmed", "S2": "confirmed", "S3": "dismissed", "S4": "dismiss
          "S6": "withdrawn", "C1": "confirmed", "C2": "dismissed", "C3": "open", "T1": "dismissed", "T2": "open"}
 REASON = {"S3": "camera under maintenance, notified in advance", "S4": "camera under maintenance, notified in advance",
           "C2": "trainee *** was on approved leave", "T1": "ID number typed by the institution, corrected"}
-PRECISION_MODELS = ["build", "--select", "+rule_precision", "+rule_dismissal_reasons"]
+PRECISION_MODELS = ["build", "--select", "+rule_precision", "+rule_dismissal_reasons", "--indirect-selection", "cautious"]
 
 
 @pytest.fixture

@@ -40,7 +40,8 @@ from supervision.warehouse import one_row
 
 ALERTS = "marts.supervision_alerts"
 # review tables keyed on district_code (row-level security); review.users: null = a city user
-RLS_REVIEW_TABLES = ("review.users", "review.assignments", "review.alert_events", "review.alert_links")
+RLS_REVIEW_TABLES = ("review.users", "review.assignments", "review.alert_events", "review.alert_links",
+                     "review.risk_verdicts", "review.risk_verdict_events")
 # marts the app charts, granted when present (dbt builds them concurrently)
 CHARTED_MARTS = ("marts.district_target_progress", "marts.institution_scorecard",
                  "marts.evaluation_org_quality", "marts.risk_features")
@@ -172,6 +173,11 @@ def install_security(warehouse_url: str | None = None) -> None:
         grant("select", "review.alert_events", [APP_ROLE])
         grant("usage", "review.alert_events_event_id_seq", group_roles(), "sequence")
         grant("select", "review.alert_links", [*group_roles(), APP_ROLE])
+        # risk review verdicts follow their events (review.apply_risk_verdict_event), as alert statuses do
+        grant("select", "review.risk_verdicts", [*group_roles(), APP_ROLE])
+        grant("select, insert", "review.risk_verdict_events", group_roles())      # never update/delete
+        grant("select", "review.risk_verdict_events", [APP_ROLE])
+        grant("usage", "review.risk_verdict_events_event_id_seq", group_roles(), "sequence")
         grant("select, insert, delete", "review.login_attempts", [APP_ROLE])
         grant("usage", "review.login_attempts_attempt_id_seq", [APP_ROLE], "sequence")
         for fn, roles in (("review.login_user(text)", [APP_ROLE]),
