@@ -235,3 +235,43 @@ def test_precision_marts_build_without_the_review_schema(warehouse_db):
     with psycopg.connect(warehouse_db) as c:
         assert c.execute("select alerts, open_alerts, decided_alerts, precision_pct from marts.rule_precision"
                          ).fetchall() == [(1, 1, 0, None)]
+
+
+def test_decisions_after_a_build_without_the_review_schema_reach_the_next_daily_build(warehouse_db):
+    """The review schema may arrive after the first (full) build: the review application and
+    sync_roles install it after the marts. A daily build (supervision.dbt_daily: tables,
+    incrementals, views below a table) must still bring the decisions taken since into the precision
+    marts: the staging of the review trail is a table, rebuilt every day, not a view left reading
+    nothing."""
+    from fastapi.testclient import TestClient
+
+    from supervision import dbt_daily
+    from supervision.access import install_security
+    from supervision.review.app import create_app
+    from supervision.review.users import hash_password
+
+    url = warehouse_db
+    rule, severity, etype, key, district, occurred, _ = ALERTS[0]
+    with psycopg.connect(url) as c:
+        c.execute("""insert into marts.supervision_alerts (alert_id, rule_code, severity, entity_type, entity_key,
+                       district_code, occurred_on, evidence, first_detected_at, last_detected_at)
+                     values (%s, %s, %s, %s, %s, %s, %s, '{}', %s, %s)""",
+                  (AID[key], rule, severity, etype, key, district, occurred, DETECTED, DETECTED))
+    run_dbt(PRECISION_MODELS, url)  # the first build: no review schema yet
+    install_security(url)
+    with psycopg.connect(url) as c:
+        c.execute("insert into review.users (username, password_hash, district_code) values ('city_chief', %s, null)",
+                  (hash_password(PASSWORD),))
+    client = TestClient(create_app(url, links_refresh_seconds=3600), base_url="http://127.0.0.1")
+    login(client, "city_chief")
+    page = client.get("/alerts?active=all")
+    r = client.post("/alerts/bulk", data={"ids": [AID[key]], "action": "confirm", "comment": "seen on site",
+                                          "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert r.status_code == 303, r.text[:300]
+    select, exclude = dbt_daily.daily_selection("alert_marts")
+    daily = " ".join(f"+rule_precision,{term}" for term in select.split())
+    run_dbt(["build", "--select", daily, "--exclude", exclude, "--indirect-selection", "cautious"], url)
+    with psycopg.connect(url) as c:
+        # the outcome comes from the alert's status; the time to decision from the trail
+        assert c.execute("select rule_code, alerts, confirmed_alerts, precision_pct, timed_decisions "
+                         "from marts.rule_precision where alerts > 0").fetchall() == [(rule, 1, 1, 100, 1)]
