@@ -100,9 +100,18 @@ def warehouse_figures(warehouse_url: str, day: dt.date) -> dict[str, object]:
             " select 'sessions_held_on_day', count(*) from raw_training.sessions"
             "  where status = 'held' and (starts_at at time zone 'Asia/Shanghai')::date = %s union all"
             " select 'gx_findings', count(*) from ops.gx_rule_findings", (day,)).fetchall())
+        # the day's dbt nodes (ops.dbt_node_results, written by both builds of the marts DAG): the
+        # seconds of every node and of the risk models (dbt_project/models/risk/) with their tests
+        nodes = conn.execute(
+            "select part, unique_id, resource_type, seconds::float8 from ops.dbt_node_results"
+            " where business_day = %s", (day,)).fetchall()
+    risk = [r for r in nodes if "risk" in r[1].split(".")[-1] or "risk_" in r[1]]
+    dbt_nodes = {"dbt_nodes": len(nodes), "dbt_node_s": round(sum(r[3] for r in nodes), 1),
+                 "risk_nodes": len(risk), "risk_models_s": round(sum(r[3] for r in risk if r[2] == "model"), 1),
+                 "risk_tests_s": round(sum(r[3] for r in risk if r[2] != "model"), 1)}
     checked = sum(v.get("checked", 0) for v in flags[1].values()) if flags else None
     return {"flags_mode": flags[0] if flags else None, "flags_records_checked": checked,
-            "flags_checked": flags[1] if flags else None, **sizes}
+            "flags_checked": flags[1] if flags else None, **sizes, **dbt_nodes}
 
 
 def report(day, scale, history, figures, per_dag, per_task, wh, memory, wall, load_before, load_after) -> dict:
@@ -127,6 +136,10 @@ def report(day, scale, history, figures, per_dag, per_task, wh, memory, wall, lo
           "(goal < 4 GiB)")
     print(f"  load average 1/5/15 min: before {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, "
           f"after {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} ({os.cpu_count()} cores)")
+    risk_s = wh["risk_models_s"] + wh["risk_tests_s"]
+    print(f"  dbt nodes of the day: {wh['dbt_nodes']} in {wh['dbt_node_s']:.1f} s (node seconds summed); the risk "
+          f"models {wh['risk_models_s']:.1f} s + their tests {wh['risk_tests_s']:.1f} s ({wh['risk_nodes']} nodes) = "
+          f"{100 * risk_s / dag_s if dag_s else 0:.1f}% of the DAG runs")
     top = sorted(per_task.items(), key=lambda kv: -kv[1])[:8]
     print("  slowest tasks: " + ", ".join(f"{k} {v:.1f}s" for k, v in top))
     result = {
@@ -137,6 +150,8 @@ def report(day, scale, history, figures, per_dag, per_task, wh, memory, wall, lo
         "gx_share_of_dag_runs": round(share_dags, 3) if share_dags is not None else None,
         "gx_share_of_wall": round(share_wall, 3) if share_wall is not None else None,
         "flags_mode": wh["flags_mode"], "flags_records_checked": wh["flags_records_checked"],
+        **{k: wh[k] for k in ("dbt_nodes", "dbt_node_s", "risk_nodes", "risk_models_s", "risk_tests_s")},
+        "risk_share_of_dag_runs": round((wh["risk_models_s"] + wh["risk_tests_s"]) / dag_s, 3) if dag_s else None,
         **memory.figures(), "peak_rss_sum_mib": mib(memory.rss),
         "loadavg_1m_before": round(load_before[0], 2), "loadavg_1m_after": round(load_after[0], 2),
     }

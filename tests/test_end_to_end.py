@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -59,6 +60,24 @@ def test_labelled_cases_fire_exactly(reference_run, simulated_sources):
     assert len({r["rule_code"] for r in near_misses}) == 22, "labelled near misses do not cover the 22 rules"
     assert not missed, f"{len(missed)} injected positives did not fire, e.g. {missed[:10]}"
     assert not wrong, f"{len(wrong)} injected near-misses fired, e.g. {wrong[:10]}"
+
+
+def test_days_after_the_first_build_only_what_depends_on_the_day(reference_run):
+    """The first day's two dbt builds are full and recorded (ops.dbt_deployment); every later day's
+    builds are daily: no seed, no unit test (supervision.dbt_daily)."""
+    with psycopg.connect(reference_run["url"]) as c:
+        deployed = {r[0] for r in c.execute("select part from ops.dbt_deployment")}
+        kinds = c.execute("""select business_day, part, array_agg(distinct resource_type order by resource_type)
+                             from ops.dbt_node_results group by 1, 2 order by 1, 2""").fetchall()
+    assert deployed == {"models", "alert_marts"}
+    assert {(day, part) for day, part, _ in kinds} == {(FIRST + timedelta(days=i), part) for i in range(DAYS)
+                                                       for part in ("models", "alert_marts")}
+    for day, part, types in kinds:
+        if day == FIRST:
+            assert "unit_test" in types, (day, part, types)
+        else:
+            assert "model" in types and "test" in types, (day, part, types)
+            assert not {"seed", "unit_test"} & set(types), (day, part, types)
 
 
 def test_rerun_changes_nothing(reference_run):

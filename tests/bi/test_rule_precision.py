@@ -237,6 +237,7 @@ def test_precision_marts_build_without_the_review_schema(warehouse_db):
                          ).fetchall() == [(1, 1, 0, None)]
 
 
+@pytest.mark.slow
 def test_decisions_after_a_build_without_the_review_schema_reach_the_next_daily_build(warehouse_db):
     """The review schema may arrive after the first (full) build: the review application and
     sync_roles install it after the marts. A daily build (supervision.dbt_daily: tables,

@@ -86,10 +86,16 @@ def _fake_build(tmp_path: Path, manifest: dict, status: str) -> Path:
     if target.parent.exists():
         shutil.rmtree(target.parent)
     target.mkdir(parents=True)
-    uids = [u for u, n in manifest["nodes"].items() if n["resource_type"] in ("model", "seed", "test", "unit_test")]
-    results = [{"unique_id": u, "status": status if i == 0 else "success", "execution_time": 0.25,
-                "adapter_response": {"rows_affected": 3}, "message": "boom" if i == 0 and status == "error" else None}
+    # the statuses dbt 1.11 gives each kind of node in a good build (exposures: "no-op")
+    good = {"model": "success", "seed": "success", "test": "pass", "unit_test": "pass", "exposure": "no-op"}
+    nodes = {**manifest["nodes"], **manifest.get("exposures", {})}
+    uids = [u for u, n in nodes.items() if n["resource_type"] in good]
+    assert any(u.startswith("exposure.") for u in uids), "the project's exposures are part of a build"
+    results = [{"unique_id": u, "status": status if i == 0 else good[nodes[u]["resource_type"]],
+                "execution_time": 0.25, "adapter_response": {"rows_affected": 3},
+                "message": "boom" if i == 0 and status == "error" else None}
                for i, u in enumerate(uids)]
+    results[1]["status"] = "warn" if results[1]["unique_id"].startswith("test.") else results[1]["status"]
     (target / "run_results.json").write_text(json.dumps({"results": results}))
     (target / "manifest.json").write_text(json.dumps(manifest))
     return target.parent
