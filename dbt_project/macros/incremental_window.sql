@@ -81,20 +81,66 @@
     pg_temp.recompute__{{ this.name }}
 {%- endmacro %}
 
-{#- Sessions whose video-derived figures may have changed: started within the lookback window
-    (which ends with the run's day: a session planned for a later day has no video yet, and its own
-    day's run will take it), or the session row / a camera of its site was (re)loaded since the last
-    build. -#}
-{% macro video_sessions_to_recompute_sql() -%}
+{#- Sessions whose video-derived figures may have changed, in three parts:
+    - a session of the lookback window (it ends with the run's day: a session planned for a later
+      day has no video yet, and its own day's run will take it) one of whose site's cameras has
+      events loaded since the last build on the session's local date (+-1 day: the window's
+      slack); the whole window was recomputed before, about 8 k sessions and 2.9 M events a day at
+      city scale for the late files of a few cameras;
+    - with `unbuilt`: a session of the window this model has no row for yet (a session without a
+      single event still gets its row: the video coverage's CAMERA_DOWN input);
+    - the session row, or a camera of its site, (re)loaded since the last build.
+    The events' stamp is compared with `_video_loaded_at`, the newest `_loaded_at` of the window's
+    events when this model was last built (video_loaded_until_sql). -#}
+{% macro video_sessions_to_recompute_sql(unbuilt=false) -%}
+    with changed_camera_days as (
+        select distinct camera_id, local_date
+        from {{ ref('stg_video__events') }}
+        where local_date between {{ lookback_start_sql() }} - 1 and {{ run_date_sql() }} + 1
+          and _loaded_at > {{ video_built_until_sql() }}
+    )
+    select sessions.session_id
+    from {{ ref('stg_training__sessions') }} as sessions
+    join {{ ref('stg_training__cameras') }} as cameras on cameras.site_id = sessions.site_id
+    join changed_camera_days
+        on changed_camera_days.camera_id = cameras.camera_id
+        and changed_camera_days.local_date between sessions.starts_on - 1 and sessions.starts_on + 1
+    where sessions.starts_on between {{ lookback_start_sql() }} and {{ run_date_sql() }}
+    {%- if unbuilt %}
+    union
+    select sessions.session_id
+    from {{ ref('stg_training__sessions') }} as sessions
+    where sessions.starts_on between {{ lookback_start_sql() }} and {{ run_date_sql() }}
+      and not exists (select 1 from {{ this }} as built where built.session_id = sessions.session_id)
+    {%- endif %}
+    union
     select session_id
     from {{ ref('stg_training__sessions') }}
-    where starts_on between {{ lookback_start_sql() }} and {{ run_date_sql() }}
-       or _loaded_at > {{ built_until_sql() }}
+    where _loaded_at > {{ built_until_sql() }}
     union
     select sessions.session_id
     from {{ ref('stg_training__sessions') }} as sessions
     join {{ ref('stg_training__cameras') }} as cameras on cameras.site_id = sessions.site_id
     where cameras._loaded_at > {{ built_until_sql() }}
+{%- endmacro %}
+
+{#- The newest `_loaded_at` of the lookback window's events (+-1 day), for the model to store in
+    `_video_loaded_at`: the next build recomputes the sessions whose cameras have newer ones. -#}
+{% macro video_loaded_until_sql() -%}
+    (select max(_loaded_at) from {{ ref('stg_video__events') }}
+     where local_date between {{ lookback_start_sql() }} - 1 and {{ run_date_sql() }} + 1)
+{%- endmacro %}
+
+{#- `_video_loaded_at` of the last build, as a literal; -infinity where this model has no such
+    column yet (built before it existed: the first build after recomputes the whole window). -#}
+{% macro video_built_until_sql() -%}
+    {%- set relation = load_relation(this) if execute and model.resource_type != 'unit_test' else none -%}
+    {%- if relation is not none
+          and '_video_loaded_at' not in (adapter.get_columns_in_relation(relation) | map(attribute='name') | list) -%}
+        '-infinity'::timestamptz
+    {%- else -%}
+        {{ built_until_sql('_video_loaded_at') }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Sessions whose attendance changed since the last build: the session of every attendance row

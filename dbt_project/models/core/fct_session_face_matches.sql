@@ -69,6 +69,7 @@ select
     count(*) as face_events,
     max(face_score) as best_face_score,
     max(max(_loaded_at)) over () as _source_loaded_at,
+    {{ video_loaded_until_sql() }} as _video_loaded_at,
     {{ built_at_sql() }} as _built_at
 from face_events_in_window
 group by session_id, trainee_id

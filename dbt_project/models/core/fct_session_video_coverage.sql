@@ -17,7 +17,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ stage_sessions_to_recompute(video_sessions_to_recompute_sql()) }}",
+    pre_hook="{{ stage_sessions_to_recompute(video_sessions_to_recompute_sql(unbuilt=true)) }}",
     post_hook=[
         "create index if not exists fct_session_video_coverage_session_idx on {{ this }} (session_id)",
         "create index if not exists fct_session_video_coverage_built_at_idx on {{ this }} (_built_at)",
@@ -306,5 +306,6 @@ select
     headcount_events,
     face_events,
     _source_loaded_at,
+    {{ video_loaded_until_sql() }} as _video_loaded_at,
     {{ built_at_sql() }} as _built_at
 from final

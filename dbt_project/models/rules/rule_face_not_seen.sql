@@ -3,6 +3,10 @@
 -- that trainee_id with score >= 0.75. entity_key session_id|trainee_id.
 -- occurred_on: local date the session starts.
 -- Incremental per session (macros/incremental_rules.sql): a run recomputes the sessions whose inputs changed.
+-- Only the sessions are filtered to the recomputed set; the other inputs reach them through the
+-- joins on session_id (their indexes). Filtering each input by the set as well made the planner
+-- expect a handful of rows and probe the face matches with a semi-join per checked-in trainee:
+-- 153 s on a city-scale day (221 k trainees x 8 k staged sessions), against about 1 s.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -24,7 +28,7 @@ sessions_with_face_events as (
 
     select session_id, face_events
     from {{ ref('fct_session_video_coverage') }}
-    where face_events >= 1{{ and_recomputed('session_id') }}
+    where face_events >= 1
 
 ),
 
@@ -32,7 +36,7 @@ checked_in_trainees as (
 
     select session_id, trainee_id
     from {{ ref('fct_session_checkins') }}
-    where is_checked_in{{ and_recomputed('session_id') }}
+    where is_checked_in
 
 ),
 
@@ -40,7 +44,6 @@ face_matches as (
 
     select session_id, trainee_id, best_face_score
     from {{ ref('fct_session_face_matches') }}
-    where true{{ and_recomputed('session_id') }}
 
 ),
 
