@@ -34,20 +34,6 @@
 
 with
 
-months_to_build as (
-
-    select
-        {% if is_incremental() -%}
-        date_trunc('month', least(
-            {% if var('run_date', none) %}date '{{ var("run_date") }}'{% else %}(select max(starts_on) from {{ ref('fct_sessions') }}){% endif %},
-            {% if var('run_date', none) %}date '{{ var("run_date") }}'{% else %}(select max(starts_on) from {{ ref('dim_exam_sessions') }}){% endif %})
-            - {{ var('late_arrival_days') | int }})::date
-        {%- else -%}
-        date '1900-01-01'
-        {%- endif %} as first_month
-
-),
-
 catalogue (feature_code, family) as (
 
     values
@@ -81,7 +67,7 @@ institution_sessions as (
     join {{ ref('dim_classes') }} as classes on classes.class_id = sessions.class_id
     where sessions.is_held
       and sessions.institution_id is not null
-      and sessions.starts_on >= (select first_month from months_to_build)
+      and sessions.starts_on >= ({{ risk_first_month() }})
     group by 1, 2, 3
 
 ),
@@ -125,7 +111,7 @@ measures as (
     left join institution_peers as peers
         on peers.institution_id = measures.institution_id
         and peers.month = measures.month
-    where measures.month >= (select first_month from months_to_build)
+    where measures.month >= ({{ risk_first_month() }})
 
     union all
 
@@ -143,7 +129,7 @@ measures as (
         null
     from {{ ref('int_risk_org_measures') }} as measures
     left join {{ ref('dim_evaluation_orgs') }} as orgs on orgs.org_id = measures.org_id
-    where measures.month >= (select first_month from months_to_build)
+    where measures.month >= ({{ risk_first_month() }})
 
 ),
 

@@ -27,19 +27,6 @@
 
 with
 
-months_to_build as (
-
-    select
-        {% if is_incremental() -%}
-        date_trunc('month',
-            {% if var('run_date', none) %}date '{{ var("run_date") }}'{% else %}(select max(starts_on) from {{ ref('fct_sessions') }}){% endif %}
-            - {{ var('late_arrival_days') | int }})::date
-        {%- else -%}
-        date '1900-01-01'
-        {%- endif %} as first_month
-
-),
-
 held_sessions as (
 
     select
@@ -53,7 +40,7 @@ held_sessions as (
     from {{ ref('fct_sessions') }} as sessions
     where sessions.is_held
       and sessions.institution_id is not null
-      and sessions.starts_on >= (select first_month from months_to_build)
+      and sessions.starts_on >= ({{ risk_first_month() }})
 
 ),
 
@@ -245,7 +232,7 @@ month_claims as (
     where claims.is_live
       and claims.institution_id is not null
       and claims.planned_hours > 0
-      and claims.claimed_on >= (select first_month from months_to_build)
+      and claims.claimed_on >= ({{ risk_first_month() }})
 
 ),
 
@@ -293,7 +280,7 @@ claims_per_person_year as (
     from {{ ref('fct_subsidy_claims') }}
     where is_live
       and person_key is not null
-      and claimed_on >= date_trunc('year', (select first_month from months_to_build))
+      and claimed_on >= date_trunc('year', ({{ risk_first_month() }}))
     group by 1, 2
 
 ),
@@ -323,7 +310,7 @@ month_enrollments as (
     from {{ ref('fct_enrollments') }}
     where institution_id is not null
       and person_key is not null
-      and enrolled_at >= {{ local_midnight('(select first_month from months_to_build)') }}
+      and enrolled_at >= {{ local_midnight('(' ~ risk_first_month() ~ ')') }}
 
 ),
 
@@ -332,7 +319,7 @@ recent_enrollments as (
     select institution_id, person_key, enrolled_at
     from {{ ref('fct_enrollments') }}
     where person_key is not null
-      and enrolled_at >= {{ local_midnight('(select first_month from months_to_build)') }} - interval '{{ shared_days }} days'
+      and enrolled_at >= {{ local_midnight('(' ~ risk_first_month() ~ ')') }} - interval '{{ shared_days }} days'
 
 ),
 

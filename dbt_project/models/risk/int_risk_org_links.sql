@@ -19,25 +19,12 @@
 
 with
 
-months_to_build as (
-
-    select
-        {% if is_incremental() -%}
-        date_trunc('month',
-            {% if var('run_date', none) %}date '{{ var("run_date") }}'{% else %}(select max(starts_on) from {{ ref('dim_exam_sessions') }}){% endif %}
-            - {{ var('late_arrival_days') | int }})::date
-        {%- else -%}
-        date '1900-01-01'
-        {%- endif %} as first_month
-
-),
-
 flagged as (
 
     select entity_id as institution_id, month
     from {{ ref('fct_risk_features') }}
     where entity_type = 'institution'
-      and month >= (select first_month - interval '1 month' from months_to_build)
+      and month >= ({{ risk_first_month() }} - interval '1 month')
     group by entity_id, month
     having sum(points) >= {{ flag_points }}
 
@@ -49,7 +36,7 @@ results as (
     from {{ ref('fct_exam_results') }}
     where org_id is not null
       and person_key is not null
-      and exam_starts_on >= (select first_month from months_to_build)
+      and exam_starts_on >= ({{ risk_first_month() }})
 
 ),
 

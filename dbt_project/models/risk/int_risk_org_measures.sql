@@ -19,19 +19,6 @@
 
 with
 
-months_to_build as (
-
-    select
-        {% if is_incremental() -%}
-        date_trunc('month',
-            {% if var('run_date', none) %}date '{{ var("run_date") }}'{% else %}(select max(starts_on) from {{ ref('dim_exam_sessions') }}){% endif %}
-            - {{ var('late_arrival_days') | int }})::date
-        {%- else -%}
-        date '1900-01-01'
-        {%- endif %} as first_month
-
-),
-
 all_exams as (
 
     select
@@ -49,8 +36,7 @@ all_exams as (
       -- an exam of a handful of results passes or fails almost whole: too small to speak of an
       -- org's standard or to make a baseline
       and results >= {{ exam_min_n }}
-      and starts_on >= (select first_month - interval '5 months' - interval '{{ var("pass_rate_baseline_days") }} days'
-                        from months_to_build)
+      and starts_on >= ({{ risk_first_month() }} - interval '5 months' - interval '{{ var("pass_rate_baseline_days") }} days')
 
 ),
 
@@ -70,7 +56,7 @@ other_orgs_baseline as (
         and other.org_id <> this_exam.org_id
         and other.starts_at >= this_exam.starts_at - interval '{{ var("pass_rate_baseline_days") }} days'
         and other.starts_at < this_exam.starts_at
-    where this_exam.starts_at >= (select first_month - interval '5 months' from months_to_build)
+    where this_exam.starts_at >= ({{ risk_first_month() }} - interval '5 months')
     group by this_exam.exam_id
 
 ),
@@ -88,7 +74,7 @@ exams as (
         all_exams.month
     from all_exams
     left join other_orgs_baseline as baseline on baseline.exam_id = all_exams.exam_id
-    where all_exams.month >= (select first_month - interval '5 months' from months_to_build)
+    where all_exams.month >= ({{ risk_first_month() }} - interval '5 months')
 
 ),
 
@@ -107,7 +93,7 @@ pass_near_line as (
     from exams
     where results >= {{ var('pass_rate_min_n') }} - {{ n_band }}
       and not (results >= {{ var('pass_rate_min_n') }} and pass_rate >= {{ var('pass_rate_min') }})
-      and month >= (select first_month from months_to_build)
+      and month >= ({{ risk_first_month() }})
     group by grouping sets ((org_id, month), (org_id, month, exam_id))
 
 ),
@@ -123,7 +109,7 @@ pass_excess as (
         grouping(exam_id) = 1 as is_total
     from exams
     where peer_pass_rate is not null
-      and month >= (select first_month from months_to_build)
+      and month >= ({{ risk_first_month() }})
     group by grouping sets ((org_id, month), (org_id, month, exam_id))
 
 ),
@@ -142,7 +128,7 @@ monthly_excess as (
 
 org_months as (
 
-    select distinct org_id, month from exams where month >= (select first_month from months_to_build)
+    select distinct org_id, month from exams where month >= ({{ risk_first_month() }})
 
 ),
 
@@ -167,7 +153,7 @@ score_pairs as (
 
     select results.exam_id, count(*) as same_pair
     from {{ ref('fct_exam_results') }} as results
-    where results.exam_id in (select exam_id from exams where month >= (select first_month from months_to_build))
+    where results.exam_id in (select exam_id from exams where month >= ({{ risk_first_month() }}))
     group by results.exam_id, results.theory_score, results.practical_score
 
 ),
