@@ -184,6 +184,7 @@ if __name__ == "__main__":
 '''
 
 
+@pytest.mark.slow  # a real DAG run through DAG.test() (10-15 s): not in `make test-fast`
 def test_dag_test_runs_a_dag_with_the_deadline_alert(airflow_home, tmp_path):
     """``supervision run`` runs the marts DAG with ``DAG.test()``, which in Airflow 3.3 cannot finish a
     run of a DAG with a Deadline Alert; ``without_deadline_in_dag_test`` makes it run without it."""
@@ -234,6 +235,7 @@ if __name__ == "__main__":
 '''
 
 
+@pytest.mark.slow  # a real DAG run through DAG.test() (10-15 s): not in `make test-fast`
 def test_a_failing_task_mails_the_data_engineers(airflow_home, smtp_sink, tmp_path):
     """A task that fails, and one that hangs past its execution_timeout, each send one mail to the
     engineers' addresses (the notifier, not the retries: retries are 0 here)."""

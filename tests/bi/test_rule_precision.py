@@ -17,6 +17,9 @@ from supervision.dbt_runner import run_dbt
 from tests.review.conftest import PASSWORD, csrf_of, login
 from tests.review.seed import alert_id
 
+# real dbt builds of the precision marts (10-15 s each): not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 os.environ.setdefault("SUPERVISION_APP_PASSWORD", "test-app-password-1")
 os.environ.setdefault("SUPERVISION_REVIEW_SESSION_SECRET", "test-session-secret-" + "x" * 24)
 
@@ -237,7 +240,6 @@ def test_precision_marts_build_without_the_review_schema(warehouse_db):
                          ).fetchall() == [(1, 1, 0, None)]
 
 
-@pytest.mark.slow
 def test_decisions_after_a_build_without_the_review_schema_reach_the_next_daily_build(warehouse_db):
     """The review schema may arrive after the first (full) build: the review application and
     sync_roles install it after the marts. A daily build (supervision.dbt_daily: tables,

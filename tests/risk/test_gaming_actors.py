@@ -13,6 +13,9 @@ import pytest
 from tests.simulator import oracle
 from tests.simulator.conftest import drop_db, make_db
 
+# simulates the gaming actors and reads every rule over them (about 20 s): not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 FIRST, LAST = date(2024, 1, 1), date(2024, 2, 12)
 # ids of the gaming actors carry a 7 where the background has 0/1 and the scenarios 8/9
 GAMING_ID = re.compile(r"(INS6000\d|SITE6\d{6}|(CLS|SES|TRN|ENR|CLM|EX|R|Y)\d{8}7\d)")

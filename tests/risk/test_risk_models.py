@@ -9,6 +9,9 @@ import pytest
 
 from supervision.dbt_runner import run_dbt
 
+# real dbt builds of the risk models (about 15 s): not in `make test-fast`
+pytestmark = pytest.mark.slow
+
 RAW = Path(__file__).resolve().parents[1] / "dbt" / "raw_dataset.sql"
 RUN_DATE = {"run_date": "2024-03-05"}
 FEATURES = {"face_checkin_near_line", "face_match_near_line", "headcount_near_line", "coverage_near_line",
