@@ -159,10 +159,11 @@
 {#- First month the risk models recompute on an incremental run: the month of (run date -
     late_arrival_days), as a date literal when the run date is known here (the marts DAG's
     SUPERVISION_DBT_RUN_DATE, or var run_date), so that the planner sees the bound (as a subquery it
-    assumed a third of every table and the risk models grew with history: 2.0 s after 30 days, 9.3 s
-    after 300 in bench/bench_dbt.py); else an expression over run_date_sql(). A full build: every
-    month. -#}
-{% macro risk_first_month() -%}
+    assumed a third of every table); else the month of (`fallback` - late_arrival_days), `fallback`
+    being the model's own SQL for the newest day it holds (ad-hoc runs and tests without a run
+    date). A full build: every month. The model renders `fallback` (its ref() calls), so dbt sees
+    them when it parses the model. -#}
+{% macro risk_first_month(fallback) -%}
     {%- if not is_incremental() -%}
         date '1900-01-01'
     {%- else -%}
@@ -171,7 +172,7 @@
             {%- set day = modules.datetime.date.fromisoformat(given | string) - modules.datetime.timedelta(days=var('late_arrival_days') | int) -%}
             date '{{ day.replace(day=1).isoformat() }}'
         {%- else -%}
-            date_trunc('month', {{ run_date_sql() }} - {{ var('late_arrival_days') | int }})::date
+            date_trunc('month', {{ fallback }} - {{ var('late_arrival_days') | int }})::date
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

@@ -16,6 +16,7 @@
 --
 -- Same month-wise incremental rebuild as the measures it reads.
 -- depends_on: {{ ref('dim_exam_sessions') }}
+{%- set first_month = risk_first_month("least((select max(starts_on) from " ~ ref('fct_sessions') ~ "), (select max(starts_on) from " ~ ref('dim_exam_sessions') ~ "))") %}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -67,7 +68,7 @@ institution_sessions as (
     join {{ ref('dim_classes') }} as classes on classes.class_id = sessions.class_id
     where sessions.is_held
       and sessions.institution_id is not null
-      and sessions.starts_on >= ({{ risk_first_month() }})
+      and sessions.starts_on >= ({{ first_month }})
     group by 1, 2, 3
 
 ),
@@ -111,7 +112,7 @@ measures as (
     left join institution_peers as peers
         on peers.institution_id = measures.institution_id
         and peers.month = measures.month
-    where measures.month >= ({{ risk_first_month() }})
+    where measures.month >= ({{ first_month }})
 
     union all
 
@@ -129,7 +130,7 @@ measures as (
         null
     from {{ ref('int_risk_org_measures') }} as measures
     left join {{ ref('dim_evaluation_orgs') }} as orgs on orgs.org_id = measures.org_id
-    where measures.month >= ({{ risk_first_month() }})
+    where measures.month >= ({{ first_month }})
 
 ),
 

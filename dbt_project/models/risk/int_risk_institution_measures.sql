@@ -13,6 +13,7 @@
     schema='intermediate',
     on_schema_change='append_new_columns',
 ) }}
+{%- set first_month = risk_first_month("(select max(starts_on) from " ~ ref('fct_sessions') ~ ")") %}
 
 {%- set face_line = var('face_min_score') %}
 {%- set face_band = var('risk_face_band', 0.05) %}
@@ -40,7 +41,7 @@ held_sessions as (
     from {{ ref('fct_sessions') }} as sessions
     where sessions.is_held
       and sessions.institution_id is not null
-      and sessions.starts_on >= ({{ risk_first_month() }})
+      and sessions.starts_on >= ({{ first_month }})
 
 ),
 
@@ -232,7 +233,7 @@ month_claims as (
     where claims.is_live
       and claims.institution_id is not null
       and claims.planned_hours > 0
-      and claims.claimed_on >= ({{ risk_first_month() }})
+      and claims.claimed_on >= ({{ first_month }})
 
 ),
 
@@ -280,7 +281,7 @@ claims_per_person_year as (
     from {{ ref('fct_subsidy_claims') }}
     where is_live
       and person_key is not null
-      and claimed_on >= date_trunc('year', ({{ risk_first_month() }}))
+      and claimed_on >= date_trunc('year', ({{ first_month }}))
     group by 1, 2
 
 ),
@@ -310,7 +311,7 @@ month_enrollments as (
     from {{ ref('fct_enrollments') }}
     where institution_id is not null
       and person_key is not null
-      and enrolled_at >= {{ local_midnight('(' ~ risk_first_month() ~ ')') }}
+      and enrolled_at >= {{ local_midnight('(' ~ first_month ~ ')') }}
 
 ),
 
@@ -319,7 +320,7 @@ recent_enrollments as (
     select institution_id, person_key, enrolled_at
     from {{ ref('fct_enrollments') }}
     where person_key is not null
-      and enrolled_at >= {{ local_midnight('(' ~ risk_first_month() ~ ')') }} - interval '{{ shared_days }} days'
+      and enrolled_at >= {{ local_midnight('(' ~ first_month ~ ')') }} - interval '{{ shared_days }} days'
 
 ),
 

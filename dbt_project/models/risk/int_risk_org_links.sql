@@ -6,6 +6,7 @@
 -- Points = min(risk_feature_max_points, 10 x k / n): a share, not a peer z (its peers are the
 -- institutions' scores). Shaped like fct_risk_features; incremental by month like it.
 -- depends_on: {{ ref('dim_exam_sessions') }}
+{%- set first_month = risk_first_month("(select max(starts_on) from " ~ ref('dim_exam_sessions') ~ ")") %}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -24,7 +25,7 @@ flagged as (
     select entity_id as institution_id, month
     from {{ ref('fct_risk_features') }}
     where entity_type = 'institution'
-      and month >= ({{ risk_first_month() }} - interval '1 month')
+      and month >= ({{ first_month }} - interval '1 month')
     group by entity_id, month
     having sum(points) >= {{ flag_points }}
 
@@ -36,7 +37,7 @@ results as (
     from {{ ref('fct_exam_results') }}
     where org_id is not null
       and person_key is not null
-      and exam_starts_on >= ({{ risk_first_month() }})
+      and exam_starts_on >= ({{ first_month }})
 
 ),
 

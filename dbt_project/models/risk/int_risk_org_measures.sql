@@ -2,6 +2,7 @@
 -- of docs/RISK.md (k of n) and up to five exams behind it. Same month-wise incremental rebuild as
 -- int_risk_institution_measures; the persistence feature reads the five months before as well.
 -- depends_on: {{ ref('dim_exam_sessions') }}
+{%- set first_month = risk_first_month("(select max(starts_on) from " ~ ref('dim_exam_sessions') ~ ")") %}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -36,7 +37,7 @@ all_exams as (
       -- an exam of a handful of results passes or fails almost whole: too small to speak of an
       -- org's standard or to make a baseline
       and results >= {{ exam_min_n }}
-      and starts_on >= ({{ risk_first_month() }} - interval '5 months' - interval '{{ var("pass_rate_baseline_days") }} days')
+      and starts_on >= ({{ first_month }} - interval '5 months' - interval '{{ var("pass_rate_baseline_days") }} days')
 
 ),
 
@@ -56,7 +57,7 @@ other_orgs_baseline as (
         and other.org_id <> this_exam.org_id
         and other.starts_at >= this_exam.starts_at - interval '{{ var("pass_rate_baseline_days") }} days'
         and other.starts_at < this_exam.starts_at
-    where this_exam.starts_at >= ({{ risk_first_month() }} - interval '5 months')
+    where this_exam.starts_at >= ({{ first_month }} - interval '5 months')
     group by this_exam.exam_id
 
 ),
@@ -74,7 +75,7 @@ exams as (
         all_exams.month
     from all_exams
     left join other_orgs_baseline as baseline on baseline.exam_id = all_exams.exam_id
-    where all_exams.month >= ({{ risk_first_month() }} - interval '5 months')
+    where all_exams.month >= ({{ first_month }} - interval '5 months')
 
 ),
 
@@ -93,7 +94,7 @@ pass_near_line as (
     from exams
     where results >= {{ var('pass_rate_min_n') }} - {{ n_band }}
       and not (results >= {{ var('pass_rate_min_n') }} and pass_rate >= {{ var('pass_rate_min') }})
-      and month >= ({{ risk_first_month() }})
+      and month >= ({{ first_month }})
     group by grouping sets ((org_id, month), (org_id, month, exam_id))
 
 ),
@@ -109,7 +110,7 @@ pass_excess as (
         grouping(exam_id) = 1 as is_total
     from exams
     where peer_pass_rate is not null
-      and month >= ({{ risk_first_month() }})
+      and month >= ({{ first_month }})
     group by grouping sets ((org_id, month), (org_id, month, exam_id))
 
 ),
@@ -128,7 +129,7 @@ monthly_excess as (
 
 org_months as (
 
-    select distinct org_id, month from exams where month >= ({{ risk_first_month() }})
+    select distinct org_id, month from exams where month >= ({{ first_month }})
 
 ),
 
@@ -153,7 +154,7 @@ score_pairs as (
 
     select results.exam_id, count(*) as same_pair
     from {{ ref('fct_exam_results') }} as results
-    where results.exam_id in (select exam_id from exams where month >= ({{ risk_first_month() }}))
+    where results.exam_id in (select exam_id from exams where month >= ({{ first_month }}))
     group by results.exam_id, results.theory_score, results.practical_score
 
 ),
