@@ -2,9 +2,11 @@
 users (city, Pudong, Huangpu), the seed data, and logged-in TestClients."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 
+import psycopg
 import pytest
 
 # Secrets from the environment, so tests never touch var/secrets.json.
@@ -91,3 +93,15 @@ def make_client(app):
     yield make
     for c in clients:
         c.close()
+
+
+@contextlib.contextmanager
+def as_app(url: str, role: str, actor: str | None):
+    """A transaction of the application's login, in a review group role, naming ``actor`` (or nobody)."""
+    from supervision.access import app_url
+
+    with psycopg.connect(app_url(url)) as conn, conn.transaction():
+        conn.execute(f"set local role {role}")
+        if actor is not None:
+            conn.execute("select set_config('review.actor', %s, true)", (actor,))
+        yield conn

@@ -3,29 +3,16 @@ user and time are the database's, a status or assignment changes only with its e
 forgery is refused or overridden."""
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime, timezone
 
 import psycopg
 import pytest
 
-from .conftest import CITY, HP_USER, PD_USER
+from .conftest import CITY, HP_USER, PD_USER, as_app
 from .seed import HUANGPU, PUDONG
 
 EVENT = ("insert into review.alert_events (alert_id, district_code, username, at, action, from_status, to_status,"
          " assignee, comment) values (%s, %s, %s, %s, %s, %s, %s, %s, %s) returning event_id")
-
-
-@contextlib.contextmanager
-def as_app(url: str, role: str, actor: str | None):
-    """A transaction of the application's login, in a review group role, naming ``actor`` (or nobody)."""
-    from supervision.access import app_url
-
-    with psycopg.connect(app_url(url)) as conn, conn.transaction():
-        conn.execute(f"set local role {role}")
-        if actor is not None:
-            conn.execute("select set_config('review.actor', %s, true)", (actor,))
-        yield conn
 
 
 def status_of(url: str, alert_id: str) -> str:

@@ -9,7 +9,8 @@ import pytest
 from tests.review.conftest import CITY, PD_USER, add_test_users, login, review_db  # noqa: F401 (fixtures)
 from tests.review.seed import HUANGPU, PUDONG
 
-MARTS = f"""
+# the three risk marts as the pages read them (the columns they use)
+RISK_MARTS_DDL = """
 create table marts.institution_scorecard (institution_id text, district_code text, month date, sessions_held int,
     alerts_high int, alerts_medium int, alerts_low int, rule_score numeric, evidence_score numeric,
     risk_score numeric, grade text);
@@ -19,6 +20,9 @@ create table marts.evaluation_org_quality (org_id text, district_code text, mont
 create table marts.risk_features (entity_type text, entity_id text, district_code text, month date,
     feature_code text, family text, robust_z numeric, points numeric, value numeric, peer_median numeric,
     peer_group text, record_type text, evidence_records jsonb);
+"""
+
+MARTS = RISK_MARTS_DDL + f"""
 insert into marts.institution_scorecard values
   ('INS_GAME', '{PUDONG}', '2024-02-01', 25, 0, 0, 0, 0, 25, 25, 'D'),
   ('INS_ALERTS', '{PUDONG}', '2024-02-01', 30, 1, 0, 0, 3.33, 0, 3.33, 'B'),

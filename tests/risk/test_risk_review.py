@@ -5,7 +5,6 @@ whose own counts the precision mart's RISK_REVIEW rows, the dismissal-reasons ma
 equal."""
 from __future__ import annotations
 
-import contextlib
 import re
 from collections import Counter, defaultdict
 from datetime import date, datetime, timezone
@@ -13,8 +12,18 @@ from datetime import date, datetime, timezone
 import psycopg
 import pytest
 
-from tests.review.conftest import CITY, HP_USER, PD_USER, add_test_users, csrf_of, login, review_db  # noqa: F401
+from tests.review.conftest import (  # noqa: F401 (review_db: a fixture)
+    CITY,
+    HP_USER,
+    PD_USER,
+    add_test_users,
+    as_app,
+    csrf_of,
+    login,
+    review_db,
+)
 from tests.review.seed import HUANGPU, PUDONG
+from tests.risk.test_risk_page import RISK_MARTS_DDL
 
 M2, M3 = date(2024, 2, 1), date(2024, 3, 1)
 PD_ROLE, HP_ROLE = f"supervision_district_{PUDONG}", f"supervision_district_{HUANGPU}"
@@ -57,16 +66,7 @@ def _scorecards(findings) -> str:
                        if k == "institution")
     rows_o = ", ".join(f"('{i}', '{d}', '{m}', 12, 0, 0, 0, 0, {ev}, {ev}, 'C')" for k, i, d, m, ev in findings
                        if k == "evaluation_org")
-    return f"""
-create table marts.institution_scorecard (institution_id text, district_code text, month date, sessions_held int,
-    alerts_high int, alerts_medium int, alerts_low int, rule_score numeric, evidence_score numeric,
-    risk_score numeric, grade text);
-create table marts.evaluation_org_quality (org_id text, district_code text, month date, exams int,
-    alerts_high int, alerts_medium int, alerts_low int, rule_score numeric, evidence_score numeric,
-    risk_score numeric, grade text);
-create table marts.risk_features (entity_type text, entity_id text, district_code text, month date,
-    feature_code text, family text, robust_z numeric, points numeric, value numeric, peer_median numeric,
-    peer_group text, record_type text, evidence_records jsonb);
+    return RISK_MARTS_DDL + f"""
 insert into marts.institution_scorecard values {rows_i};
 insert into marts.evaluation_org_quality values {rows_o};
 """
@@ -108,18 +108,6 @@ def risk_app(risk_db):
 
 EVENT = ("insert into review.risk_verdict_events (entity_type, entity_id, month, district_code, username, at, action,"
          " from_verdict, to_verdict, comment) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning event_id")
-
-
-@contextlib.contextmanager
-def as_app(url: str, role: str, actor: str | None):
-    """A transaction of the application's login, in a review group role, naming ``actor`` (or nobody)."""
-    from supervision.access import app_url
-
-    with psycopg.connect(app_url(url)) as conn, conn.transaction():
-        conn.execute(f"set local role {role}")
-        if actor is not None:
-            conn.execute("select set_config('review.actor', %s, true)", (actor,))
-        yield conn
 
 
 def verdict_of(url: str, kind: str, entity: str, month: date) -> str | None:
