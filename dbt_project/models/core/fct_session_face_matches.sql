@@ -9,16 +9,22 @@
     post_hook=[
         "create index if not exists fct_session_face_matches_session_idx on {{ this }} (session_id)",
         "create index if not exists fct_session_face_matches_built_at_idx on {{ this }} (_built_at)",
+        "create index if not exists fct_session_face_matches_video_loaded_at_idx on {{ this }} (_video_loaded_at)",
+        "create index if not exists fct_session_face_matches_run_date_idx on {{ this }} (_run_date)",
+        "create index if not exists fct_session_face_matches_source_loaded_at_idx on {{ this }} (_source_loaded_at)",
     ],
 ) }}
 
 with
 
+-- the sessions up to the run's day: a session on a later day has no video yet (its own day's
+-- run builds it; one moved to a later day loses its row: the pre-hook deleted it)
 sessions as (
 
     select * from {{ ref('stg_training__sessions') }}
+    where starts_on <= {{ run_date_sql() }}
     {% if is_incremental() %}
-    where session_id in (select session_id from {{ sessions_to_recompute_relation() }})
+      and session_id in (select session_id from {{ sessions_to_recompute_relation() }})
     {% endif %}
 
 ),
@@ -70,6 +76,7 @@ select
     max(face_score) as best_face_score,
     max(max(_loaded_at)) over () as _source_loaded_at,
     {{ video_loaded_until_sql() }} as _video_loaded_at,
+    {{ run_date_sql() }} as _run_date,
     {{ built_at_sql() }} as _built_at
 from face_events_in_window
 group by session_id, trainee_id

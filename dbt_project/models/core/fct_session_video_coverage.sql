@@ -21,6 +21,9 @@
     post_hook=[
         "create index if not exists fct_session_video_coverage_session_idx on {{ this }} (session_id)",
         "create index if not exists fct_session_video_coverage_built_at_idx on {{ this }} (_built_at)",
+        "create index if not exists fct_session_video_coverage_video_loaded_at_idx on {{ this }} (_video_loaded_at)",
+        "create index if not exists fct_session_video_coverage_run_date_idx on {{ this }} (_run_date)",
+        "create index if not exists fct_session_video_coverage_source_loaded_at_idx on {{ this }} (_source_loaded_at)",
     ],
 ) }}
 
@@ -28,11 +31,14 @@
 
 with
 
+-- the sessions up to the run's day: a session on a later day has no video yet (its own day's
+-- run builds it; one moved to a later day loses its row: the pre-hook deleted it)
 sessions as (
 
     select * from {{ ref('stg_training__sessions') }}
+    where starts_on <= {{ run_date_sql() }}
     {% if is_incremental() %}
-    where session_id in (select session_id from {{ sessions_to_recompute_relation() }})
+      and session_id in (select session_id from {{ sessions_to_recompute_relation() }})
     {% endif %}
 
 ),
@@ -126,24 +132,26 @@ latest_status_before as (
         last_status.line_no,
         false as is_in_session_window
     from site_cameras
-    -- the instant of the latest status event at or before starts_at - recent: looked up in the
-    -- two days before first (cheap: a working camera sends a status every 5 minutes), and only
-    -- where there is none there in the whole history (a camera silent for days)
+    -- the instant of the latest status event at or before starts_at - recent, exactly: the status
+    -- events of the date= folders around the session (its local date -3 .. +1, one index range
+    -- scan each), and the latest status of every earlier folder from fct_camera_status_days (one
+    -- index probe). An event's local_date is its folder, within a day of its instant (the slack the
+    -- video facts rely on): a folder before local date - 3 holds no status after starts_at - recent,
+    -- so its day's latest is its latest one at or before.
     cross join lateral (
-        select coalesce(
-            (select max(recent_status.event_at)
-             from events as recent_status
-             where recent_status.camera_id = site_cameras.camera_id
-               and recent_status.event_type = 'status'
-               and recent_status.event_at <= site_cameras.starts_at - {{ recent }}
-               and recent_status.event_at > site_cameras.starts_at - {{ recent }} - interval '2 days'
-               and recent_status.local_date between {{ local_date('site_cameras.starts_at') }} - 3
-                                                and {{ local_date('site_cameras.starts_at') }} + 1),
-            (select max(any_status.event_at)
-             from events as any_status
-             where any_status.camera_id = site_cameras.camera_id
-               and any_status.event_type = 'status'
-               and any_status.event_at <= site_cameras.starts_at - {{ recent }})
+        select greatest(
+            (select max(near_status.event_at)
+             from events as near_status
+             where near_status.camera_id = site_cameras.camera_id
+               and near_status.event_type = 'status'
+               and near_status.event_at <= site_cameras.starts_at - {{ recent }}
+               and near_status.local_date between {{ local_date('site_cameras.starts_at') }} - 3
+                                              and {{ local_date('site_cameras.starts_at') }} + 1),
+            (select max(earlier_days.last_status_at)
+             from {{ ref('fct_camera_status_days') }} as earlier_days
+             where earlier_days.camera_id = site_cameras.camera_id
+               and earlier_days.last_status_at <= site_cameras.starts_at - {{ recent }}
+               and earlier_days.local_date < {{ local_date('site_cameras.starts_at') }} - 3)
         ) as status_at
     ) as latest
     -- the last delivered status event at that instant
@@ -307,5 +315,6 @@ select
     face_events,
     _source_loaded_at,
     {{ video_loaded_until_sql() }} as _video_loaded_at,
+    {{ run_date_sql() }} as _run_date,
     {{ built_at_sql() }} as _built_at
 from final

@@ -1,6 +1,7 @@
 -- HEADCOUNT_SHORTFALL (RULES.md): a held onsite session with C >= 5 distinct trainees checked in
 -- where H < 0.8 x C; H is the largest headcount.count sent by the site's cameras with ts in
--- W = [starts_at, ends_at) (0 if none). occurred_on: local date the session starts.
+-- W = [starts_at, ends_at) (0 if none). occurred_on: local date the session starts. A session after
+-- the run's day is not judged yet (docs/CONTRACT_READINGS.md).
 -- Incremental per session (macros/incremental_rules.sql): a run recomputes the sessions whose inputs changed.
 {{ config(
     materialized='incremental',
@@ -19,23 +20,8 @@ held_onsite_sessions as (
 
 ),
 
-checked_in as (
-
-    select session_id, count(distinct trainee_id) as trainees_checked_in
-    from {{ ref('fct_session_checkins') }}
-    where is_checked_in{{ and_recomputed('session_id') }}
-    group by session_id
-
-),
-
-largest_headcount as (
-
-    select session_id, coalesce(max_headcount, 0) as max_headcount
-    from {{ ref('fct_session_video_coverage') }}
-    where true{{ and_recomputed('session_id') }}
-
-),
-
+-- per session, through the indexes on session_id: aggregating the check-ins filtered by the staged
+-- set let the planner merge-join the whole check-in table (its history) against it
 sessions_compared as (
 
     select
@@ -45,8 +31,16 @@ sessions_compared as (
         checked_in.trainees_checked_in as c,
         coalesce(largest_headcount.max_headcount, 0) as h
     from held_onsite_sessions
-    join checked_in on checked_in.session_id = held_onsite_sessions.session_id
-    left join largest_headcount on largest_headcount.session_id = held_onsite_sessions.session_id
+    cross join lateral (
+        select count(distinct checkins.trainee_id) as trainees_checked_in
+        from {{ ref('fct_session_checkins') }} as checkins
+        where checkins.session_id = held_onsite_sessions.session_id
+          and checkins.is_checked_in
+    ) as checked_in
+    -- inner: the video coverage has a row for every session up to the run's day (0 headcount when
+    -- no event) and none for a later one, whose video has not arrived yet
+    join {{ ref('fct_session_video_coverage') }} as largest_headcount
+        on largest_headcount.session_id = held_onsite_sessions.session_id
 
 )
 
