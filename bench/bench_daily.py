@@ -17,6 +17,7 @@ never the repo's var/):
     .venv/bin/python bench/bench_daily.py                 # city scale (1.0), 3 days of history
     .venv/bin/python bench/bench_daily.py --quick         # scale 0.05, for a smoke run
     .venv/bin/python bench/bench_daily.py --scale 0.2 --history 2 --keep
+    .venv/bin/python bench/bench_daily.py --history 91 --day 2024-04-01   # the go-live over a quarter
 
 Goals (the project's): GX under 20% of the day; a city-scale day under 4 GiB.
 Final line: JSON {"bench": "daily_city", ...}.
@@ -203,13 +204,17 @@ def main() -> int:
                         "--scale", str(scale), "--seed", str(args.seed), *gen_extra, log=log)
         gen_history = time.monotonic() - t
         run_history = 0.0
-        if history:  # the first run loads every day delivered so far
+        if history:  # the first run loads every day delivered so far: a go-live over the history
+            go_live_memory = PeakMemory(postmaster=postmaster_in(settings().pgdata))
             run_history = supervision(env, "run", "--start", history[-1].isoformat(), "--end",
-                                      history[-1].isoformat(), log=log)
+                                      history[-1].isoformat(), memory=go_live_memory, log=log)
+            figures.update(go_live_s=round(run_history, 1), go_live_peak_pss_mib=mib(go_live_memory.pss))
         gen_day = supervision(env, "generate", "--start", args.day.isoformat(), "--end", args.day.isoformat(),
                               "--scale", str(scale), "--seed", str(args.seed), *gen_extra, log=log)
-        print(f"history: {len(history)} day(s) simulated in {gen_history:.0f}s, initial load run in "
-              f"{run_history:.0f}s; measured day simulated in {gen_day:.1f}s", flush=True)
+        print(f"history: {len(history)} day(s) simulated in {gen_history:.0f}s, initial load run (the go-live) in "
+              f"{run_history:.0f}s" + (f", peak PSS with PostgreSQL {figures['go_live_peak_pss_mib']} MiB"
+                                        if history else "") + f"; measured day simulated in {gen_day:.1f}s",
+              flush=True)
 
         s = settings()
         memory = PeakMemory(postmaster=postmaster_in(s.pgdata))

@@ -113,6 +113,11 @@ COMPARED_AT_END = {
         "select * from intermediate.int_sessions_checked_in_by_trainee order by 1, 2, 4",
     "core.fct_session_checkins": "select session_id, trainee_id, check_in_rows, check_out_rows, first_check_in_at, "
                                  "last_check_out_at from core.fct_session_checkins order by 1, 2",
+    "core.fct_session_video_coverage": "select session_id, is_held_onsite, site_cameras, minutes_total, minutes_covered, "
+                                       "max_headcount, headcount_events, face_events "
+                                       "from core.fct_session_video_coverage order by 1",
+    "core.fct_camera_status_days": "select camera_id, local_date, last_status_at, status_events "
+                                   "from core.fct_camera_status_days order by 1, 2",
 }
 
 
