@@ -13,7 +13,9 @@
 
 with
 
-held_onsite_sessions as (
+-- materialized: the staged set first, then the per-session lookups (inlined, the planner ran the
+-- lookups for every held session of the history and filtered afterwards)
+held_onsite_sessions as materialized (
 
     select * from {{ ref('fct_sessions') }}
     where is_held_onsite{{ and_recomputed('session_id') }}
