@@ -19,12 +19,16 @@
 ) }}
 {{ change_source_refs(session_change_sources()) }}
 
+-- The check-ins of the staged sessions are read as `= any(array(...))`, one scan of
+-- fct_session_checkins' session_id index: with `session_id in (select ...)` the planner hashed the
+-- staged set and scanned the whole fact (every day of history). fct_sessions has no index: there
+-- the semi-join stays (a non-constant array is searched element by element for every row).
 with
 
 checkins as (
 
     select * from {{ ref('fct_session_checkins') }}
-    where is_checked_in{{ and_recomputed('session_id') }}
+    where is_checked_in{% if is_incremental() %} and session_id = any(array{{ recompute_keys() }}){% endif %}
 
 ),
 

@@ -45,6 +45,11 @@ held_sessions as (
 
 ),
 
+-- The facts below are read per held session of these months (or per claimant), each a lateral
+-- subquery on the fact's session_id (trainee_id) index, `offset 0` keeping it a per-row index
+-- scan: joined as tables, the planner hashes the whole fact (every day of history) for a month's
+-- sessions, and a day's run grows with history (docs/decisions/0040).
+
 subsidised_sessions as (
 
     select held_sessions.*
@@ -63,10 +68,15 @@ face_checkins as (
         attendance.session_id,
         attendance.face_score
     from subsidised_sessions
-    join {{ ref('fct_attendance') }} as attendance on attendance.session_id = subsidised_sessions.session_id
-    where attendance.event = 'check_in'
-      and attendance.method = 'face'
-      and attendance.face_score >= {{ face_line }}
+    cross join lateral (
+        select attendance.session_id, attendance.face_score
+        from {{ ref('fct_attendance') }} as attendance
+        where attendance.session_id = subsidised_sessions.session_id
+          and attendance.event = 'check_in'
+          and attendance.method = 'face'
+          and attendance.face_score >= {{ face_line }}
+        offset 0  -- per-session index scan, see held_sessions
+    ) as attendance
 
 ),
 
@@ -94,12 +104,18 @@ face_match_near_line as (
         matches.session_id,
         grouping(matches.session_id) = 1 as is_total
     from held_sessions
-    join {{ ref('fct_session_face_matches') }} as matches on matches.session_id = held_sessions.session_id
-    join {{ ref('fct_session_checkins') }} as checkins
-        on checkins.session_id = matches.session_id and checkins.trainee_id = matches.trainee_id
+    cross join lateral (
+        select matches.session_id, matches.best_face_score
+        from {{ ref('fct_session_face_matches') }} as matches
+        join {{ ref('fct_session_checkins') }} as checkins
+            on checkins.session_id = matches.session_id and checkins.trainee_id = matches.trainee_id
+        where matches.session_id = held_sessions.session_id
+          and checkins.session_id = held_sessions.session_id
+          and checkins.is_checked_in
+          and matches.best_face_score >= {{ face_line }}
+        offset 0
+    ) as matches
     where held_sessions.is_held_onsite
-      and checkins.is_checked_in
-      and matches.best_face_score >= {{ face_line }}
     group by grouping sets ((held_sessions.institution_id, held_sessions.month),
                             (held_sessions.institution_id, held_sessions.month, matches.session_id))
 
@@ -118,7 +134,12 @@ session_headcounts as (
         (select count(*) from {{ ref('fct_session_checkins') }} as checkins
          where checkins.session_id = held_sessions.session_id and checkins.is_checked_in) as checked_in
     from held_sessions
-    join {{ ref('fct_session_video_coverage') }} as coverage on coverage.session_id = held_sessions.session_id
+    cross join lateral (
+        select coverage.max_headcount, coverage.minutes_total, coverage.minutes_uncovered
+        from {{ ref('fct_session_video_coverage') }} as coverage
+        where coverage.session_id = held_sessions.session_id
+        offset 0
+    ) as coverage
     where held_sessions.is_held_onsite
 
 ),
@@ -165,9 +186,14 @@ burst_near_line as (
         bursts.session_id,
         grouping(bursts.session_id) = 1 as is_total
     from held_sessions
-    join {{ ref('fct_session_checkin_bursts') }} as bursts on bursts.session_id = held_sessions.session_id
-    where bursts.check_ins >= {{ var('burst_min_checkins') }}
-      and bursts.largest_burst < {{ var('burst_min_checkins') }}
+    cross join lateral (
+        select bursts.session_id, bursts.largest_burst
+        from {{ ref('fct_session_checkin_bursts') }} as bursts
+        where bursts.session_id = held_sessions.session_id
+          and bursts.check_ins >= {{ var('burst_min_checkins') }}
+          and bursts.largest_burst < {{ var('burst_min_checkins') }}
+        offset 0
+    ) as bursts
     group by grouping sets ((held_sessions.institution_id, held_sessions.month),
                             (held_sessions.institution_id, held_sessions.month, bursts.session_id))
 
@@ -187,8 +213,13 @@ checkin_gaps as (
                 partition by attendance.session_id, attendance.device_id order by attendance.captured_at))
             as gap_seconds
     from held_sessions
-    join {{ ref('fct_attendance') }} as attendance on attendance.session_id = held_sessions.session_id
-    where attendance.event = 'check_in'
+    cross join lateral (
+        select attendance.session_id, attendance.device_id, attendance.captured_at
+        from {{ ref('fct_attendance') }} as attendance
+        where attendance.session_id = held_sessions.session_id
+          and attendance.event = 'check_in'
+        offset 0
+    ) as attendance
 
 ),
 
@@ -237,6 +268,18 @@ month_claims as (
 
 ),
 
+-- the held sessions of the claims' classes (fct_sessions has no index: one scan, then hashed)
+claim_class_sessions as (
+
+    select sessions.session_id, sessions.class_id, sessions.starts_at, sessions.ends_at
+    from {{ ref('fct_sessions') }} as sessions
+    where sessions.is_held
+      and sessions.class_id in (select class_id from month_claims)
+
+),
+
+-- attended hours: the claimant's check-ins (an index scan on trainee_id per claim) in the held
+-- sessions of the claim's class
 claim_attended as (
 
     select
@@ -246,16 +289,21 @@ claim_attended as (
         month_claims.planned_hours,
         coalesce(sum(
             case
-                when checkins.last_check_out_at > checkins.first_check_in_at then greatest(extract(epoch from
+                when sessions.session_id is not null
+                    and checkins.last_check_out_at > checkins.first_check_in_at then greatest(extract(epoch from
                     least(checkins.last_check_out_at, sessions.ends_at)
                     - greatest(checkins.first_check_in_at, sessions.starts_at)), 0)
                 else 0
             end), 0) / 3600.0 as attended_hours
     from month_claims
-    left join {{ ref('fct_sessions') }} as sessions
-        on sessions.class_id = month_claims.class_id and sessions.is_held
-    left join {{ ref('fct_session_checkins') }} as checkins
-        on checkins.session_id = sessions.session_id and checkins.trainee_id = month_claims.enrollment_trainee_id
+    left join lateral (
+        select checkins.session_id, checkins.first_check_in_at, checkins.last_check_out_at
+        from {{ ref('fct_session_checkins') }} as checkins
+        where checkins.trainee_id = month_claims.enrollment_trainee_id
+        offset 0
+    ) as checkins on true
+    left join claim_class_sessions as sessions
+        on sessions.session_id = checkins.session_id and sessions.class_id = month_claims.class_id
     group by month_claims.claim_id, month_claims.institution_id, month_claims.month, month_claims.planned_hours
 
 ),
@@ -274,7 +322,8 @@ hours_near_line as (
 
 ),
 
--- shared people: claimants at exactly the yearly cap of live claims (DUPLICATE_SUBSIDY)
+-- shared people: claimants at exactly the yearly cap of live claims (DUPLICATE_SUBSIDY); counted
+-- for the months' claimants only, not for every claimant of the year
 claims_per_person_year as (
 
     select person_key, extract(year from claimed_on) as claim_year, count(*) as live_claims
@@ -282,6 +331,7 @@ claims_per_person_year as (
     where is_live
       and person_key is not null
       and claimed_on >= date_trunc('year', ({{ first_month }}))
+      and person_key in (select person_key from month_claims)
     group by 1, 2
 
 ),
@@ -315,12 +365,14 @@ month_enrollments as (
 
 ),
 
+-- the earlier enrollments of the months' enrolled persons
 recent_enrollments as (
 
     select institution_id, person_key, enrolled_at
     from {{ ref('fct_enrollments') }}
     where person_key is not null
       and enrolled_at >= {{ local_midnight('(' ~ first_month ~ ')') }} - interval '{{ shared_days }} days'
+      and person_key in (select person_key from month_enrollments)
 
 ),
 

@@ -20,24 +20,43 @@
 
 with
 
+-- the exams of the window (the months recomputed, the five before for persistence, and the
+-- baseline's days before those) with their results; the results of older exams are not counted
+window_exams as (
+
+    select exam_id, org_id, occupation_code, skill_level, starts_at, starts_on
+    from {{ ref('dim_exam_sessions') }}
+    where org_id is not null
+      and starts_on >= ({{ first_month }} - interval '5 months' - interval '{{ var("pass_rate_baseline_days") }} days')
+
+),
+
+results_per_exam as (
+
+    select exam_id, count(*) as results, count(*) filter (where is_pass) as passes
+    from {{ ref('fct_exam_results') }}
+    where exam_id in (select exam_id from window_exams)
+    group by exam_id
+
+),
+
 all_exams as (
 
     select
-        exam_id,
-        org_id,
-        occupation_code,
-        skill_level,
-        starts_at,
-        results,
-        passes,
-        pass_rate,
-        {{ local_month('starts_on') }} as month
-    from {{ ref('int_exams_joined_to_pass_rate_baseline') }}
-    where org_id is not null
-      -- an exam of a handful of results passes or fails almost whole: too small to speak of an
-      -- org's standard or to make a baseline
-      and results >= {{ exam_min_n }}
-      and starts_on >= ({{ first_month }} - interval '5 months' - interval '{{ var("pass_rate_baseline_days") }} days')
+        window_exams.exam_id,
+        window_exams.org_id,
+        window_exams.occupation_code,
+        window_exams.skill_level,
+        window_exams.starts_at,
+        results_per_exam.results,
+        results_per_exam.passes,
+        results_per_exam.passes::numeric / nullif(results_per_exam.results, 0) as pass_rate,
+        {{ local_month('window_exams.starts_on') }} as month
+    from window_exams
+    join results_per_exam on results_per_exam.exam_id = window_exams.exam_id
+    -- an exam of a handful of results passes or fails almost whole: too small to speak of an
+    -- org's standard or to make a baseline
+    where results_per_exam.results >= {{ exam_min_n }}
 
 ),
 
