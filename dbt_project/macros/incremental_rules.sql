@@ -54,8 +54,12 @@
 
 {#- Pre-hook: take the marks of `sources` now; on an incremental run, stage the keys to recompute
     (`recompute_sql` selects a column recompute_key) and delete the rows whose `key_columns` (SQL
-    expressions; any of them) is one of those keys. -#}
-{% macro stage_recompute(sources, recompute_sql, key_columns=['entity_key']) -%}
+    expressions; any of them) is one of those keys. `indexed`: the key columns are indexed, and the
+    delete reads the keys as an array (`= any(array(...))`), which the index answers key by key;
+    `in (select ...)` made the planner scan the whole table (130 ms against 4.7 ms on
+    int_sessions_checked_in_by_trainee after 300 days at 0.04 of the city). Not for an unindexed
+    table: there the array is searched once per row. -#}
+{% macro stage_recompute(sources, recompute_sql, key_columns=['entity_key'], indexed=false) -%}
     drop table if exists pg_temp.marks__{{ this.name }};
     create temporary table marks__{{ this.name }} as
     {% for name in sources -%}
@@ -68,7 +72,10 @@
         select distinct recompute_key from ({{ recompute_sql }}) as changed where recompute_key is not null;
     analyze pg_temp.recompute__{{ this.name }};
     delete from {{ this }}
-    where {% for key in key_columns %}{{ key }} in {{ recompute_keys() }}{% if not loop.last %} or {% endif %}{% endfor %};
+    where {% for key in key_columns -%}
+        {%- if indexed %}{{ key }} = any(array(select recompute_key from pg_temp.recompute__{{ this.name }}))
+        {%- else %}{{ key }} in {{ recompute_keys() }}{% endif %}{% if not loop.last %} or {% endif %}
+    {%- endfor %};
     {%- endif %}
 {%- endmacro %}
 

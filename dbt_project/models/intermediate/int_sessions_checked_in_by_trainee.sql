@@ -10,7 +10,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ stage_recompute(session_change_sources(), session_inputs_changed_sql(), ['session_id']) }}",
+    pre_hook="{{ stage_recompute(session_change_sources(), session_inputs_changed_sql(), ['session_id'], indexed=true) }}",
     post_hook=[
         "{{ record_marks() }}",
         "create index if not exists int_sessions_checked_in_by_trainee_idx on {{ this }} (trainee_id, window_day)",
