@@ -17,7 +17,8 @@
     - keys: a per-session fact (key session_id, or session_id and one more column) rewrites all
       of a session's rows in one build (delete + insert), so a key repeated across builds cannot
       arise; fct_attendance and int_session_class_assignments merge on their key under a unique
-      index, and raw_training.attendance (under stg_training__attendance) has its primary key;
+      index, and the raw_training tables under the staging views whose keys are tested this way
+      (attendance, sessions, trainees, enrollments, subsidy_claims) have their primary keys;
     - rows that this run did not write were tested by the run that wrote them.
   (No unique indexes on the per-session facts: with them the planner estimates 1 row for
   FACE_NOT_SEEN's join and chooses nested loops, which made a 270-day catch-up many times slower;
