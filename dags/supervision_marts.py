@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
 from airflow.sdk import dag, task
 
 from supervision.dag_support import (
@@ -12,8 +11,6 @@ from supervision.dag_support import (
     GX_TIMEOUT,
     HEAVY_POOL,
     INGEST_DAG_IDS,
-    INGEST_POKE_SECONDS,
-    INGEST_WAIT_SECONDS,
     MARTS,
     RAW_ASSESSMENT,
     RAW_TRAINING,
@@ -23,10 +20,12 @@ from supervision.dag_support import (
     WAREHOUSE_CONN_ID,
     catchup,
     daily_timetable,
+    end_date,
     local_day,
     marts_dag_guards,
     run_id_of,
     start_date,
+    wait_for_ingest,
     warehouse_url,
     without_deadline_in_dag_test,
 )
@@ -56,7 +55,7 @@ Write-audit-publish over the raw layer the three ingestion DAGs loaded:
 
 One run per business day D, on the ingestion DAGs' timetable (interval [D hh:00, D+1 hh:00)
 local, started at hh of D+1, `SUPERVISION_DAILY_RUN_HOUR`): the run knows D from its data interval.
-**wait_for_*** sensors (reschedule mode: no worker slot held while waiting) let it start only when
+**wait_for_*** sensors (deferrable: checked once, then the triggerer waits; no worker slot held) let it start only when
 the three ingestion runs of the same interval have succeeded (and fail it when one failed), so every
 day gets exactly one marts run, in order, on every path: the nightly schedule, `airflow backfill
 create` over a range (all four DAGs), a cleared day, `supervision run`. D reaches the gates, dbt
@@ -68,6 +67,7 @@ create` over a range (all four DAGs), a cleared day, `supervision run`. D reache
     dag_id="supervision_marts",
     schedule=daily_timetable(),
     start_date=start_date(),
+    end_date=end_date(),
     catchup=catchup(),
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
@@ -76,13 +76,8 @@ create` over a range (all four DAGs), a cleared day, `supervision run`. D reache
     doc_md=DOC,
 )
 def supervision_marts():
-    # the three ingestion runs of this run's interval (same logical date), one sensor after the
-    # other so that at most one pokes at a time
-    waits = [ExternalTaskSensor(task_id=f"wait_for_{dag_id}", external_dag_id=dag_id,
-                                allowed_states=["success"], failed_states=["failed"],
-                                mode="reschedule", poke_interval=INGEST_POKE_SECONDS,
-                                timeout=INGEST_WAIT_SECONDS)
-             for dag_id in INGEST_DAG_IDS]
+    # the three ingestion runs of this run's interval (same logical date), one wait after the other
+    waits = [wait_for_ingest(dag_id) for dag_id in INGEST_DAG_IDS]
     for before, after in zip(waits, waits[1:], strict=False):
         before >> after
 

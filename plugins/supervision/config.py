@@ -114,13 +114,16 @@ class Settings(BaseSettings):
                                     meaning="the first business day the DAGs' schedules hold (go-live): the scheduler "
                                             "never runs an earlier day, and a backfill starts on it at the earliest",
                                     shown="`2024-01-01`")
+    schedule_end: date | None = _setting(meaning="the last business day the DAGs' schedules hold (a pilot's or a "
+                                                 "period's end; Airflow's `end_date`): the scheduler creates no run "
+                                                 "for a later day", shown="none (no end)")
     schedule_catchup: bool = _setting(False, meaning="when the DAGs are unpaused, the scheduler runs every business "
                                                      "day from `SUPERVISION_SCHEDULE_START` up to yesterday, oldest "
                                                      "first, one day at a time (Airflow's catchup); off: only the "
                                                      "newest day, and older days by `airflow backfill create`",
                                       shown="`false`")
     sensor_poke_seconds: int = _setting(30, ge=1, le=3600,
-                                        meaning="how often a waiting run checks again (reschedule mode): the marts "
+                                        meaning="how often a waiting run checks again (in the triggerer; deferred): the marts "
                                                 "run for its day's ingestion, an ingestion run for the previous "
                                                 "day's marts", shown="`30`")
     # --- databases -----------------------------------------------------------------------------

@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, BaseSensorOperator, CronDataIntervalTimetable
+from airflow.sdk import Asset, CronDataIntervalTimetable
 
 from supervision.config import settings
 from supervision.guards import WAREHOUSE_HEAVY_POOL, EngineerNotifier, marts_deadline
+from supervision.run_waits import WaitForRun
 
 RAW_TRAINING = Asset("supervision://warehouse/raw_training", group="raw")
 RAW_VIDEO = Asset("supervision://warehouse/raw_video", group="raw")
@@ -91,6 +92,16 @@ def start_date() -> pendulum.DateTime:
     s = settings()
     first = s.schedule_start
     return pendulum.datetime(first.year, first.month, first.day, tz=s.local_tz)
+
+
+def end_date() -> pendulum.DateTime | None:
+    """Where every DAG's schedule ends, if it does: ``SUPERVISION_SCHEDULE_END``, the end of that
+    local day."""
+    s = settings()
+    last = s.schedule_end
+    if last is None:
+        return None
+    return pendulum.datetime(last.year, last.month, last.day, 23, 59, 59, tz=s.local_tz)
 
 
 def catchup() -> bool:
@@ -177,31 +188,30 @@ def run_id_of(context) -> str:
     return str(context["run_id"])
 
 
-class PreviousDayMarts(BaseSensorOperator):
+def wait_for_ingest(dag_id: str) -> WaitForRun:
+    """The marts run of D waits for D's run of the ingestion DAG ``dag_id`` (a failed one fails
+    the wait: the marts are not built on a failed load)."""
+    return WaitForRun(task_id=f"wait_for_{dag_id}", dag_id=dag_id, absent_is_done=False, fail_on_failed=True,
+                      poke_interval=INGEST_POKE_SECONDS, timeout=INGEST_WAIT_SECONDS)
+
+
+class PreviousDayMarts(WaitForRun):
     """Day D's ingestion starts once day D-1's marts run has succeeded, when D-1 has a marts run.
 
     So every path runs the days in the order ``supervision run`` does (D's four DAGs before D+1's):
     a backfill would otherwise load D+1 while D's marts still build, and D's rules would see D+1's
     rows. Without a marts run for D-1 (the first day of a deployment, or a day never run) there is
-    nothing to wait for. A D-1 that failed keeps D waiting (reschedule mode: no worker slot held)
-    until the engineer reruns it or ``timeout`` passes."""
+    nothing to wait for. A D-1 that failed keeps D waiting (deferred: no worker slot held) until the
+    engineer reruns it or ``timeout`` passes (``supervision.run_waits``)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("task_id", "wait_for_previous_marts")
-        kwargs.setdefault("mode", "reschedule")
         kwargs.setdefault("poke_interval", INGEST_POKE_SECONDS)
         kwargs.setdefault("timeout", INGEST_WAIT_SECONDS)
-        super().__init__(**kwargs)
+        super().__init__(dag_id=MARTS_DAG_ID, absent_is_done=True, fail_on_failed=False, **kwargs)
 
-    def poke(self, context) -> bool:
-        previous = previous_logical_date(context)
-        ti = context["ti"]
-        if not ti.get_dr_count(dag_id=MARTS_DAG_ID, logical_dates=[previous]):
-            self.log.info("no %s run for %s: nothing to wait for", MARTS_DAG_ID, previous)
-            return True
-        done = ti.get_dr_count(dag_id=MARTS_DAG_ID, logical_dates=[previous], states=["success"])
-        self.log.info("%s run for %s %s", MARTS_DAG_ID, previous, "succeeded" if done else "not done yet")
-        return bool(done)
+    def logical_date_of(self, context) -> pendulum.DateTime:
+        return previous_logical_date(context)
 
 
 def previous_logical_date(context) -> pendulum.DateTime:
