@@ -153,6 +153,7 @@ latest_status_before as (
                and earlier_days.last_status_at <= site_cameras.starts_at - {{ recent }}
                and earlier_days.local_date < {{ local_date('site_cameras.starts_at') }} - 3)
         ) as status_at
+        offset 0  -- computed once: flattened, the lookup ran again for each use of status_at below
     ) as latest
     -- the last delivered status event at that instant
     cross join lateral (
