@@ -77,10 +77,24 @@ test-deps:
 	  else echo "missing:$$missing (sudo apt-get install$$missing): those tests will be skipped"; fi; fi
 
 # lint first (ruff, mypy, deptry); the structure checks (import cycles, module sizes) are tests/test_structure.py
-# the whole suite; the Superset bundle test imports into a real Superset in its own environment
-test: lint test-deps superset-env
-	SUPERVISION_TEST_SUPERSET_PYTHON=$$( [ -x $(SUPERSET)/bin/superset ] && echo $(CURDIR)/$(SUPERSET)/bin/python ) \
-	  $(BIN)/python -m pytest $(PYTEST_ARGS)
+# the whole suite, in two pytest processes side by side: the tests that share the three simulated
+# days (end to end, scheduler and Celery: tests/simulated_run.py; mostly waiting on their runs and
+# services, in a project folder of their own) and all the others. The first one's report is
+# printed after the second's; `make test TEST_JOBS=1` runs everything in one process.
+# The Superset bundle test imports into a real Superset in its own environment.
+TEST_JOBS ?= 2
+SUPERSET_PYTHON = $$( [ -x $(SUPERSET)/bin/superset ] && echo $(CURDIR)/$(SUPERSET)/bin/python )
+test: lint test-deps superset-env dbt_project/target/manifest.json
+ifeq ($(TEST_JOBS),1)
+	SUPERVISION_TEST_SUPERSET_PYTHON=$(SUPERSET_PYTHON) $(BIN)/python -m pytest $(PYTEST_ARGS)
+else
+	@mkdir -p var; days_tmp=$$(mktemp -d /tmp/supervision-days.XXXXXX); \
+	$(BIN)/python -m pytest -m simulated_days --basetemp=$$days_tmp $(PYTEST_ARGS) > var/test-simulated-days.log 2>&1 & days=$$!; \
+	SUPERVISION_TEST_SUPERSET_PYTHON=$(SUPERSET_PYTHON) $(BIN)/python -m pytest -m "not simulated_days" $(PYTEST_ARGS); rest=$$?; \
+	wait $$days; days_rc=$$?; rm -rf $$days_tmp; \
+	echo; echo "=== the simulated days' tests (-m simulated_days), run beside the above ==="; cat var/test-simulated-days.log; \
+	echo "make test: the others exited $$rest, the simulated days $$days_rc"; [ $$rest -eq 0 ] && [ $$days_rc -eq 0 ]
+endif
 
 # the fast part (no end-to-end runs, no scheduler or Celery services, no browser): a developer's loop
 test-fast: env

@@ -192,19 +192,21 @@ class AirflowServices:
         assert res.returncode == 0, f"airflow {' '.join(args)}:\n{res.stdout[-2000:]}\n{res.stderr[-3000:]}"
         return res.stdout
 
-    def backfill(self, first: str, last: str, dag_ids: tuple[str, ...] = DAG_IDS) -> None:
+    def backfill(self, first: str, last: str, dag_ids: tuple[str, ...] = DAG_IDS, hold: bool = True) -> None:
         """`airflow backfill create` of the business days first..last (ISO dates) for each DAG, then
         the DAGs unpaused (tasks of a paused DAG are not queued, backfill runs included).
 
-        Unpausing makes the scheduler run the newest complete day (catch-up is off) unless that day
-        already has a run. When the range does not cover it (days of 2024 on simulated sources),
-        that day gets a run marked successful first, as a data engineer would mark a day not to
-        run (UI: Mark as success), so the scheduler starts nothing beside the backfill."""
+        Unpausing makes the scheduler run the next day of the schedule unless that day already has
+        a run. With ``hold`` (days of 2024 on simulated sources, catch-up off: that day is
+        yesterday, which the sources do not hold), that day gets a run marked successful first, as
+        a data engineer would mark a day not to run (UI: Mark as success), so the scheduler starts
+        nothing beside the backfill. Without it the scheduler runs its day too."""
         for dag_id in dag_ids:
             self.airflow("backfill", "create", "--dag-id", dag_id, "--from-date", first,
                          "--to-date", f"{last}T23:59:59", "--max-active-runs", "1")
         for dag_id in dag_ids:
-            self.hold_next_scheduled_run(dag_id)
+            if hold:
+                self.hold_next_scheduled_run(dag_id)
         for dag_id in dag_ids:
             self.airflow("dags", "unpause", dag_id)
 

@@ -116,8 +116,11 @@ def smtp_sink():
 def simulated_sources(tmp_path_factory) -> Iterator[dict[str, str]]:
     """The three simulated days' sources (landing folder and training database), read-only to
     every run: ``SUPERVISION_LANDING_URL`` and ``SUPERVISION_TRAINING_DB_URL``."""
+    from supervision.pipeline import ensure_manifest
     from tests import simulated_run as sim
 
+    ensure_manifest()
+    sim.HOME = sim.copy_home(tmp_path_factory.mktemp("home"))
     var = tmp_path_factory.mktemp("sim_sources")
     env = sim.env_for(var)
     sim.cli(env, "warehouse", "start")

@@ -17,6 +17,7 @@ those modules run).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from datetime import date, datetime
@@ -37,10 +38,30 @@ CLI = [sys.executable, "-m", "supervision.cli"]
 SENSOR_POKE_SECONDS = "5"
 
 
+# the project folder the runs use (SUPERVISION_HOME): the repository, or its copy (``copy_home``)
+HOME = REPO
+
+
+def copy_home(dest: Path) -> Path:
+    """A project folder of its own for the simulated days' runs: ``dbt_project`` copied (its
+    parsed manifest and partial-parse file included, times kept, so nothing is parsed again), the
+    code folders linked. Runs in it read no file that another test process's dbt commands rewrite
+    in the repository's ``dbt_project/target`` (``make test`` runs these tests beside the others)."""
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        if Path(folder).name == "target":
+            return {n for n in names if n not in ("manifest.json", "partial_parse.msgpack")}
+        return {"logs"} & set(names)
+
+    shutil.copytree(REPO / "dbt_project", dest / "dbt_project", ignore=ignore, symlinks=True)
+    for name in ("dags", "expectations", "plugins"):
+        (dest / name).symlink_to(REPO / name, target_is_directory=True)
+    return dest
+
+
 def env_for(var_dir: Path, **extra: str) -> dict[str, str]:
     """The test process's environment without its SUPERVISION_* variables, plus a var folder."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUPERVISION_")}
-    env.update({"SUPERVISION_HOME": str(REPO), "SUPERVISION_VAR_DIR": str(var_dir),
+    env.update({"SUPERVISION_HOME": str(HOME), "SUPERVISION_VAR_DIR": str(var_dir),
                 "SUPERVISION_PII_KEY": "e2e-test-key"}, **extra)
     return env
 

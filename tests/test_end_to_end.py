@@ -6,8 +6,9 @@ that the slow tests share (tests/simulated_run.py):
   22 rules have both within the three days);
 - running a finished day again changes nothing;
 - the same three days against an external PostgreSQL 15 (``SUPERVISION_WAREHOUSE_URL``), killed
-  with SIGKILL in the middle of day 3 and then run again with the same command, end with the same
-  alerts, marts and raw counts as the reference run on the embedded PostgreSQL 18.
+  with SIGKILL in the middle of day 2 and then run again with the same command (day 1 again, then
+  days 2 and 3), end with the same alerts, marts and raw counts as the reference run on the
+  embedded PostgreSQL 18.
 
 Each day costs about half a minute here (four real DAG runs).
 """
@@ -37,7 +38,7 @@ from tests.simulated_run import (
     warehouse_url,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.simulated_days]
 
 
 def test_run_passes_the_contract_checker(reference_run):
@@ -98,9 +99,9 @@ def test_external_postgres15_killed_halfway_then_rerun_gives_the_same_result(
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     seen = []
     try:
-        for line in proc.stdout:  # two days done: kill it in the middle of day 3
+        for line in proc.stdout:  # day 1 done: kill it in the middle of day 2
             seen.append(line)
-            if line.startswith(f"[2/{DAYS}]"):
+            if line.startswith(f"[1/{DAYS}]"):
                 time.sleep(12)
                 break
         os.killpg(proc.pid, signal.SIGKILL)
@@ -108,8 +109,8 @@ def test_external_postgres15_killed_halfway_then_rerun_gives_the_same_result(
         proc.wait(60)
     seen += proc.stdout.read().splitlines(keepends=True)  # what it printed until the kill
     try:
-        assert any(ln.startswith(f"[2/{DAYS}]") for ln in seen), "".join(seen)[-3000:]
-        assert not any(ln.startswith(f"[3/{DAYS}]") for ln in seen), "day 3 ended before the kill: not a kill mid-day"
+        assert any(ln.startswith(f"[1/{DAYS}]") for ln in seen), "".join(seen)[-3000:]
+        assert not any(ln.startswith(f"[2/{DAYS}]") for ln in seen), "day 2 ended before the kill: not a kill mid-day"
         assert proc.returncode == -signal.SIGKILL
         cli(env, *days)
         assert warehouse_url(env) == url

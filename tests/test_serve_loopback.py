@@ -1,10 +1,23 @@
-"""`supervision serve` listens on the loopback interface only, Airflow's log servers included.
+"""`supervision serve` as a single-node deployment runs it: the scheduler with the LocalExecutor runs
+the go-live night by itself, and nothing of it listens beyond the loopback interface.
 
-Starts the real command in a scratch var folder (its own embedded PostgreSQL and Airflow home),
+Starts the real command in a scratch var folder (its own embedded PostgreSQL and Airflow home) on
+the three simulated days the slow tests share (tests/simulated_run.py), deployed to go live on
+their last day (``SUPERVISION_SCHEDULE_START`` = ``SUPERVISION_SCHEDULE_END``, catch-up on), and
 waits until the Airflow API reports the scheduler, DAG processor and triggerer healthy and the
-review application answers, then lists every listening socket of its process tree (and of the
-embedded server) and checks each is bound to 127.0.0.1 or ::1. Stops it with SIGTERM, as systemd
-or `docker stop` would, and checks nothing of the tree is left.
+review application answers. Then:
+
+- every listening socket of its process tree (and of the embedded server) is bound to 127.0.0.1
+  or ::1;
+- the four DAGs, unpaused with the Airflow CLI as a data engineer would (they are paused at
+  creation), run that night as scheduled runs and all four succeed; as on a go-live, the night
+  loads everything the sources hold up to its day, so its raw and quarantine counts equal the
+  reference run's after the three days, gate results are stored and the alert table fills;
+- SIGTERM (as systemd or `docker stop` sends it) stops it and leaves nothing of the tree running.
+
+The simulated days are in 2024 and the scheduler's clock is today's: the catch-up makes the go-live
+night one of them. The scheduler with the CeleryExecutor, a backfill and scheduled runs equal to
+`supervision run`: tests/test_scheduler_and_celery.py.
 """
 from __future__ import annotations
 
@@ -21,9 +34,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conftest import REPO
+from tests import simulated_run as sim
+from tests.conftest import REPO, source_env
+from tests.simulated_run import LAST, SENSOR_POKE_SECONDS, logical_date_of, raw_counts
 
-pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
+pytestmark = [pytest.mark.slow, pytest.mark.simulated_days]
 
 LOOPBACK = {"127.0.0.1", "::1"}
 
@@ -79,10 +94,41 @@ def var_dir(tmp_path):
         EmbeddedServer(Settings(home=REPO, var_dir=var)).destroy()
 
 
-def test_nothing_of_supervision_serve_listens_beyond_loopback(var_dir):
+DAG_IDS = ("ingest_training_platform", "ingest_video_logs", "ingest_assessments", "supervision_marts")
+
+
+def _go_live_night(env: dict[str, str], timeout: float = 900) -> list[tuple]:
+    """Unpause the four DAGs with the Airflow CLI and wait until the night's four scheduled runs
+    have succeeded (the schedule ends that day: the scheduler creates no later run); every run."""
+    import psycopg
+
+    out = subprocess.run([sys.executable, "-c", "import json; from supervision.airflow_env import airflow_environ; "
+                          "print(json.dumps(airflow_environ()))"], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    airflow_env = {**env, **json.loads(out.strip().splitlines()[-1])}
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    for dag_id in DAG_IDS:
+        subprocess.run([airflow, "dags", "unpause", dag_id], env=airflow_env, check=True, capture_output=True)
+    metadata = sim.warehouse_url(env).rsplit("/", 1)[0] + "/airflow"
+    deadline = time.monotonic() + timeout
+    while True:
+        with psycopg.connect(metadata) as c:
+            runs = c.execute("select dag_id, logical_date, run_type, state::text from dag_run").fetchall()
+        assert not [r for r in runs if r[3] == "failed"], runs
+        if len(runs) == len(DAG_IDS) and all(r[3] == "success" for r in runs):
+            return runs
+        assert time.monotonic() < deadline, f"the night's runs not done in {timeout}s: {runs}"
+        time.sleep(3)
+
+
+def test_supervision_serve_runs_the_go_live_night_and_listens_on_loopback_only(var_dir, simulated_sources,
+                                                                                reference_run):
     review_port, airflow_port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SUPERVISION_"))}
-    env.update({"SUPERVISION_HOME": str(REPO), "SUPERVISION_VAR_DIR": str(var_dir),
+    env.update({"SUPERVISION_HOME": str(sim.HOME), "SUPERVISION_VAR_DIR": str(var_dir), **source_env(simulated_sources),
+                "SUPERVISION_SCHEDULE_START": str(LAST), "SUPERVISION_SCHEDULE_END": str(LAST),
+                "SUPERVISION_SCHEDULE_CATCHUP": "true", "SUPERVISION_SENSOR_POKE_SECONDS": SENSOR_POKE_SECONDS,
+                "SUPERVISION_PII_KEY": "e2e-test-key",
                 "PYTHONPATH": str(REPO / "plugins") + os.pathsep + os.environ.get("PYTHONPATH", "")})
     log = open(var_dir.parent / "serve.log", "w")  # noqa: SIM115 - closed in finally
     cli = Path(sys.executable).with_name("supervision")
@@ -112,6 +158,19 @@ def test_nothing_of_supervision_serve_listens_beyond_loopback(var_dir):
         beyond = [x for x in listening if x[1] not in LOOPBACK]
         assert not beyond, f"listening beyond the loopback interface: {beyond}"
         assert not ({8793, 8794} & ports), listening
+
+        t = time.monotonic()
+        runs = _go_live_night(env)
+        print(f"the go-live night ({LAST}) through the scheduler (LocalExecutor): {time.monotonic() - t:.0f}s")
+        assert {(r[0], r[1], r[2]) for r in runs} == {(d, logical_date_of(LAST), "scheduled") for d in DAG_IDS}, runs
+        import psycopg
+
+        with psycopg.connect(sim.warehouse_url(env)) as c:
+            assert c.execute("select count(*) from marts.supervision_alerts").fetchone()[0] > 0
+            gates = c.execute("select distinct run_id from ops.gx_validation_results where kind = 'gate'").fetchall()
+            loaded = raw_counts(c)
+        assert gates, "no gate results stored"
+        assert loaded == {k: reference_run["fp"][k] for k in loaded}
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
