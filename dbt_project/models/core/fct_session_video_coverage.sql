@@ -180,10 +180,12 @@ camera_timeline as (
         line_no,
         event_type = 'status' as is_status,
         case when event_type = 'status' then state end as status_state,
-        event_at
+        event_at,
+        case when is_in_session_window then event_type end as window_event_type,
+        headcount
     from camera_events_near_session
     union all
-    select session_id, camera_id, event_at, 0, file_id, line_no, true, state, event_at
+    select session_id, camera_id, event_at, 0, file_id, line_no, true, state, event_at, null, null
     from latest_status_before
     union all
     select
@@ -194,6 +196,8 @@ camera_timeline as (
         null,
         null,
         false,
+        null,
+        null,
         null,
         null
     from session_minutes
@@ -211,6 +215,8 @@ camera_timeline_swept as (
         file_id,
         line_no,
         status_state,
+        window_event_type,
+        headcount,
         max(event_at) over timeline as latest_event_at,
         count(*) filter (where is_status) over timeline as status_seq
     from camera_timeline
@@ -230,6 +236,8 @@ camera_state_at_minute as (
         at as minute_at,
         kind_order,
         latest_event_at,
+        window_event_type,
+        headcount,
         -- each status_seq group opens with its status event: its state holds for the group
         first_value(status_state) over (
             partition by session_id, camera_id, status_seq
@@ -239,28 +247,21 @@ camera_state_at_minute as (
 
 ),
 
-covered_minutes as (
+-- the minutes covered and the events in the session's window, in the same pass over the timeline:
+-- the near events are read once, so they are not materialized (at go-live sizes, to disk)
+session_figures as (
 
     select
         session_id,
-        count(distinct minute_at) as minutes_covered
+        count(distinct minute_at) filter (
+            where kind_order = 1
+              and latest_status_state = 'online'
+              and latest_event_at > minute_at - {{ recent }}
+        ) as minutes_covered,
+        max(headcount) filter (where window_event_type = 'headcount') as max_headcount,
+        count(*) filter (where window_event_type = 'headcount') as headcount_events,
+        count(*) filter (where window_event_type = 'face') as face_events
     from camera_state_at_minute
-    where kind_order = 1
-      and latest_status_state = 'online'
-      and latest_event_at > minute_at - {{ recent }}
-    group by session_id
-
-),
-
-window_events as (
-
-    select
-        session_id,
-        max(headcount) filter (where event_type = 'headcount') as max_headcount,
-        count(*) filter (where event_type = 'headcount') as headcount_events,
-        count(*) filter (where event_type = 'face') as face_events
-    from camera_events_near_session
-    where is_in_session_window
     group by session_id
 
 ),
@@ -291,16 +292,15 @@ final as (
         case when sessions.is_held_onsite
             then greatest(floor(extract(epoch from sessions.ends_at - sessions.starts_at) / 60)::integer, 0)
         end as minutes_total,
-        case when sessions.is_held_onsite then coalesce(covered_minutes.minutes_covered, 0) end as minutes_covered,
-        window_events.max_headcount,
-        case when sessions.is_held_onsite then coalesce(window_events.headcount_events, 0) end as headcount_events,
-        case when sessions.is_held_onsite then coalesce(window_events.face_events, 0) end as face_events,
+        case when sessions.is_held_onsite then coalesce(session_figures.minutes_covered, 0) end as minutes_covered,
+        session_figures.max_headcount,
+        case when sessions.is_held_onsite then coalesce(session_figures.headcount_events, 0) end as headcount_events,
+        case when sessions.is_held_onsite then coalesce(session_figures.face_events, 0) end as face_events,
         source_high_water._source_loaded_at
     from sessions
     cross join source_high_water
     left join camera_counts on camera_counts.session_id = sessions.session_id
-    left join covered_minutes on covered_minutes.session_id = sessions.session_id
-    left join window_events on window_events.session_id = sessions.session_id
+    left join session_figures on session_figures.session_id = sessions.session_id
 
 )
 
