@@ -33,6 +33,8 @@
         'exam_sessions': 'stg_assessment__exam_sessions',
         'exam_results': 'stg_assessment__results',
         'evaluation_orgs': 'stg_assessment__evaluation_orgs',
+        'occupations': 'stg_training__occupations',
+        'certificates': 'stg_assessment__certificates',
     } -%}
     {{ ref(sources[name]) }}
 {%- endmacro %}

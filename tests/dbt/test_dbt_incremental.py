@@ -3,7 +3,8 @@
 Two warehouses get the same raw rows, one day at a time: new sessions, check-ins and video; late
 video files (1-2 days late, within late_arrival_days); corrections days later (an attendance row
 moved to another session, a session moved to another class and later cancelled, a trainee's
-person corrected, an institution's district changed, a site registered); a late exam and claim.
+person corrected, an enrollment moved to another trainee, an institution's district changed, a
+site registered); a late exam and claim.
 The first warehouse runs the daily incremental build; the second is rebuilt from scratch
 (--full-refresh) on the days of corrections and late files. Their rule findings (every column)
 must be identical on those days, and on the last day their marts and the incremental facts
@@ -95,6 +96,9 @@ DAYS: list[tuple[str, str]] = [
         where site_id = 'X3';
         update raw_training.classes set planned_hours = 10, updated_at = now(), _loaded_at = now()
         where class_id = 'K1';
+        -- T4's earliest enrollment (E4) corrected to T6: T4's district comes from E7 now, T6's from E4
+        update raw_training.enrollments set trainee_id = 'T6', updated_at = now(), _loaded_at = now()
+        where enrollment_id = 'E4';
         -- today's video (the run's day is the newest local_date of the video events)
         insert into raw_video.events (event_id, camera_id, ts, type, state, local_date, file_id, line_no)
         values (gen_random_uuid(), 'C1', '2024-03-20 08:00+08', 'status', 'online', '2024-03-20', 23, 1);
@@ -118,6 +122,9 @@ COMPARED_AT_END = {
                                        "from core.fct_session_video_coverage order by 1",
     "core.fct_camera_status_days": "select camera_id, local_date, last_status_at, status_events "
                                    "from core.fct_camera_status_days order by 1, 2",
+    "core.fct_subsidy_claims": "select * from core.fct_subsidy_claims order by claim_id",
+    "core.fct_enrollments": "select * from core.fct_enrollments order by enrollment_id",
+    "core.dim_trainees": "select * from core.dim_trainees order by trainee_id",
 }
 
 
@@ -184,7 +191,8 @@ def test_incremental_rules_equal_full_rebuild_day_by_day(warehouse_db: str, seco
     assert ("EXAM_DURING_TRAINING", "R4") in seen["2024-03-20"]  # the late exam
     assert not {("CONCURRENT_CHECKIN", "T2|S5|S6"), ("UNREGISTERED_SITE", "S4")} & seen["2024-03-20"]
     (marks,), = _rows(incremental, "select count(distinct model_name) from rules.incremental_marks")
-    assert marks == 9  # the 8 incremental rules and int_sessions_checked_in_by_trainee
+    # the 9 incremental rules, int_sessions_checked_in_by_trainee, fct_subsidy_claims, fct_enrollments, dim_trainees
+    assert marks == 13
 
     # on the last day, the marts and the incremental intermediate/facts equal the full rebuild's too
     for name, sql in COMPARED_AT_END.items():

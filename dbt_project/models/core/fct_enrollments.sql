@@ -1,10 +1,30 @@
 -- Enrollments with their class and the person behind the trainee id. The district is the class's
 -- institution's.
+-- Incremental per enrollment (macros/incremental_entities.sql): a run recomputes the enrollments
+-- its loads reach (the enrollment, its trainee, class, the class's institution or occupation
+-- reloaded); a full rebuild grew with every enrollment of the history.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ stage_recompute(['enrollments', 'trainees', 'classes', 'institutions', 'occupations'], enrollment_inputs_changed_sql(), ['enrollment_id'], indexed=true) }}",
+    post_hook=[
+        "{{ record_marks() }}",
+        "create unique index if not exists fct_enrollments_id_idx on {{ this }} (enrollment_id)",
+        "create index if not exists fct_enrollments_trainee_idx on {{ this }} (trainee_id)",
+        "create index if not exists fct_enrollments_class_idx on {{ this }} (class_id)",
+        "create index if not exists fct_enrollments_institution_idx on {{ this }} (institution_id)",
+        "create index if not exists fct_enrollments_occupation_idx on {{ this }} (occupation_code)",
+        "create index if not exists fct_enrollments_person_idx on {{ this }} (person_key)",
+    ],
+) }}
+{{ change_source_refs(['enrollments', 'trainees', 'classes', 'institutions', 'occupations']) }}
+
 with
 
 enrollments as (
 
     select * from {{ ref('stg_training__enrollments') }}
+    {% if is_incremental() %}where enrollment_id = any(array{{ recompute_keys() }}){% endif %}
 
 ),
 

@@ -1,11 +1,33 @@
 -- Subsidy claims (latest version) with the enrollment, class and person they rest on. Unknown
 -- enrollments / classes / trainees leave the joined columns null (rules then do not fire on the
 -- clauses that need them, RULES.md "Terms").
+-- Incremental per claim (macros/incremental_entities.sql): a run recomputes the claims its loads
+-- reach (the claim, its enrollment, trainee, class or the class's institution reloaded); a full
+-- rebuild grew with every claim of the history. The indexes answer the recompute set's lookups,
+-- the pre-hook's delete and the rules' joins on the person.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ stage_recompute(['subsidy_claims', 'enrollments', 'trainees', 'classes', 'institutions'], claim_inputs_changed_sql(this), ['claim_id'], indexed=true) }}",
+    post_hook=[
+        "{{ record_marks() }}",
+        "create unique index if not exists fct_subsidy_claims_id_idx on {{ this }} (claim_id)",
+        "create index if not exists fct_subsidy_claims_enrollment_idx on {{ this }} (enrollment_id)",
+        "create index if not exists fct_subsidy_claims_trainee_idx on {{ this }} (trainee_id)",
+        "create index if not exists fct_subsidy_claims_class_idx on {{ this }} (class_id)",
+        "create index if not exists fct_subsidy_claims_institution_idx on {{ this }} (institution_id)",
+        "create index if not exists fct_subsidy_claims_certificate_idx on {{ this }} (certificate_no)",
+        "create index if not exists fct_subsidy_claims_person_idx on {{ this }} (person_key)",
+    ],
+) }}
+{{ change_source_refs(['subsidy_claims', 'enrollments', 'trainees', 'classes', 'institutions']) }}
+
 with
 
 claims as (
 
     select * from {{ ref('stg_training__subsidy_claims') }}
+    {% if is_incremental() %}where claim_id = any(array{{ recompute_keys() }}){% endif %}
 
 ),
 

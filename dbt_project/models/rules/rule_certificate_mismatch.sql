@@ -4,12 +4,26 @@
 -- claim's trainee (person_key); the occupation/level clause needs the claim's class (unknown
 -- class: that clause does not fire). A certificate without a level does not attest the class's
 -- level (is distinct from). occurred_on: local date of claimed_at.
+-- Incremental per claim (macros/incremental_entities.sql): a run recomputes the claims its loads
+-- reach (the claim, its enrollment, trainee, class, the class's institution or its certificate
+-- reloaded); a full rebuild grew with every claim of the history.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ stage_recompute(['subsidy_claims', 'enrollments', 'trainees', 'classes', 'institutions', 'certificates'], claim_inputs_changed_sql(ref('fct_subsidy_claims'), certificates=true), indexed=true) }}",
+    post_hook=[
+        "{{ record_marks() }}",
+        "create unique index if not exists rule_certificate_mismatch_key_idx on {{ this }} (entity_key)",
+    ],
+) }}
+{{ change_source_refs(['subsidy_claims', 'enrollments', 'trainees', 'classes', 'institutions', 'certificates']) }}
+
 with
 
 live_claims as (
 
     select * from {{ ref('fct_subsidy_claims') }}
-    where is_live
+    where is_live{% if is_incremental() %} and claim_id = any(array{{ recompute_keys() }}){% endif %}
 
 ),
 
