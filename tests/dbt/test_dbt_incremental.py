@@ -122,6 +122,8 @@ COMPARED_AT_END = {
                                        "from core.fct_session_video_coverage order by 1",
     "core.fct_camera_status_days": "select camera_id, local_date, last_status_at, status_events "
                                    "from core.fct_camera_status_days order by 1, 2",
+    "core.fct_session_checkin_bursts": "select session_id, device_id, check_ins, largest_burst, largest_burst_started_at "
+                                       "from core.fct_session_checkin_bursts order by 1, 2",
     "core.fct_subsidy_claims": "select * from core.fct_subsidy_claims order by claim_id",
     "core.fct_enrollments": "select * from core.fct_enrollments order by enrollment_id",
     "core.dim_trainees": "select * from core.dim_trainees order by trainee_id",

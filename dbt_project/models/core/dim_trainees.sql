@@ -8,7 +8,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ stage_recompute(['trainees', 'enrollments', 'classes', 'institutions'], trainee_inputs_changed_sql(), ['trainee_id'], indexed=true) }}",
+    pre_hook="{{ stage_recompute(['trainees', 'enrollments', 'classes', 'institutions'], trainee_inputs_changed_sql(), ['trainee_id'], indexed=true, unique_index='dim_trainees_id_idx') }}",
     post_hook=[
         "{{ record_marks() }}",
         "create unique index if not exists dim_trainees_id_idx on {{ this }} (trainee_id)",

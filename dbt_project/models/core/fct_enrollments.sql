@@ -6,7 +6,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ stage_recompute(['enrollments', 'trainees', 'classes', 'institutions', 'occupations'], enrollment_inputs_changed_sql(), ['enrollment_id'], indexed=true) }}",
+    pre_hook="{{ stage_recompute(['enrollments', 'trainees', 'classes', 'institutions', 'occupations'], enrollment_inputs_changed_sql(), ['enrollment_id'], indexed=true, unique_index='fct_enrollments_id_idx') }}",
     post_hook=[
         "{{ record_marks() }}",
         "create unique index if not exists fct_enrollments_id_idx on {{ this }} (enrollment_id)",

@@ -8,7 +8,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ stage_recompute(['subsidy_claims', 'enrollments', 'trainees', 'classes', 'institutions'], claim_inputs_changed_sql(this), ['claim_id'], indexed=true) }}",
+    pre_hook="{{ stage_recompute(['subsidy_claims', 'enrollments', 'trainees', 'classes', 'institutions'], claim_inputs_changed_sql(this), ['claim_id'], indexed=true, unique_index='fct_subsidy_claims_id_idx') }}",
     post_hook=[
         "{{ record_marks() }}",
         "create unique index if not exists fct_subsidy_claims_id_idx on {{ this }} (claim_id)",
