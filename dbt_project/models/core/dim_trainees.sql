@@ -4,6 +4,7 @@
 -- enrollment, else 310000 (the city). first_enrollment_id: that enrollment.
 -- Incremental per trainee (macros/incremental_entities.sql): a run recomputes the trainees its
 -- loads reach; a full rebuild grew with every trainee of the history.
+-- _built_at: the build that wrote the row (the daily data tests read the latest build's).
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -11,6 +12,7 @@
     pre_hook="{{ stage_recompute(['trainees', 'enrollments', 'classes', 'institutions'], trainee_inputs_changed_sql(), ['trainee_id'], indexed=true, unique_index='dim_trainees_id_idx') }}",
     post_hook=[
         "{{ record_marks() }}",
+        "create index if not exists dim_trainees_built_at_idx on {{ this }} (_built_at)",
         "create unique index if not exists dim_trainees_id_idx on {{ this }} (trainee_id)",
         "create index if not exists dim_trainees_first_enrollment_idx on {{ this }} (first_enrollment_id)",
     ],
@@ -71,6 +73,7 @@ select
     trainees.id_check_ok,
     trainees.has_phone,
     trainees.birth_date,
-    trainees.id_birth_date
+    trainees.id_birth_date,
+    {{ built_at_sql() }} as _built_at
 from trainees
 left join earliest_enrollment on earliest_enrollment.trainee_id = trainees.trainee_id

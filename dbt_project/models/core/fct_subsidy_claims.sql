@@ -5,12 +5,15 @@
 -- reach (the claim, its enrollment, trainee, class or the class's institution reloaded); a full
 -- rebuild grew with every claim of the history. The indexes answer the recompute set's lookups,
 -- the pre-hook's delete and the rules' joins on the person.
+-- _built_at: the build that wrote the row (the daily data tests read the latest build's).
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    on_schema_change='append_new_columns',
     pre_hook="{{ stage_recompute(['subsidy_claims', 'enrollments', 'trainees', 'classes', 'institutions'], claim_inputs_changed_sql(this), ['claim_id'], indexed=true, unique_index='fct_subsidy_claims_id_idx') }}",
     post_hook=[
         "{{ record_marks() }}",
+        "create index if not exists fct_subsidy_claims_built_at_idx on {{ this }} (_built_at)",
         "create unique index if not exists fct_subsidy_claims_id_idx on {{ this }} (claim_id)",
         "create index if not exists fct_subsidy_claims_enrollment_idx on {{ this }} (enrollment_id)",
         "create index if not exists fct_subsidy_claims_trainee_idx on {{ this }} (trainee_id)",
@@ -67,7 +70,8 @@ select
     claims.is_live,
     classes.end_date as class_end_date,
     claims.claimed_on,
-    claims.claimed_at
+    claims.claimed_at,
+    {{ built_at_sql() }} as _built_at
 from claims
 left join enrollments on enrollments.enrollment_id = claims.enrollment_id
 left join classes on classes.class_id = enrollments.class_id
