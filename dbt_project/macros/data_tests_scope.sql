@@ -56,11 +56,14 @@
 {%- endmacro %}
 
 {#- A bound of the scope: `expression` over `relation`, as a literal (timestamptz_literal,
-    macros/incremental_window.sql); not read when the test does not use it. -#}
+    macros/incremental_window.sql); not read when the test does not use it. Over a staging view
+    it is read from the view's raw table (loads_relation, macros/incremental_rules.sql): through
+    the view, max(_loaded_at) scanned the whole table, the bulk of the attendance key tests' time
+    (0.09 -> 0.57 s between 30 and 300 days at 0.2 of the city). -#}
 {% macro _scope_bound(relation, expression, used) -%}
     {%- if not used -%}
         {{- "'infinity'::timestamptz" -}}
     {%- else -%}
-        {{- timestamptz_literal('select ' ~ expression ~ ' from ' ~ relation, relation) -}}
+        {{- timestamptz_literal('select ' ~ expression ~ ' from ' ~ loads_relation(relation), relation) -}}
     {%- endif -%}
 {%- endmacro %}

@@ -67,16 +67,22 @@
   Deleting first matters: a session that lost all its rows (attendance moved elsewhere, a session
   no longer held) must lose its old rows too, which delete+insert on the new rows alone misses.
   The set is computed once, before the delete, so the high-water mark read from {{ this }} is the
-  one of the previous build.
+  one of the previous build. `indexed`: the model has an index on session_id, and the delete reads
+  the staged sessions as an array (`= any(array(...))`, as stage_recompute does): the index then
+  answers it session by session, where `in (select ...)` may scan the whole table.
 -#}
-{% macro stage_sessions_to_recompute(recompute_sql) -%}
+{% macro stage_sessions_to_recompute(recompute_sql, indexed=false) -%}
     {%- if is_incremental() -%}
         drop table if exists pg_temp.recompute__{{ this.name }};
         create temporary table recompute__{{ this.name }} as
             select distinct session_id from ({{ recompute_sql }}) as changed where session_id is not null;
         analyze pg_temp.recompute__{{ this.name }};
         delete from {{ this }}
+        {% if indexed -%}
+        where session_id = any(array(select session_id from pg_temp.recompute__{{ this.name }}));
+        {%- else -%}
         where session_id in (select session_id from pg_temp.recompute__{{ this.name }});
+        {%- endif %}
     {%- else -%}
         select 1
     {%- endif -%}

@@ -3,7 +3,8 @@
 Two warehouses get the same raw rows, one day at a time: new sessions, check-ins and video; late
 video files (1-2 days late, within late_arrival_days); corrections days later (an attendance row
 moved to another session, a session moved to another class and later cancelled, a trainee's
-person corrected, an institution's district changed, a site registered); a late exam and claim.
+person corrected, an enrollment moved to another trainee, an institution's district changed, a
+site registered); a late exam and claim.
 The first warehouse runs the daily incremental build; the second is rebuilt from scratch
 (--full-refresh) on the days of corrections and late files. Their rule findings (every column)
 must be identical on those days, and on the last day their marts and the incremental facts
@@ -65,6 +66,12 @@ DAYS: list[tuple[str, str]] = [
         where session_id = 'S2';
         update raw_training.trainees set person_key = 'P9', updated_at = now(), _loaded_at = now()
         where trainee_id = 'T3';
+        -- a new trainee enrolled in K4
+        insert into raw_training.trainees (trainee_id, person_key, id_masked, id_format_ok, id_birth_date, id_check_ok,
+            gender, birth_date, has_phone, updated_at)
+        values ('T7', 'P7', '310101********0077', true, '1994-01-01', true, 'F', '1994-01-01', true, now());
+        insert into raw_training.enrollments (enrollment_id, class_id, trainee_id, enrolled_at, status, completed_on, updated_at)
+        values ('E8', 'K4', 'T7', '2024-03-04 10:00+08', 'active', null, now());
         -- a late video file for S5 (a day late): C1 reported through the session
         insert into raw_video.events (event_id, camera_id, ts, type, state, count, trainee_id, score, local_date,
             file_id, line_no)
@@ -95,6 +102,9 @@ DAYS: list[tuple[str, str]] = [
         where site_id = 'X3';
         update raw_training.classes set planned_hours = 10, updated_at = now(), _loaded_at = now()
         where class_id = 'K1';
+        -- T7's only enrollment (E8) corrected to T2: T7 (no other input of theirs changes) has none now
+        update raw_training.enrollments set trainee_id = 'T2', updated_at = now(), _loaded_at = now()
+        where enrollment_id = 'E8';
         -- today's video (the run's day is the newest local_date of the video events)
         insert into raw_video.events (event_id, camera_id, ts, type, state, local_date, file_id, line_no)
         values (gen_random_uuid(), 'C1', '2024-03-20 08:00+08', 'status', 'online', '2024-03-20', 23, 1);
@@ -118,6 +128,12 @@ COMPARED_AT_END = {
                                        "from core.fct_session_video_coverage order by 1",
     "core.fct_camera_status_days": "select camera_id, local_date, last_status_at, status_events "
                                    "from core.fct_camera_status_days order by 1, 2",
+    "core.fct_session_checkin_bursts": "select session_id, device_id, check_ins, largest_burst, largest_burst_started_at "
+                                       "from core.fct_session_checkin_bursts order by 1, 2",
+    # every column but the build stamp
+    "core.fct_subsidy_claims": "select to_jsonb(t) - '_built_at' from core.fct_subsidy_claims t order by claim_id",
+    "core.fct_enrollments": "select to_jsonb(t) - '_built_at' from core.fct_enrollments t order by enrollment_id",
+    "core.dim_trainees": "select to_jsonb(t) - '_built_at' from core.dim_trainees t order by trainee_id",
 }
 
 
@@ -184,7 +200,8 @@ def test_incremental_rules_equal_full_rebuild_day_by_day(warehouse_db: str, seco
     assert ("EXAM_DURING_TRAINING", "R4") in seen["2024-03-20"]  # the late exam
     assert not {("CONCURRENT_CHECKIN", "T2|S5|S6"), ("UNREGISTERED_SITE", "S4")} & seen["2024-03-20"]
     (marks,), = _rows(incremental, "select count(distinct model_name) from rules.incremental_marks")
-    assert marks == 9  # the 8 incremental rules and int_sessions_checked_in_by_trainee
+    # the 9 incremental rules, int_sessions_checked_in_by_trainee, fct_subsidy_claims, fct_enrollments, dim_trainees
+    assert marks == 13
 
     # on the last day, the marts and the incremental intermediate/facts equal the full rebuild's too
     for name, sql in COMPARED_AT_END.items():

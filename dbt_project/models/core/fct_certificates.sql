@@ -1,5 +1,7 @@
 -- Skill certificates (latest delivery) with the issuing org's district (RULES.md: certificate
 -- alerts go to the issuing org, 機構編號 of the certificate).
+-- Indexed on certificate_no: CERTIFICATE_MISMATCH looks up the certificates of its recomputed claims.
+{{ config(post_hook="create index if not exists fct_certificates_no_idx on {{ this }} (certificate_no)") }}
 with
 
 certificates as (

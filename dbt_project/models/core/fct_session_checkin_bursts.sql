@@ -4,14 +4,17 @@
 -- [r, r + S]; so the largest burst is the largest count of rows in [captured_at, captured_at + S]
 -- over the device's rows: one window function, no self-join.
 -- burst_seconds is read here: after changing it, run this model with --full-refresh.
+-- Incremental per session like fct_session_checkins (staged sessions read and deleted through the
+-- session_id indexes, the mark `_source_loaded_at` indexed).
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ stage_sessions_to_recompute(attendance_sessions_to_recompute_sql()) }}",
+    pre_hook="{{ stage_sessions_to_recompute(attendance_sessions_to_recompute_sql(), indexed=true) }}",
     post_hook=[
         "create index if not exists fct_session_checkin_bursts_session_idx on {{ this }} (session_id)",
         "create index if not exists fct_session_checkin_bursts_built_at_idx on {{ this }} (_built_at)",
+        "create index if not exists fct_session_checkin_bursts_source_loaded_at_idx on {{ this }} (_source_loaded_at)",
     ],
 ) }}
 
@@ -22,7 +25,7 @@ check_ins as (
     select * from {{ ref('fct_attendance') }}
     where event = 'check_in'
     {% if is_incremental() %}
-      and session_id in (select session_id from {{ sessions_to_recompute_relation() }})
+      and session_id = any(array(select session_id from {{ sessions_to_recompute_relation() }}))
     {% endif %}
 
 ),

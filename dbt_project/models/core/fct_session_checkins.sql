@@ -1,14 +1,18 @@
 -- One row per (session, trainee) with any attendance row: the figures the attendance rules
 -- compare. "Checked in" (RULES.md) = at least one check_in row. Incremental per session: the
--- sessions whose attendance was (re)loaded since the last build are rebuilt whole.
+-- sessions whose attendance was (re)loaded since the last build are rebuilt whole. The staged
+-- sessions are read from fct_attendance and deleted here as `= any(array(...))`, through the
+-- session_id indexes, and the high-water mark `_source_loaded_at` is indexed (max() is one probe):
+-- a semi-join on the staged set and an unindexed mark were scans of the whole history.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ stage_sessions_to_recompute(attendance_sessions_to_recompute_sql()) }}",
+    pre_hook="{{ stage_sessions_to_recompute(attendance_sessions_to_recompute_sql(), indexed=true) }}",
     post_hook=[
         "create index if not exists fct_session_checkins_session_idx on {{ this }} (session_id)",
         "create index if not exists fct_session_checkins_built_at_idx on {{ this }} (_built_at)",
+        "create index if not exists fct_session_checkins_source_loaded_at_idx on {{ this }} (_source_loaded_at)",
         "create index if not exists fct_session_checkins_trainee_idx on {{ this }} (trainee_id)",
     ],
 ) }}
@@ -19,7 +23,7 @@ attendance as (
 
     select * from {{ ref('fct_attendance') }}
     {% if is_incremental() %}
-    where session_id in (select session_id from {{ sessions_to_recompute_relation() }})
+    where session_id = any(array(select session_id from {{ sessions_to_recompute_relation() }}))
     {% endif %}
 
 ),

@@ -1,6 +1,9 @@
 -- One row per training session (latest version) with its class's institution and the district
 -- an alert about it goes to: RULES.md "session ... -> the session's site (the class's
 -- institution if the site is unknown)".
+-- Indexed on (session_id, class_id): the per-session models read the sessions of their recompute
+-- set (a few hundred a day) by id; without the index each read scanned every session of the history.
+{{ config(post_hook="create index if not exists fct_sessions_session_idx on {{ this }} (session_id, class_id)") }}
 with
 
 sessions as (

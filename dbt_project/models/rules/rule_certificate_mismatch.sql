@@ -4,12 +4,30 @@
 -- claim's trainee (person_key); the occupation/level clause needs the claim's class (unknown
 -- class: that clause does not fire). A certificate without a level does not attest the class's
 -- level (is distinct from). occurred_on: local date of claimed_at.
+-- Incremental per claim (macros/incremental_entities.sql): a run recomputes the claims its loads
+-- reach (the claim, its enrollment, trainee, class, the class's institution or its certificate
+-- reloaded); a full rebuild grew with every claim of the history. _built_at: the build that wrote
+-- the row (the daily data tests read the latest build's, macros/data_tests_scope.sql; the unique
+-- index on entity_key holds the key over the whole table).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ stage_recompute(['subsidy_claims', 'enrollments', 'trainees', 'classes', 'institutions', 'certificates'], claim_inputs_changed_sql(ref('fct_subsidy_claims'), certificates=true), indexed=true, unique_index='rule_certificate_mismatch_key_idx') }}",
+    post_hook=[
+        "{{ record_marks() }}",
+        "create unique index if not exists rule_certificate_mismatch_key_idx on {{ this }} (entity_key)",
+        "create index if not exists rule_certificate_mismatch_built_at_idx on {{ this }} (_built_at)",
+    ],
+) }}
+{{ change_source_refs(['subsidy_claims', 'enrollments', 'trainees', 'classes', 'institutions', 'certificates']) }}
+
 with
 
 live_claims as (
 
     select * from {{ ref('fct_subsidy_claims') }}
-    where is_live
+    where is_live{% if is_incremental() %} and claim_id = any(array{{ recompute_keys() }}){% endif %}
 
 ),
 
@@ -70,7 +88,8 @@ select
         'class_skill_level', class_skill_level,
         'same_person', case when is_certificate_known and claimant_person_key is not null
                             then holder_person_key = claimant_person_key end
-    ) as evidence
+    ) as evidence,
+    {{ built_at_sql() }} as _built_at
 from mismatches
 where mismatch is not null
   and district_code is not null

@@ -334,6 +334,8 @@ create index if not exists enrollments_trainee_idx on raw_training.enrollments (
 create index if not exists enrollments_class_idx on raw_training.enrollments (class_id);
 create index if not exists exam_results_loaded_idx on raw_assessment.exam_results (_loaded_at);
 create index if not exists exam_sessions_loaded_idx on raw_assessment.exam_sessions (_loaded_at);
+-- the certificates change source of the incremental dbt models reads its newest _loaded_at (decision 0042)
+create index if not exists certificates_loaded_idx on raw_assessment.certificates (_loaded_at);
 create index if not exists trainees_id_birth_idx on raw_training.trainees (id_birth_date);
 create index if not exists exam_results_id_birth_idx on raw_assessment.exam_results (id_birth_date);
 -- What the GX gates look up: one day's rows of a table (the day's batch, and the volume of the same
