@@ -112,7 +112,8 @@ class Settings(BaseSettings):
                                            "by the next day's run)", shown="`2`")
     schedule_start: date = _setting(date(2024, 1, 1),
                                     meaning="the first business day the DAGs' schedules hold (go-live): the scheduler "
-                                            "never runs an earlier day, and a backfill starts on it at the earliest",
+                                            "never runs an earlier day (`airflow backfill create` may: history before "
+                                            "go-live)",
                                     shown="`2024-01-01`")
     schedule_end: date | None = _setting(meaning="the last business day the DAGs' schedules hold (a pilot's or a "
                                                  "period's end; Airflow's `end_date`): the scheduler creates no run "
