@@ -5,14 +5,15 @@ One set of sources (``supervision generate``: 2024-01-01 to 03 at scale 0.01, se
 days) and one reference run over them (``supervision run``, embedded PostgreSQL) serve:
 
 - tests/test_end_to_end.py: the contract checker, the labelled cases, a re-run that changes
-  nothing, and PostgreSQL 15 killed in the middle of day 3 then run again (equal to the reference);
-- tests/test_celery.py: ``airflow backfill create`` through two Celery workers (equal to the
-  reference);
-- tests/test_scheduler.py: the scheduler's own night (yesterday), which loads them all as a go-live
-  does.
+  nothing, and PostgreSQL 15 killed in the middle of day 2 then run again (equal to the reference);
+- tests/test_scheduler_and_celery.py: ``airflow backfill create`` of the first two days and the
+  scheduler's night of the third through two Celery workers (equal to the reference);
+- tests/test_serve_loopback.py: ``supervision serve``'s own go-live night (LocalExecutor) on the
+  last day, which loads them all as a go-live does.
 
 The fixtures are in tests/conftest.py (session scope: generated and run once however many of
-those modules run).
+those modules run). `make test` runs these modules in a pytest process of their own
+(`-m simulated_days`), beside the other tests, in a copy of the project folder (``copy_home``).
 """
 from __future__ import annotations
 

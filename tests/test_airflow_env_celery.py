@@ -1,7 +1,7 @@
 """The CeleryExecutor's part of Airflow's environment (supervision.airflow_env), without services:
 the broker and result backend behind ``celery_broker_url``, and the host a task instance records
 (the Celery worker's node name inside a worker, the machine's name elsewhere).
-The services themselves: tests/test_celery.py (slow)."""
+The services themselves: tests/test_scheduler_and_celery.py (slow)."""
 from __future__ import annotations
 
 import socket
