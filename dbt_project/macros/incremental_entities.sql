@@ -69,15 +69,7 @@
     union all
     select enrollments.trainee_id
     from {{ change_source('enrollments') }} as enrollments
-    where enrollments.class_id in (
-        select class_id from {{ change_source('classes') }}
-        where {{ changed_since_last_build('classes') }}
-        union all
-        select classes.class_id
-        from {{ change_source('classes') }} as classes
-        join {{ change_source('institutions') }} as institutions
-            on institutions.institution_id = classes.institution_id
-        where {{ changed_since_last_build('institutions', 'institutions') }})
+    where enrollments.class_id in ({{ reloaded_class_ids_sql() }})
 {%- endmacro %}
 
 {#- Whether `relation` exists with `column` (a table built before the column existed has no marks

@@ -69,6 +69,18 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Classes (re)loaded since this model last read them, and the classes of institutions (re)loaded. -#}
+{% macro reloaded_class_ids_sql() -%}
+    select class_id from {{ change_source('classes') }}
+    where {{ changed_since_last_build('classes') }}
+    union all
+    select classes.class_id
+    from {{ change_source('classes') }} as classes
+    join {{ change_source('institutions') }} as institutions
+        on institutions.institution_id = classes.institution_id
+    where {{ changed_since_last_build('institutions', 'institutions') }}
+{%- endmacro %}
+
 {#- Rows of a change source (re)loaded since this model last read it. -#}
 {% macro changed_since_last_build(name, alias=none) -%}
     {{ alias ~ '.' if alias else '' }}_loaded_at > {{ timestamptz_literal(
@@ -197,14 +209,7 @@
         select class_id from {{ ref('int_session_class_assignments') }}
         where session_id in (select session_id from changed_sessions)
         union all
-        select class_id from {{ ref('stg_training__classes') }}
-        where {{ changed_since_last_build('classes') }}
-        union all
-        select classes.class_id
-        from {{ ref('stg_training__classes') }} as classes
-        join {{ ref('stg_training__institutions') }} as institutions
-            on institutions.institution_id = classes.institution_id
-        where {{ changed_since_last_build('institutions', 'institutions') }}
+        {{ reloaded_class_ids_sql() }}
     )
 
     select claim_id as recompute_key from {{ ref('stg_training__subsidy_claims') }}
