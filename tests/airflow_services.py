@@ -46,6 +46,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def airflow_env_of(env: dict[str, str], celery_broker_url: str | None = None) -> dict[str, str]:
+    """``env`` plus Airflow's variables as the package derives them from the settings in ``env``
+    (``supervision.airflow_env.airflow_environ``, computed in a child process with that environment)."""
+    out = subprocess.run([sys.executable, "-c", "import json, sys; from supervision.airflow_env import "
+                          "airflow_environ; print(json.dumps(airflow_environ(celery_broker_url=sys.argv[1] "
+                          "or None)))", celery_broker_url or ""],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    return {**env, **json.loads(out.strip().splitlines()[-1])}
+
+
 def redis_available() -> bool:
     return Path(REDIS_SERVER).exists()
 
@@ -77,11 +87,7 @@ class AirflowServices:
         self.metadata_url = warehouse_url(self.env).rsplit("/", 1)[0] + "/airflow"
         if self.workers:
             self._start_redis()
-        out = subprocess.run([sys.executable, "-c", "import json, sys; from supervision.airflow_env import "
-                              "airflow_environ; print(json.dumps(airflow_environ(celery_broker_url=sys.argv[1] "
-                              "or None)))", self.redis_url or ""],
-                             env=self.env, capture_output=True, text=True, check=True).stdout
-        self.airflow_env = {**self.env, **json.loads(out.strip().splitlines()[-1])}
+        self.airflow_env = airflow_env_of(self.env, self.redis_url)
         self._spawn("api-server", ["api-server", "-H", "127.0.0.1", "-p", str(self.api_port)])
         self._spawn("scheduler", ["scheduler", "--skip-serve-logs"])
         self._spawn("dag-processor", ["dag-processor"])

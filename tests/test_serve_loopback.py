@@ -35,6 +35,7 @@ import psutil
 import pytest
 
 from tests import simulated_run as sim
+from tests.airflow_services import AIRFLOW, DAG_IDS, airflow_env_of
 from tests.conftest import REPO, source_env
 from tests.simulated_run import LAST, SENSOR_POKE_SECONDS, logical_date_of, raw_counts
 
@@ -94,21 +95,14 @@ def var_dir(tmp_path):
         EmbeddedServer(Settings(home=REPO, var_dir=var)).destroy()
 
 
-DAG_IDS = ("ingest_training_platform", "ingest_video_logs", "ingest_assessments", "supervision_marts")
-
-
 def _go_live_night(env: dict[str, str], timeout: float = 900) -> list[tuple]:
     """Unpause the four DAGs with the Airflow CLI and wait until the night's four scheduled runs
     have succeeded (the schedule ends that day: the scheduler creates no later run); every run."""
     import psycopg
 
-    out = subprocess.run([sys.executable, "-c", "import json; from supervision.airflow_env import airflow_environ; "
-                          "print(json.dumps(airflow_environ()))"], env=env, capture_output=True, text=True,
-                         check=True).stdout
-    airflow_env = {**env, **json.loads(out.strip().splitlines()[-1])}
-    airflow = str(Path(sys.executable).with_name("airflow"))
+    airflow_env = airflow_env_of(env)
     for dag_id in DAG_IDS:
-        subprocess.run([airflow, "dags", "unpause", dag_id], env=airflow_env, check=True, capture_output=True)
+        subprocess.run([AIRFLOW, "dags", "unpause", dag_id], env=airflow_env, check=True, capture_output=True)
     metadata = sim.warehouse_url(env).rsplit("/", 1)[0] + "/airflow"
     deadline = time.monotonic() + timeout
     while True:
