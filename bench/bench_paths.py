@@ -4,7 +4,9 @@
 2. the scheduler with the LocalExecutor (api-server, scheduler, dag-processor, triggerer):
    ``airflow backfill create`` of D for the four DAGs;
 3. the same with the CeleryExecutor: redis-server as broker and two ``airflow celery worker``
-   processes (tests/airflow_services.py starts the services, as the Celery test does).
+   processes (tests/airflow_services.py starts the services, as the Celery test does);
+4. the same again with the workers' preloading off (``SUPERVISION_WORKER_PRELOAD=false``: each task
+   process imports the DAGs' modules, dbt and GX itself; ``supervision.celery_worker``).
 
 The sources of D are simulated once (``--scale``) into a scratch folder, and every path gets its own
 fresh warehouse and Airflow metadata (an embedded PostgreSQL each) over those same sources. For each
@@ -77,9 +79,10 @@ def supervision_run(var: Path, sources: dict[str, str], day: dt.date) -> dict[st
         subprocess.run([*CLI, "warehouse", "stop"], env=env, capture_output=True)
 
 
-def through_services(var: Path, sources: dict[str, str], day: dt.date, workers: int) -> dict[str, object]:
+def through_services(var: Path, sources: dict[str, str], day: dt.date, workers: int,
+                     extra_env: dict[str, str] | None = None) -> dict[str, object]:
     t = time.monotonic()
-    with AirflowServices(var, sources, workers=workers) as svc:
+    with AirflowServices(var, sources, workers=workers, extra_env=extra_env) as svc:
         startup = time.monotonic() - t
         memory = PeakMemory(*svc.pids(), postmaster=postmaster_in(var / "pgdata")).start()
         idle_pss = memory.pss
@@ -89,10 +92,12 @@ def through_services(var: Path, sources: dict[str, str], day: dt.date, workers: 
         seconds = time.monotonic() - t
         memory.stop()
         hosts = sorted({h for (h,) in svc.query("select distinct hostname from task_instance")})
+        (tasks, task_s), = svc.query("select count(*), sum(extract(epoch from end_date - start_date))"
+                                     " from task_instance where end_date is not null")
         return {"startup_s": round(startup, 1), "day_s": round(seconds, 1), "idle_pss_mib": mib(idle_pss),
                 "peak_pss_mib": mib(memory.pss), "peak_rss_sum_mib": mib(memory.rss),
                 "processes": memory.processes, "alerts": alert_count(warehouse_url(svc.env)),
-                "task_hosts": len(hosts)}
+                "task_hosts": len(hosts), "tasks": tasks, "task_s": round(float(task_s or 0), 1)}
 
 
 def main() -> int:
@@ -115,7 +120,11 @@ def main() -> int:
         paths["supervision_run"] = supervision_run(root / "run", sources, DAY)
         paths["local_executor"] = through_services(root / "local", sources, DAY, workers=0)
         if redis_available():
+            # the workers as deployed (the DAGs' modules, dbt and GX imported once per worker:
+            # supervision.celery_worker), and beside them with that preloading off
             paths["celery_2_workers"] = through_services(root / "celery", sources, DAY, workers=2)
+            paths["celery_no_preload"] = through_services(root / "celery_np", sources, DAY, workers=2,
+                                                          extra_env={"SUPERVISION_WORKER_PRELOAD": "false"})
         else:
             print("redis-server not installed: the Celery path is left out", flush=True)
     except BaseException:
@@ -127,10 +136,11 @@ def main() -> int:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
     print(f"one business day ({DAY}, scale {scale}), each path on a fresh warehouse; {os.cpu_count()} cores")
-    print(f"  {'path':<18} {'start-up s':>10} {'day s':>7} {'peak PSS MiB':>13} {'RSS sum MiB':>12} {'alerts':>7}")
+    print(f"  {'path':<18} {'start-up s':>10} {'day s':>7} {'tasks':>6} {'task s':>7} {'peak PSS MiB':>13} "
+          f"{'RSS sum MiB':>12} {'alerts':>7}")
     for name, f in paths.items():
-        print(f"  {name:<18} {f['startup_s']:>10} {f['day_s']:>7} {f['peak_pss_mib']:>13} "
-              f"{f['peak_rss_sum_mib']:>12} {f['alerts']:>7}")
+        print(f"  {name:<18} {f['startup_s']:>10} {f['day_s']:>7} {f.get('tasks', '-'):>6} {f.get('task_s', '-'):>7} "
+              f"{f['peak_pss_mib']:>13} {f['peak_rss_sum_mib']:>12} {f['alerts']:>7}")
     alerts = {f["alerts"] for f in paths.values()}
     emit("paths", scale=scale, day=str(DAY), same_alert_count=len(alerts) == 1,
          **{f"{p}_{k}": v for p, f in paths.items() for k, v in f.items()})

@@ -11,7 +11,8 @@ with ``airflow backfill create``:
 
 - the backfill runs the first two days and the scheduler, by itself, runs the third as scheduled
   runs once the DAGs are unpaused; no run is created after the schedule's end;
-- tasks run on both workers;
+- tasks run on both workers, and each worker imported the DAGs' modules, dbt and GX once before its
+  pool started (``supervision.celery_worker``);
 - the days keep ``supervision run``'s order across the backfill and the scheduled night: D's marts
   wait for D's ingestion (``wait_for_ingest_*``), D+1's ingestion for D's marts
   (``wait_for_previous_marts``), every wait deferred to the triggerer (no worker slot held, no
@@ -71,6 +72,9 @@ def test_backfill_then_the_scheduled_night_through_celery_equal_supervision_run(
         print(f"task instances per host: {by_host}")
         workers = {h.split("@")[0] for h in by_host}
         assert {"worker1", "worker2"} <= workers, by_host
+        for name in ("worker1", "worker2"):
+            preloaded = [line for line in svc.tail(name, 10_000).splitlines() if "worker preload:" in line]
+            assert preloaded and "great_expectations" in preloaded[0], f"{name} did not preload:\n{svc.tail(name)}"
         # D+1's ingestion waited for D's marts: each ingestion run of days 2 and 3 started its work
         # (its first task after the wait) after the previous day's marts run had ended
         order = svc.query("select dr.dag_id, dr.logical_date, min(ti.start_date) filter (where ti.task_id "

@@ -61,6 +61,8 @@ def airflow_environ(s: Settings | None = None, celery_broker_url: str | None = N
             "AIRFLOW__CELERY__BROKER_URL": celery_broker_url,
             "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + sqlalchemy_url(s.airflow_db_url()),
             "AIRFLOW__CORE__HOSTNAME_CALLABLE": "supervision.airflow_env.task_hostname",
+            # Airflow's Celery configuration, and the workers import the DAGs' modules once (celery_worker)
+            "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "supervision.celery_worker.CELERY_CONFIG",
         })
     return env
 

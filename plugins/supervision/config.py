@@ -127,6 +127,11 @@ class Settings(BaseSettings):
                                         meaning="how often a waiting run checks again (in the triggerer; deferred): the marts "
                                                 "run for its day's ingestion, an ingestion run for the previous "
                                                 "day's marts", shown="`30`")
+    worker_preload: bool = _setting(True, meaning="each Celery worker imports the DAGs' modules, dbt and Great "
+                                                  "Expectations once, before its pool starts, so every task process "
+                                                  "(forked from it) starts with them in memory "
+                                                  "(`supervision.celery_worker`); off: each task imports them itself",
+                                    shown="`true`")
     # --- databases -----------------------------------------------------------------------------
     external_warehouse_url: SecretStr | None = _setting(
         env="SUPERVISION_WAREHOUSE_URL", meaning="PostgreSQL (15 or later) URL of the warehouse (an owner)",
