@@ -4,17 +4,13 @@ from __future__ import annotations
 from airflow.sdk import dag, task
 
 from supervision.dag_support import (
-    DEFAULT_ARGS,
     INGEST_DAG_GUARDS,
     RAW_ASSESSMENT,
     PreviousDayMarts,
-    catchup,
-    daily_timetable,
-    end_date,
+    daily_schedule,
     local_day,
     publish_day,
     run_id_of,
-    start_date,
     warehouse_url,
 )
 
@@ -34,12 +30,7 @@ Code: `supervision.ingest.assessment`.
 
 @dag(
     dag_id="ingest_assessments",
-    schedule=daily_timetable(),
-    start_date=start_date(),
-    end_date=end_date(),
-    catchup=catchup(),
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **daily_schedule(),
     **INGEST_DAG_GUARDS,
     tags=["supervision", "ingest", "assessment"],
     doc_md=DOC,

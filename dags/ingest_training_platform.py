@@ -4,17 +4,13 @@ from __future__ import annotations
 from airflow.sdk import dag, task
 
 from supervision.dag_support import (
-    DEFAULT_ARGS,
     INGEST_DAG_GUARDS,
     LOAD_TIMEOUT,
     RAW_TRAINING,
     PreviousDayMarts,
-    catchup,
-    daily_timetable,
-    end_date,
+    daily_schedule,
     publish_day,
     run_id_of,
-    start_date,
     training_db_url,
     warehouse_url,
 )
@@ -42,12 +38,7 @@ Code: `supervision.ingest.training`.
 
 @dag(
     dag_id="ingest_training_platform",
-    schedule=daily_timetable(),
-    start_date=start_date(),
-    end_date=end_date(),
-    catchup=catchup(),
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **daily_schedule(),
     **INGEST_DAG_GUARDS,
     tags=["supervision", "ingest", "training"],
     doc_md=DOC,

@@ -4,19 +4,15 @@ from __future__ import annotations
 from airflow.sdk import dag, task
 
 from supervision.dag_support import (
-    DEFAULT_ARGS,
     HEAVY_POOL,
     INGEST_DAG_GUARDS,
     LOAD_TIMEOUT,
     RAW_VIDEO,
     PreviousDayMarts,
-    catchup,
-    daily_timetable,
-    end_date,
+    daily_schedule,
     local_day,
     publish_day,
     run_id_of,
-    start_date,
     warehouse_url,
 )
 
@@ -46,12 +42,7 @@ Code: `supervision.ingest.video`.
 
 @dag(
     dag_id="ingest_video_logs",
-    schedule=daily_timetable(),
-    start_date=start_date(),
-    end_date=end_date(),
-    catchup=catchup(),
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **daily_schedule(),
     **INGEST_DAG_GUARDS,
     tags=["supervision", "ingest", "video"],
     doc_md=DOC,

@@ -7,7 +7,6 @@ from airflow.sdk import dag, task
 
 from supervision.dag_support import (
     DBT_TIMEOUT,
-    DEFAULT_ARGS,
     GX_TIMEOUT,
     HEAVY_POOL,
     INGEST_DAG_IDS,
@@ -18,13 +17,10 @@ from supervision.dag_support import (
     SHORT_TIMEOUT,
     SUPERVISION_ALERTS,
     WAREHOUSE_CONN_ID,
-    catchup,
-    daily_timetable,
-    end_date,
+    daily_schedule,
     local_day,
     marts_dag_guards,
     run_id_of,
-    start_date,
     wait_for_ingest,
     warehouse_url,
     without_deadline_in_dag_test,
@@ -65,12 +61,7 @@ create` over a range (all four DAGs), a cleared day, `supervision run`. D reache
 
 @dag(
     dag_id="supervision_marts",
-    schedule=daily_timetable(),
-    start_date=start_date(),
-    end_date=end_date(),
-    catchup=catchup(),
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **daily_schedule(),
     **marts_dag_guards(),
     tags=["supervision", "marts", "rules", "alerts"],
     doc_md=DOC,

@@ -121,6 +121,13 @@ def daily_timetable() -> CronDataIntervalTimetable:
     return CronDataIntervalTimetable(f"0 {s.daily_run_hour} * * *", timezone=s.local_tz)
 
 
+def daily_schedule() -> dict:
+    """What the four daily DAGs share: the timetable, the start and end of the schedule, catch-up,
+    one run at a time (the days stay in order), and the tasks' defaults (retries, timeouts)."""
+    return {"schedule": daily_timetable(), "start_date": start_date(), "end_date": end_date(),
+            "catchup": catchup(), "max_active_runs": 1, "default_args": DEFAULT_ARGS}
+
+
 def local_day(context) -> str:
     """The business day (the settings' time zone, YYYY-MM-DD) a DAG run is for: the local date of
     its data interval's start (see ``daily_timetable``). Never the clock: a run without a data
