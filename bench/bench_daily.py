@@ -18,6 +18,7 @@ never the repo's var/):
     .venv/bin/python bench/bench_daily.py --quick         # scale 0.05, for a smoke run
     .venv/bin/python bench/bench_daily.py --scale 0.2 --history 2 --keep
     .venv/bin/python bench/bench_daily.py --history 91 --day 2024-04-01   # the go-live over a quarter
+    .venv/bin/python bench/bench_daily.py --history 91 --day 2024-04-01 --growth 1.42   # and a year from it
 
 Goals (the project's): GX under 20% of the day; a city-scale day under 4 GiB.
 Final line: JSON {"bench": "daily_city", ...}.
@@ -159,6 +160,19 @@ def report(day, scale, history, figures, per_dag, per_task, wh, memory, wall, lo
     return result
 
 
+def year_by_extrapolation(history_days: int, go_live_s: float, day_s: float, growth: float) -> dict:
+    """A year of days: the go-live over the first ``history_days`` (measured), then each later day d
+    at the measured day's cost, growing linearly by ``growth - 1`` of it per 270 days of history
+    (the 30 vs 300 days ratio): day_s x (1 + (growth - 1) (d - first) / 270) summed to day 365."""
+    n = 365 - history_days
+    days_s = day_s * (n + (growth - 1) / 270 * n * (n - 1) / 2)
+    total = go_live_s + days_s
+    print(f"a year by extrapolation: go-live over {history_days} days {go_live_s / 60:.1f} min + {n} daily runs from "
+          f"{day_s:.1f} s, growing x{growth} per 270 days: {days_s / 3600:.2f} h; total {total / 3600:.2f} h (goal 4 h)")
+    return {"year_extrapolated_h": round(total / 3600, 2), "year_growth_ratio": growth,
+            "year_daily_runs_h": round(days_s / 3600, 2)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", type=float, default=1.0, help="simulator scale (1.0 = the city)")
@@ -170,6 +184,9 @@ def main() -> int:
     ap.add_argument("--var-dir", type=Path, default=None,
                     help="scratch SUPERVISION_VAR_DIR (default a new folder under $TMPDIR, removed after)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder (server stopped)")
+    ap.add_argument("--growth", type=float, default=None,
+                    help="a day's cost at day 300 over day 30 (bench/bench_dbt.py's run + data tests ratio): "
+                         "with a history, prints a year of days by extrapolation from the go-live and the measured day")
     args = ap.parse_args()
     scale = 0.05 if args.quick else args.scale
     fault_rate = args.fault_rate
@@ -234,6 +251,8 @@ def main() -> int:
             shutil.rmtree(var_dir, ignore_errors=True)
 
     result = report(args.day, scale, history, figures, per_dag, per_task, wh, memory, wall, load_before, load_after)
+    if args.growth and history:
+        result.update(year_by_extrapolation(len(history), figures["go_live_s"], wall, args.growth))
     emit("daily_city", **result)
     return 0
 
