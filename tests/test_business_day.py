@@ -25,8 +25,14 @@ def test_every_daily_dag_file_runs_on_the_daily_timetable():
     daily = [p for p in sorted((REPO / "dags").glob("*.py")) if p.stem != "supervision_monthly_report"]
     assert len(daily) == 4
     for path in daily:
-        schedules = re.findall(r"^\s*schedule=(.*),$", path.read_text(encoding="utf-8"), re.M)
-        assert schedules == ["daily_timetable()"], f"{path.name}: {schedules}"
+        text = path.read_text(encoding="utf-8")
+        assert len(re.findall(r"^\s*\*\*daily_schedule\(\),$", text, re.M)) == 1, path.name
+        assert not re.findall(r"^\s*schedule=", text, re.M), f"{path.name} sets its own schedule"
+    from supervision.dag_support import DEFAULT_ARGS, daily_schedule, daily_timetable
+
+    shared = daily_schedule()
+    assert shared["schedule"] == daily_timetable() and shared["max_active_runs"] == 1
+    assert shared["default_args"] is DEFAULT_ARGS
 
 
 def test_the_run_for_day_d_starts_at_the_run_hour_of_d_plus_1(hour):

@@ -14,6 +14,8 @@ from typing import Any
 from cosmos import ProfileConfig
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
+from supervision.dbt_runner import PROFILE, TARGET
+
 NO_PASSWORD = "{{ env_var('PGPASSWORD', '') }}"
 
 
@@ -48,6 +50,8 @@ class PostgresProfileMapping(PostgresUserPasswordProfileMapping):
 
 def profile_config(conn_id: str) -> ProfileConfig:
     """The dbt profile of the marts DAG's Cosmos task groups, from the Airflow connection ``conn_id``."""
-    return ProfileConfig(profile_name="supervision", target_name="airflow",
+    # the profile and target names of dbt_project/profiles.yml (``dbt_runner`` passes them too): dbt's
+    # parse state includes both, so a parse made by either (the docs, a build) serves the other
+    return ProfileConfig(profile_name=PROFILE, target_name=TARGET,
                          profile_mapping=PostgresProfileMapping(conn_id=conn_id,
                                                                 profile_args={"schema": "public", "threads": 2}))

@@ -22,6 +22,8 @@ from supervision.config import libpq_url, settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 ENV_PREFIX = "SUPERVISION_DBT_"
+PROFILE, TARGET = "supervision", "warehouse"  # dbt_project/profiles.yml's; Cosmos' builds use the same names
+COSMOS_CACHE = "supervision_dbt"  # Cosmos' cache folder of the marts DAG's builds (their partial parse)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _LOCK = threading.Lock()  # dbtRunner and os.environ are process-global: one invocation at a time
 
@@ -64,7 +66,9 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 def _common_args(project: Path) -> list[str]:
-    return ["--project-dir", str(project), "--profiles-dir", str(project)]
+    # the profile and target named as Cosmos names them (dbt_profile): dbt's parse state includes the
+    # names, so a partial parse written by a Cosmos build serves these invocations, and the reverse
+    return ["--project-dir", str(project), "--profiles-dir", str(project), "--profile", PROFILE, "--target", TARGET]
 
 
 def _failure_message(args: list[str], result) -> str:

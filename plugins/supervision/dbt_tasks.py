@@ -28,6 +28,7 @@ from cosmos.constants import InvocationMode
 from cosmos.operators.local import DbtBuildLocalOperator
 
 from supervision.config import settings
+from supervision.dbt_runner import COSMOS_CACHE
 
 log = logging.getLogger(__name__)
 RUN_DATE_ENV = "SUPERVISION_DBT_RUN_DATE"
@@ -71,9 +72,14 @@ class DailyDbtBuild(DbtBuildLocalOperator):
         from supervision import dbt_daily
         from supervision.dag_support import warehouse_url
 
-        # Cosmos keeps dbt's partial parse of the previous run here (a standalone operator has no
-        # cache folder unless given one, and dbt would then parse the whole project every run)
-        self.cache_dir = cosmos_cache._obtain_cache_dir_path(cache_identifier=f"supervision_dbt__{self.part}")
+        # Cosmos keeps dbt's partial parse of the previous build here (a standalone operator has no
+        # cache folder unless given one, and dbt would then parse the whole project every run). One
+        # folder for both parts: a build's selection is not part of dbt's parse state, so the alert
+        # marts' build reuses the models build's parse. A fresh environment (a new worker, a new
+        # warehouse) then parses the whole project once, not once per part: the parse shipped in
+        # dbt_project/target cannot serve it, as dbt's parse state hashes the connection's host,
+        # port, user and database.
+        self.cache_dir = cosmos_cache._obtain_cache_dir_path(cache_identifier=COSMOS_CACHE)
         plan = dbt_daily.plan(self.part, warehouse_url(), Path(self.project_dir), settings().dbt_vars())
         log.info("dbt %s: %s build (%s); --select %s --exclude %s", self.part,
                  "full" if plan.full else "daily", plan.reason, plan.select, plan.exclude)
