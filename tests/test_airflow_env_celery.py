@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 
+import pytest
 from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG
 from celery import Celery
 from celery.signals import worker_init
@@ -90,6 +91,7 @@ def test_workers_configuration_is_airflows_own():
     assert any("_on_worker_init" in repr(receiver) for _, receiver in worker_init.receivers)
 
 
+@pytest.mark.slow  # not in `make test-fast`: a fresh interpreter imports dbt, GX and Cosmos
 def test_worker_init_imports_the_dags_modules_dbt_and_gx():
     seen = _probe("true")
     # importing the configuration imports none of them (the scheduler and api-server import it too)

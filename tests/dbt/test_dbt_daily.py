@@ -64,6 +64,7 @@ def _static_views(manifest: dict) -> set[str]:
     return out
 
 
+@pytest.mark.slow  # not in `make test-fast`: dbt lists the project's nodes four times
 @pytest.mark.parametrize("part", list(dbt_daily.PARTS))
 def test_the_daily_selection_is_the_full_build_less_what_does_not_depend_on_the_day(part, manifest):
     base = dbt_daily.PARTS[part]

@@ -65,6 +65,7 @@ def load_healthy(conn: psycopg.Connection, day: dt.date = DAY) -> None:
              org_id="ORG1", delivery_date=day, file_id=1, line_no=1)
 
 
+@pytest.mark.slow  # not in `make test-fast`: every gate validated and their Data Docs built
 def test_healthy_day_passes_and_is_recorded(warehouse_db, tmp_path):
     with psycopg.connect(warehouse_db) as conn:
         load_healthy(conn)

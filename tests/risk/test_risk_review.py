@@ -272,6 +272,7 @@ def _expected() -> dict[tuple, dict]:
                                   "dismissed_alerts")} for g, n in out.items()}
 
 
+@pytest.mark.slow  # not in `make test-fast`: the precision marts built by dbt
 def test_precision_mart_risk_rows_equal_the_scripted_session(risk_app):
     from supervision.dbt_runner import run_dbt
 
