@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from datetime import date
 
@@ -74,9 +75,9 @@ def looped_sessions(src: oracle.Sources) -> dict[str, tuple[int, int]]:
     for c in db["cameras"]:
         cams[c["site_id"]].append(c["camera_id"])
     counts = defaultdict(list)
-    for e in src.events:
-        if e["type"] == "headcount":
-            counts[e["camera_id"]].append(e)
+    for e in sorted((e for e in src.events if e["type"] == "headcount"), key=lambda e: e["t"]):
+        counts[e["camera_id"]].append(e)
+    times = {cam: [e["t"] for e in lst] for cam, lst in counts.items()}
     windows = []    # (window start, institution, session, counts, varied)
     for s in db["sessions"]:
         if s["status"] != "held" or s["delivery"] != "onsite" or s["class_id"] not in inst_of:
@@ -84,7 +85,8 @@ def looped_sessions(src: oracle.Sources) -> dict[str, tuple[int, int]]:
         st, en = oracle.local_seconds(s["starts_at"]), oracle.local_seconds(s["ends_at"])
         for cam in cams.get(s["site_id"], []):
             by_minute = {}
-            for e in sorted((e for e in counts[cam] if st <= e["t"] < en), key=lambda e: e["t"]):
+            ts = times.get(cam, [])
+            for e in counts[cam][bisect_left(ts, st):bisect_left(ts, en)]:
                 by_minute[(e["t"] - st) // 60] = e["count"]
             for m in by_minute:
                 w = tuple(by_minute.get(m + i) for i in range(WINDOW))

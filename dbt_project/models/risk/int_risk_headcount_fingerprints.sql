@@ -6,15 +6,19 @@
 --                 of several events in a minute, the last delivered), per (session, camera)
 --   window      = risk_loop_window_minutes (45) consecutive minutes of a series, without a gap
 --   fingerprint = the first 64 bits of md5 of the window's counts: equal fingerprints, equal windows
---   kept        = winnowing (Schleimer, Wilkerson and Aiken, 2003): of every risk_loop_winnow (16)
---                 consecutive windows, the one(s) with the smallest fingerprint; of a run of equal
---                 kept fingerprints, the first. Selection depends on the counts only, so two series
---                 sharing any run of window + winnow - 1 = 60 minutes keep a common fingerprint,
---                 while about 2 / (winnow + 1) of the windows are stored
---   is_varied   = the window has >= risk_loop_min_changes (10) minute-to-minute changes and
---                 >= risk_loop_min_values (3) distinct counts: a flat or two-valued series (a
---                 quiet full room, a frozen counter, a steady class with a few late arrivals)
---                 repeats by itself and is no fingerprint
+--   changes     = minute-to-minute changes of the count within the window (a moving sum)
+--   kept        = winnowing (Schleimer, Wilkerson and Aiken, 2003) over the windows with
+--                 >= risk_loop_min_changes (10) changes: of every risk_loop_winnow (16) consecutive
+--                 such windows, the one(s) with the smallest fingerprint; of a run of equal kept
+--                 fingerprints, the first. Which windows are kept depends on the counts only, so
+--                 two series sharing a run of 16 such windows (an hour of a noisy counter: 45 + 16
+--                 - 1 minutes) keep a common fingerprint, while about 2 in 17 windows are stored and
+--                 only windows with enough changes are hashed. A series without such a window keeps
+--                 its first window (not varied), so that its session counts among the observed.
+--   is_varied   = changes >= risk_loop_min_changes and >= risk_loop_min_values (3) distinct
+--                 counts: a flat or two-valued series (a quiet full room, a frozen counter, a
+--                 steady class with a few late arrivals, a flickering count) repeats by itself and
+--                 is no fingerprint
 --
 -- A session whose cameras hold no window (none of 45 gap-free minutes) has no row. Incremental by
 -- month (delete+insert) like int_risk_institution_measures, which matches these rows against the
@@ -85,14 +89,47 @@ minute_counts as (
 
 ),
 
+-- per minute: its position in the series, the minute a window starting here would end at (gap-free
+-- when it is minute + window - 1), and whether the count changed from the minute before
 numbered as (
 
     select
         minute_counts.*,
         row_number() over series as position,
-        lead(minute, {{ window_minutes - 1 }}) over series as window_last_minute
+        lead(minute, {{ window_minutes - 1 }}) over series as window_last_minute,
+        case when headcount <> lag(headcount) over series then 1 else 0 end as changed
     from minute_counts
     window series as (partition by session_id, camera_id order by minute)
+
+),
+
+-- every window of consecutive minutes, with its changes (a moving sum: one step per minute)
+windows as (
+
+    select
+        institution_id, month, session_id, camera_id, starts_at, minute, position, changes,
+        row_number() over (partition by session_id, camera_id order by minute) as window_rank,
+        bool_or(changes >= {{ min_changes }}) over (partition by session_id, camera_id) as series_has_changes
+    from (
+        select
+            numbered.*,
+            sum(changed) over (
+                partition by session_id, camera_id order by minute
+                rows between 1 following and {{ window_minutes - 1 }} following) as changes
+        from numbered
+    ) as with_changes
+    where window_last_minute = minute + {{ window_minutes - 1 }}
+
+),
+
+-- the windows fingerprinted: those with enough changes to be varied, and the first window of a
+-- series without any (one row, so that its session counts in n)
+to_hash as (
+
+    select *
+    from windows
+    where changes >= {{ min_changes }}
+       or (not series_has_changes and window_rank = 1)
 
 ),
 
@@ -100,40 +137,29 @@ series as (
 
     select session_id, camera_id, array_agg(headcount order by minute) as counts
     from minute_counts
+    where (session_id, camera_id) in (select session_id, camera_id from to_hash)
     group by session_id, camera_id
-    having count(*) >= {{ window_minutes }}
-
-),
-
--- every window of consecutive minutes (the series' slice from the window's first minute)
-windows as (
-
-    select
-        numbered.institution_id,
-        numbered.month,
-        numbered.session_id,
-        numbered.camera_id,
-        numbered.minute,
-        numbered.starts_at + numbered.minute * interval '1 minute' as window_start_at,
-        series.counts[numbered.position:numbered.position + {{ window_minutes - 1 }}] as counts
-    from numbered
-    join series on series.session_id = numbered.session_id and series.camera_id = numbered.camera_id
-    where numbered.window_last_minute = numbered.minute + {{ window_minutes - 1 }}
 
 ),
 
 hashed as (
 
     select
-        windows.*,
-        ('x' || left(md5(array_to_string(windows.counts, ',')), 16))::bit(64)::bigint as fingerprint
-    from windows
+        to_hash.*,
+        slice.counts,
+        ('x' || left(md5(array_to_string(slice.counts, ',')), 16))::bit(64)::bigint as fingerprint
+    from to_hash
+    join series on series.session_id = to_hash.session_id and series.camera_id = to_hash.camera_id
+    cross join lateral (
+        select series.counts[to_hash.position:to_hash.position + {{ window_minutes - 1 }}] as counts
+    ) as slice
 
 ),
 
--- winnowing: frame_min = the smallest fingerprint of the frame of winnow windows starting here; a
--- window is kept when it is the smallest of a frame holding it, i.e. when it equals the largest
--- frame_min of the frames that hold it
+-- winnowing over the windows with enough changes (whether a window is one depends on its counts
+-- only, so two series sharing a run share these windows): frame_min = the smallest fingerprint of
+-- the frame of winnow such windows starting here; a window is kept when it is the smallest of a
+-- frame holding it, i.e. when it equals the largest frame_min of the frames that hold it
 framed as (
 
     select
@@ -142,6 +168,7 @@ framed as (
             partition by session_id, camera_id order by minute
             rows between current row and {{ winnow - 1 }} following) as frame_min
     from hashed
+    where changes >= {{ min_changes }}
 
 ),
 
@@ -159,10 +186,17 @@ winnowed as (
 kept as (
 
     select
-        winnowed.*,
+        institution_id, month, session_id, camera_id, starts_at, minute, changes, counts, fingerprint,
         lag(fingerprint) over (partition by session_id, camera_id order by minute) as previous_kept
     from winnowed
     where fingerprint = kept_min
+
+    union all
+
+    select
+        institution_id, month, session_id, camera_id, starts_at, minute, changes, counts, fingerprint, null
+    from hashed
+    where changes < {{ min_changes }}
 
 )
 
@@ -171,19 +205,14 @@ select
     kept.month,
     kept.session_id,
     kept.camera_id,
-    kept.window_start_at,
+    kept.starts_at + kept.minute * interval '1 minute' as window_start_at,
     kept.fingerprint,
-    shape.changes,
+    kept.changes::integer as changes,
     shape.distinct_counts,
-    shape.changes >= {{ min_changes }} and shape.distinct_counts >= {{ min_values }} as is_varied
+    kept.changes >= {{ min_changes }} and shape.distinct_counts >= {{ min_values }} as is_varied
 from kept
 cross join lateral (
-    select
-        count(*) filter (where steps.headcount <> steps.previous) as changes,
-        count(distinct steps.headcount) as distinct_counts
-    from (
-        select counts.headcount, lag(counts.headcount) over (order by counts.position) as previous
-        from unnest(kept.counts) with ordinality as counts (headcount, position)
-    ) as steps
+    select count(distinct counts.headcount)::integer as distinct_counts
+    from unnest(kept.counts) as counts (headcount)
 ) as shape
 where kept.previous_kept is distinct from kept.fingerprint
