@@ -20,19 +20,29 @@
 --                 steady class with a few late arrivals, a flickering count) repeats by itself and
 --                 is no fingerprint
 --
--- A session whose cameras hold no window (none of 45 gap-free minutes) has no row. Incremental by
--- month (delete+insert) like int_risk_institution_measures, which matches these rows against the
--- institution's earlier ones.
+-- A session whose cameras hold no window (none of 45 gap-free minutes) has no row.
+--
+-- Incremental per session, as fct_session_video_coverage (macros/incremental_window.sql): a run
+-- recomputes the sessions of the late-arrival window whose cameras got events since the last
+-- build, the days a run skipped, and sessions or cameras reloaded since; a pre-hook deletes their
+-- rows first. The daily cost follows a day of video, not the month: int_risk_institution_measures
+-- recomputes the month from these stored rows.
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='month',
+    incremental_strategy='append',
     schema='intermediate',
     on_schema_change='append_new_columns',
-    post_hook=["create index if not exists int_risk_headcount_fingerprints_match_idx
-                on {{ this }} (institution_id, fingerprint) where is_varied"],
+    pre_hook="{{ stage_sessions_to_recompute(video_sessions_to_recompute_sql(), indexed=true) }}",
+    post_hook=[
+        "create index if not exists int_risk_headcount_fingerprints_match_idx
+         on {{ this }} (institution_id, fingerprint) where is_varied",
+        "create index if not exists int_risk_headcount_fingerprints_session_idx on {{ this }} (session_id)",
+        "create index if not exists int_risk_headcount_fingerprints_month_idx on {{ this }} (month)",
+        "create index if not exists int_risk_headcount_fingerprints_video_loaded_at_idx on {{ this }} (_video_loaded_at)",
+        "create index if not exists int_risk_headcount_fingerprints_run_date_idx on {{ this }} (_run_date)",
+        "create index if not exists int_risk_headcount_fingerprints_source_loaded_at_idx on {{ this }} (_source_loaded_at)",
+    ],
 ) }}
-{%- set first_month = risk_first_month("(select max(starts_on) from " ~ ref('fct_sessions') ~ ")") %}
 {%- set window_minutes = var('risk_loop_window_minutes', 45) | int %}
 {%- set winnow = var('risk_loop_winnow', 16) | int %}
 {%- set min_changes = var('risk_loop_min_changes', 10) %}
@@ -40,6 +50,7 @@
 
 with
 
+-- the held onsite sessions up to the run's day (a later one has no video yet)
 held_onsite_sessions as (
 
     select
@@ -52,8 +63,17 @@ held_onsite_sessions as (
     from {{ ref('fct_sessions') }} as sessions
     where sessions.is_held_onsite
       and sessions.institution_id is not null
-      and sessions.starts_on >= ({{ first_month }})
+      and sessions.starts_on <= {{ run_date_sql() }}
       and sessions.ends_at - sessions.starts_at >= interval '{{ window_minutes }} minutes'
+    {% if is_incremental() %}
+      and sessions.session_id in (select session_id from {{ sessions_to_recompute_relation() }})
+    {% endif %}
+
+),
+
+cameras as (
+
+    select * from {{ ref('stg_training__cameras') }}
 
 ),
 
@@ -70,7 +90,7 @@ minute_counts as (
         counts.minute,
         counts.headcount
     from held_onsite_sessions
-    join {{ ref('dim_cameras') }} as cameras on cameras.site_id = held_onsite_sessions.site_id
+    join cameras on cameras.site_id = held_onsite_sessions.site_id
     cross join lateral (
         select distinct on (1)
             floor(extract(epoch from events.event_at - held_onsite_sessions.starts_at) / 60)::integer as minute,
@@ -198,6 +218,18 @@ kept as (
     from hashed
     where changes < {{ min_changes }}
 
+),
+
+-- the newest stamp of the sessions and cameras read (the next build recomputes what is newer)
+source_high_water as (
+
+    select greatest(
+        (select max(sessions._loaded_at) from {{ ref('stg_training__sessions') }} as sessions
+         where sessions.session_id in (select session_id from held_onsite_sessions)),
+        (select max(cameras._loaded_at) from cameras
+         where cameras.site_id in (select site_id from held_onsite_sessions))
+    ) as _source_loaded_at
+
 )
 
 select
@@ -209,8 +241,12 @@ select
     kept.fingerprint,
     kept.changes::integer as changes,
     shape.distinct_counts,
-    kept.changes >= {{ min_changes }} and shape.distinct_counts >= {{ min_values }} as is_varied
+    kept.changes >= {{ min_changes }} and shape.distinct_counts >= {{ min_values }} as is_varied,
+    source_high_water._source_loaded_at,
+    {{ video_loaded_until_sql() }} as _video_loaded_at,
+    {{ run_date_sql() }} as _run_date
 from kept
+cross join source_high_water
 cross join lateral (
     select count(distinct counts.headcount)::integer as distinct_counts
     from unnest(kept.counts) as counts (headcount)
