@@ -40,7 +40,8 @@ from harness import REPO, PeakMemory, emit, postmaster_in, scratch_dir
 BIN = REPO / ".venv" / "bin" if (REPO / ".venv" / "bin" / "supervision").exists() else Path(sys.executable).parent
 START = dt.date(2024, 1, 1)
 FAMILIES = ("bunching", "regularity", "shared", "peer_deviation")
-RISK_MODELS = ("int_risk_institution_measures", "int_risk_org_measures", "fct_risk_features", "int_risk_org_links",
+RISK_MODELS = ("int_risk_headcount_fingerprints", "int_risk_institution_measures", "int_risk_org_measures",
+               "fct_risk_features", "int_risk_org_links",
                "fct_risk_scores", "risk_features")
 
 

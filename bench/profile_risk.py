@@ -39,7 +39,8 @@ from harness import REPO, PeakMemory, emit, mib, scratch_database, scratch_serve
 from supervision.dbt_runner import _common_args, _environment, _with_vars, dbt_env
 from supervision.warehouse import bootstrap
 
-RISK_MODELS = ("int_risk_institution_measures", "int_risk_org_measures", "fct_risk_features",
+RISK_MODELS = ("int_risk_headcount_fingerprints", "int_risk_institution_measures", "int_risk_org_measures",
+               "fct_risk_features",
                "int_risk_org_links", "fct_risk_scores", "risk_features")
 
 

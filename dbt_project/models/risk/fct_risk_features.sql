@@ -45,6 +45,7 @@ catalogue (feature_code, family) as (
         ('burst_near_line', 'bunching'),
         ('hours_near_line', 'bunching'),
         ('checkin_cadence_regular', 'regularity'),
+        ('headcount_loop', 'regularity'),
         ('claims_at_cap', 'shared'),
         ('shared_trainees', 'shared'),
         ('shared_site_address', 'shared'),

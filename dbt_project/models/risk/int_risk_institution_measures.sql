@@ -25,6 +25,8 @@
 {%- set cover_band = var('risk_coverage_band', 0.05) %}
 {%- set cadence_cv = var('risk_cadence_max_cv', 0.2) %}
 {%- set shared_days = var('risk_shared_trainee_days', 365) %}
+{%- set loop_window = var('risk_loop_window_minutes', 45) %}
+{%- set loop_days = var('risk_loop_lookback_days', 90) %}
 
 with
 
@@ -248,6 +250,49 @@ checkin_cadence_regular as (
 
 ),
 
+-- regularity: a camera's headcounts repeating a varied window seen earlier at the institution (a
+-- looped feed). Of the month's sessions with a fingerprinted series, those holding a varied
+-- fingerprint equal to one of a window that started at least a window's length before (same or
+-- another session, camera or site of the institution; not the same minutes seen by two cameras)
+-- and at most risk_loop_lookback_days before. A loop within one session repeats that session.
+headcount_loop_sessions as (
+
+    select
+        fingerprints.institution_id,
+        fingerprints.month,
+        fingerprints.session_id,
+        count(distinct earlier.session_id) as repeated_sessions
+    from {{ ref('int_risk_headcount_fingerprints') }} as fingerprints
+    left join lateral (
+        select earlier.session_id
+        from {{ ref('int_risk_headcount_fingerprints') }} as earlier
+        where earlier.institution_id = fingerprints.institution_id
+          and earlier.fingerprint = fingerprints.fingerprint
+          and earlier.is_varied
+          and earlier.window_start_at <= fingerprints.window_start_at - interval '{{ loop_window }} minutes'
+          and earlier.window_start_at >= fingerprints.window_start_at - interval '{{ loop_days }} days'
+        offset 0  -- an index probe on (institution_id, fingerprint) per varied window
+    ) as earlier on fingerprints.is_varied
+    where fingerprints.month >= ({{ first_month }})
+    group by fingerprints.institution_id, fingerprints.month, fingerprints.session_id
+
+),
+
+headcount_loop as (
+
+    select
+        institution_id, month, 'headcount_loop' as feature_code, 'session' as record_type,
+        -- per session: how many sessions it repeats (evidence lists the most repeating first)
+        case when grouping(session_id) = 1 then count(*) filter (where repeated_sessions > 0)
+             else max(repeated_sessions) end as k,
+        count(*) as n,
+        session_id,
+        grouping(session_id) = 1 as is_total
+    from headcount_loop_sessions
+    group by grouping sets ((institution_id, month), (institution_id, month, session_id))
+
+),
+
 -- bunching: claims whose attended hours are just above hours_ratio x planned (INSUFFICIENT_HOURS)
 month_claims as (
 
@@ -449,6 +494,8 @@ per_record as (
     select institution_id, month, feature_code, record_type, k, n, session_id, is_total from burst_near_line
     union all
     select institution_id, month, feature_code, record_type, k, n, session_id, is_total from checkin_cadence_regular
+    union all
+    select institution_id, month, feature_code, record_type, k, n, session_id, is_total from headcount_loop
     union all
     select institution_id, month, feature_code, record_type, k, n, record_id, is_total from hours_near_line
     union all

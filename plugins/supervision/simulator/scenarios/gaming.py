@@ -10,6 +10,10 @@ stay just inside each one, so that no rule fires, month after month.
 - ``P1``/``P2``, a related pair at one address (two registered sites with the same street
   address): the same people cycle through both, each taking three classes of three different
   occupations and claiming exactly three subsidies a year (the cap), attendance otherwise clean.
+- ``G3`` hides an under-occupied room behind a looped camera feed: its cameras replay one recorded
+  headcount series (a full room of 18, with a real counter's minute-to-minute noise) in every
+  session, from the recording's start, while ghosts are checked in; attendance, faces and hours
+  are otherwise clean, so only the repeated series gives it away.
 - ``EO9001``, an evaluation org that passes everyone of the gaming institutions' cohorts (fewer
   than 20 results) and keeps its larger exams one pass under the 95 % line.
 
@@ -57,15 +61,19 @@ class Actor:
     cohort: tuple[int, int]   # trainees per class (lo, hi)
 
 
+# G3's marker is 6: the people of marker 5 would be those of the org's exam-only candidates
 ACTORS = (Actor("G1", 1, "310112", (15, 19)), Actor("G2", 2, "310115", (14, 18)),
-          Actor("P1", 3, "310107", (12, 16)), Actor("P2", 4, "310107", (12, 16)))
+          Actor("P1", 3, "310107", (12, 16)), Actor("P2", 4, "310107", (12, 16)),
+          Actor("G3", 6, "310110", (14, 19)))
 ORG_ID = "EO9001"
 PAIR_ADDRESS = "上海市普陀区真北路1888号"
 LABEL_FIELDS = ("entity_type", "entity_id", "actor", "tricks", "first_day")
 TRICKS = {"G1": "face scores just above the line; headcount at 0.8 x checked-in; fixed check-in cadence; 80-86% hours",
           "G2": "80-86% hours; camera outages under 10% of minutes; face matches just above the line",
           "P1": "related pair: shared address and trainees, three claims per person a year",
-          "P2": "related pair: shared address and trainees, three claims per person a year"}
+          "P2": "related pair: shared address and trainees, three claims per person a year",
+          "G3": "cameras replay one recorded headcount series in every session (a looped feed); ghosts checked in"}
+RECORDED_ROOM = 18      # people in the room G3's recording was made in
 
 
 def institution_id(a: Actor) -> str:
@@ -122,7 +130,7 @@ class ClassPlan:
 @cache
 def _classes(n: int, horizon: int) -> tuple[ClassPlan, ...]:
     """Back-to-back classes of actor n up to ``horizon``: 8 working days, then 3 days off."""
-    a = ACTORS[n - 1]
+    a = next(x for x in ACTORS if x.n == n)
     out: list[ClassPlan] = []
     d = FIRST_DAY + (1 if a.code in ("P1", "P2") else n)   # the pair runs in step
     k = 0
@@ -299,6 +307,13 @@ def _session(c: Ctx, plan: ClassPlan, i: int, tids: list[str]) -> None:
             return k
 
         sid = c.session(plan.class_id, site_id(a), start, end, st, count=headcount)
+    elif a.code == "G3":
+        recording = _recording(seed)
+
+        def replayed(t: int, s0: int = start) -> int:
+            return recording[min((t - s0) // 60, len(recording) - 1)]
+
+        sid = c.session(plan.class_id, site_id(a), start, end, st, count=replayed)
     else:
         sid = c.session(plan.class_id, site_id(a), start, end, st)
     device = f"DEV{site_id(a)[4:]}1"
@@ -328,6 +343,21 @@ def _session(c: Ctx, plan: ClassPlan, i: int, tids: list[str]) -> None:
         off = start + 60 * int(hi(seed, "g2-outage-at", 30, 140, *key))
         for k, cam in enumerate(cams):
             st.offline.append((cam, off, off + gap * 60, 1 + k))
+
+
+@cache
+def _recording(seed: int) -> tuple[int, ...]:
+    """G3's recorded headcounts, one a minute of a session: a room of RECORDED_ROOM filling in the
+    first minutes, thinning over a mid-session break, with a people counter's noise (occlusions
+    undercount by one or two, a passer-by adds one)."""
+    out = []
+    for m in range(SESSION_MINUTES):
+        present = RECORDED_ROOM - max(0, 6 - m) if m < 6 else RECORDED_ROOM
+        if 85 <= m < 97:
+            present -= (5, 9, 11, 12, 12, 11, 12, 10, 8, 6, 3, 1)[m - 85]
+        noise = (-2, -1, -1, 0, 0, 0, 0, 1)[int(hi(seed, "g3-noise", 0, 8, m))]
+        out.append(max(0, present + noise))
+    return tuple(out)
 
 
 def _scores(seed: int, key: tuple, n: int, passes: int) -> list[tuple[str, str, str]]:
