@@ -40,9 +40,9 @@ from harness import REPO, PeakMemory, emit, postmaster_in, scratch_dir
 BIN = REPO / ".venv" / "bin" if (REPO / ".venv" / "bin" / "supervision").exists() else Path(sys.executable).parent
 START = dt.date(2024, 1, 1)
 FAMILIES = ("bunching", "regularity", "shared", "peer_deviation")
+# the risk models (dbt_project/models/risk/), also read by profile_risk.py
 RISK_MODELS = ("int_risk_headcount_fingerprints", "int_risk_institution_measures", "int_risk_org_measures",
-               "fct_risk_features", "int_risk_org_links",
-               "fct_risk_scores", "risk_features")
+               "fct_risk_features", "int_risk_org_links", "fct_risk_scores", "risk_features")
 
 
 def supervision(env: dict[str, str], *args: str, log: Path) -> float:

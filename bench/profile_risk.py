@@ -34,14 +34,11 @@ from pathlib import Path
 
 import psycopg
 from bench_dbt import CITY_SESSIONS_PER_DAY, PLANNED_AHEAD, START, STATIC_SQL, load_days
+from bench_risk import RISK_MODELS
 from harness import REPO, PeakMemory, emit, mib, scratch_database, scratch_server
 
 from supervision.dbt_runner import _common_args, _environment, _with_vars, dbt_env
 from supervision.warehouse import bootstrap
-
-RISK_MODELS = ("int_risk_headcount_fingerprints", "int_risk_institution_measures", "int_risk_org_measures",
-               "fct_risk_features",
-               "int_risk_org_links", "fct_risk_scores", "risk_features")
 
 
 def dbt(project: Path, args: list[str], url: str, vars: dict | None = None) -> list[dict]:
