@@ -77,192 +77,185 @@ site_cameras as (
 
 ),
 
-session_minutes as (
+-- a session's site cameras, for the per-session pass below
+session_camera_lists as (
 
-    select
-        held_onsite_sessions.session_id,
-        held_onsite_sessions.starts_at + k * interval '1 minute' as minute_at
-    from held_onsite_sessions
-    cross join lateral generate_series(
-        0, floor(extract(epoch from held_onsite_sessions.ends_at - held_onsite_sessions.starts_at) / 60)::integer - 1
-    ) as k
-
-),
-
--- every event of a site camera that can decide a minute of the session: those in
--- (starts_at - recent, ends_at), and the latest status event at or before starts_at - recent
-camera_events_near_session as (
-
-    select
-        site_cameras.session_id,
-        site_cameras.camera_id,
-        near.event_type,
-        near.state,
-        near.headcount,
-        near.event_at,
-        near.file_id,
-        near.line_no,
-        near.event_at >= site_cameras.starts_at as is_in_session_window
+    select session_id, starts_at, ends_at, array_agg(camera_id order by camera_id) as camera_ids
     from site_cameras
-    -- lateral: one index range scan on (camera_id, ts) per session camera, whatever the history
-    cross join lateral (
-        select events.event_type, events.state, events.headcount, events.event_at, events.file_id, events.line_no
-        from events
-        where events.camera_id = site_cameras.camera_id
-          and events.event_at > site_cameras.starts_at - {{ recent }}
-          and events.event_at < site_cameras.ends_at
-          -- partition pruning on the date= folder (the local date of the events, +-1 day of slack)
-          and events.local_date between {{ local_date('site_cameras.starts_at') }} - 1
-                                    and {{ local_date('site_cameras.ends_at') }} + 1
-        offset 0  -- keeps the subquery a per-row index scan (not flattened into a hash join over all events)
-    ) as near
+    group by session_id, starts_at, ends_at
 
 ),
 
-latest_status_before as (
-
-    select
-        site_cameras.session_id,
-        site_cameras.camera_id,
-        'status'::text as event_type,
-        last_status.state,
-        null::integer as headcount,
-        last_status.event_at,
-        last_status.file_id,
-        last_status.line_no,
-        false as is_in_session_window
-    from site_cameras
-    -- the instant of the latest status event at or before starts_at - recent, exactly: the status
-    -- events of the date= folders around the session (its local date -3 .. +1, one index range
-    -- scan each), and the latest status of every earlier folder from fct_camera_status_days (one
-    -- index probe). An event's local_date is its folder, within a day of its instant (the slack the
-    -- video facts rely on): a folder before local date - 3 holds no status after starts_at - recent,
-    -- so its day's latest is its latest one at or before.
-    cross join lateral (
-        select greatest(
-            (select max(near_status.event_at)
-             from events as near_status
-             where near_status.camera_id = site_cameras.camera_id
-               and near_status.event_type = 'status'
-               and near_status.event_at <= site_cameras.starts_at - {{ recent }}
-               and near_status.local_date between {{ local_date('site_cameras.starts_at') }} - 3
-                                              and {{ local_date('site_cameras.starts_at') }} + 1),
-            (select max(earlier_days.last_status_at)
-             from {{ ref('fct_camera_status_days') }} as earlier_days
-             where earlier_days.camera_id = site_cameras.camera_id
-               and earlier_days.last_status_at <= site_cameras.starts_at - {{ recent }}
-               and earlier_days.local_date < {{ local_date('site_cameras.starts_at') }} - 3)
-        ) as status_at
-        offset 0  -- computed once: flattened, the lookup ran again for each use of status_at below
-    ) as latest
-    -- the last delivered status event at that instant
-    cross join lateral (
-        select events.state, events.event_at, events.file_id, events.line_no
-        from events
-        where events.camera_id = site_cameras.camera_id
-          and events.event_type = 'status'
-          and events.event_at = latest.status_at
-          and events.local_date between {{ local_date('latest.status_at') }} - 1 and {{ local_date('latest.status_at') }} + 1
-        order by events.file_id desc, events.line_no desc
-        limit 1
-    ) as last_status
-
-),
-
-camera_timeline as (
-
-    select
-        session_id,
-        camera_id,
-        event_at as at,
-        0 as kind_order,  -- events before minutes at the same instant
-        file_id,
-        line_no,
-        event_type = 'status' as is_status,
-        case when event_type = 'status' then state end as status_state,
-        event_at,
-        case when is_in_session_window then event_type end as window_event_type,
-        headcount
-    from camera_events_near_session
-    union all
-    select session_id, camera_id, event_at, 0, file_id, line_no, true, state, event_at, null, null
-    from latest_status_before
-    union all
-    select
-        session_minutes.session_id,
-        site_cameras.camera_id,
-        session_minutes.minute_at,
-        1,
-        null,
-        null,
-        false,
-        null,
-        null,
-        null,
-        null
-    from session_minutes
-    join site_cameras on site_cameras.session_id = session_minutes.session_id
-
-),
-
-camera_timeline_swept as (
-
-    select
-        session_id,
-        camera_id,
-        at,
-        kind_order,
-        file_id,
-        line_no,
-        status_state,
-        window_event_type,
-        headcount,
-        max(event_at) over timeline as latest_event_at,
-        count(*) filter (where is_status) over timeline as status_seq
-    from camera_timeline
-    window timeline as (
-        partition by session_id, camera_id
-        order by at, kind_order, file_id, line_no
-        rows between unbounded preceding and current row
-    )
-
-),
-
-camera_state_at_minute as (
-
-    select
-        session_id,
-        camera_id,
-        at as minute_at,
-        kind_order,
-        latest_event_at,
-        window_event_type,
-        headcount,
-        -- each status_seq group opens with its status event: its state holds for the group
-        first_value(status_state) over (
-            partition by session_id, camera_id, status_seq
-            order by at, kind_order, file_id, line_no
-        ) as latest_status_state
-    from camera_timeline_swept
-
-),
-
--- the minutes covered and the events in the session's window, in the same pass over the timeline:
--- the near events are read once, so they are not materialized (at go-live sizes, to disk)
+-- The figures, one session at a time (lateral): its time line is a few hundred rows per camera,
+-- sorted in memory, whatever the number of sessions built. One set-wise sort of every session's
+-- time line spilled gigabytes to disk on a go-live and grew faster than the sessions.
 session_figures as (
 
-    select
-        session_id,
-        count(distinct minute_at) filter (
-            where kind_order = 1
-              and latest_status_state = 'online'
-              and latest_event_at > minute_at - {{ recent }}
-        ) as minutes_covered,
-        max(headcount) filter (where window_event_type = 'headcount') as max_headcount,
-        count(*) filter (where window_event_type = 'headcount') as headcount_events,
-        count(*) filter (where window_event_type = 'face') as face_events
-    from camera_state_at_minute
-    group by session_id
+    select session_camera_lists.session_id, figures.*
+    from session_camera_lists
+    cross join lateral (
+
+        -- the minutes covered and the events in the session's window, in one pass over the time line
+        select
+            count(distinct minute_at) filter (
+                where kind_order = 1
+                  and latest_status_state = 'online'
+                  and latest_event_at > minute_at - {{ recent }}
+            ) as minutes_covered,
+            max(headcount) filter (where window_event_type = 'headcount') as max_headcount,
+            count(*) filter (where window_event_type = 'headcount') as headcount_events,
+            count(*) filter (where window_event_type = 'face') as face_events
+        from (
+
+            -- each status_seq group opens with its status event: its state holds for the group
+            select
+                at as minute_at,
+                kind_order,
+                latest_event_at,
+                window_event_type,
+                headcount,
+                first_value(status_state) over (
+                    partition by camera_id, status_seq
+                    order by at, kind_order, file_id, line_no
+                ) as latest_status_state
+            from (
+
+                -- one ordered pass per camera: the latest event so far, the status events so far
+                select
+                    camera_id,
+                    at,
+                    kind_order,
+                    file_id,
+                    line_no,
+                    status_state,
+                    window_event_type,
+                    headcount,
+                    max(event_at) over camera_timeline as latest_event_at,
+                    count(*) filter (where is_status) over camera_timeline as status_seq
+                from (
+
+                    -- every event of the camera that can decide a minute of the session: those in
+                    -- (starts_at - recent, ends_at); one index range scan on (camera_id, ts) each
+                    select
+                        session_camera.camera_id,
+                        near.event_at as at,
+                        0 as kind_order,  -- events before minutes at the same instant
+                        near.file_id,
+                        near.line_no,
+                        near.event_type = 'status' as is_status,
+                        case when near.event_type = 'status' then near.state end as status_state,
+                        near.event_at,
+                        case when near.event_at >= session_camera_lists.starts_at then near.event_type end as window_event_type,
+                        near.headcount
+                    from unnest(session_camera_lists.camera_ids) as session_camera (camera_id)
+                    cross join lateral (
+                        select events.event_type, events.state, events.headcount, events.event_at, events.file_id, events.line_no
+                        from events
+                        where events.camera_id = session_camera.camera_id
+                          and events.event_at > session_camera_lists.starts_at - {{ recent }}
+                          and events.event_at < session_camera_lists.ends_at
+                          -- partition pruning on the date= folder (the local date of the events, +-1 day of slack)
+                          and events.local_date between {{ local_date('session_camera_lists.starts_at') }} - 1
+                                                    and {{ local_date('session_camera_lists.ends_at') }} + 1
+                        offset 0  -- keeps the subquery a per-row index scan (not flattened into a hash join over all events)
+                    ) as near
+
+                    union all
+
+                    -- the latest status event at or before starts_at - recent
+                    select
+                        session_camera.camera_id,
+                        last_status.event_at,
+                        0,
+                        last_status.file_id,
+                        last_status.line_no,
+                        true,
+                        last_status.state,
+                        last_status.event_at,
+                        null,
+                        null
+                    from unnest(session_camera_lists.camera_ids) as session_camera (camera_id)
+                    -- its instant, exactly. A camera reports its status every few minutes, so the
+                    -- hour before that instant nearly always holds it: one short index range scan on
+                    -- (camera_id, ts). Only where that hour holds none (coalesce evaluates its second
+                    -- argument only then): the status events of the date= folders around the session
+                    -- (its local date -3 .. +1, one index range scan each, some 700 rows a camera),
+                    -- and the latest status of every earlier folder from fct_camera_status_days (one
+                    -- index probe). An event's local_date is its folder, within a day of its instant
+                    -- (the slack the video facts rely on): a folder before local date - 3 holds no
+                    -- status after starts_at - recent, so its day's latest is its latest one at or before.
+                    cross join lateral (
+                        select coalesce(
+                            (select max(last_hour.event_at)
+                             from events as last_hour
+                             where last_hour.camera_id = session_camera.camera_id
+                               and last_hour.event_type = 'status'
+                               and last_hour.event_at <= session_camera_lists.starts_at - {{ recent }}
+                               and last_hour.event_at > session_camera_lists.starts_at - {{ recent }} - interval '1 hour'
+                               and last_hour.local_date
+                                   between {{ local_date("(session_camera_lists.starts_at - " ~ recent ~ " - interval '1 hour')") }} - 1
+                                       and {{ local_date('session_camera_lists.starts_at') }} + 1),
+                            greatest(
+                                (select max(near_status.event_at)
+                                 from events as near_status
+                                 where near_status.camera_id = session_camera.camera_id
+                                   and near_status.event_type = 'status'
+                                   and near_status.event_at <= session_camera_lists.starts_at - {{ recent }}
+                                   and near_status.local_date between {{ local_date('session_camera_lists.starts_at') }} - 3
+                                                                  and {{ local_date('session_camera_lists.starts_at') }} + 1),
+                                (select max(earlier_days.last_status_at)
+                                 from {{ ref('fct_camera_status_days') }} as earlier_days
+                                 where earlier_days.camera_id = session_camera.camera_id
+                                   and earlier_days.last_status_at <= session_camera_lists.starts_at - {{ recent }}
+                                   and earlier_days.local_date < {{ local_date('session_camera_lists.starts_at') }} - 3)
+                            )
+                        ) as status_at
+                        offset 0  -- computed once: flattened, the lookup ran again for each use of status_at below
+                    ) as latest
+                    -- the last delivered status event at that instant
+                    cross join lateral (
+                        select events.state, events.event_at, events.file_id, events.line_no
+                        from events
+                        where events.camera_id = session_camera.camera_id
+                          and events.event_type = 'status'
+                          and events.event_at = latest.status_at
+                          and events.local_date between {{ local_date('latest.status_at') }} - 1 and {{ local_date('latest.status_at') }} + 1
+                        order by events.file_id desc, events.line_no desc
+                        limit 1
+                    ) as last_status
+
+                    union all
+
+                    -- the session's minutes t = starts_at + k min, for each camera
+                    select
+                        session_camera.camera_id,
+                        session_camera_lists.starts_at + k * interval '1 minute',
+                        1,
+                        null,
+                        null,
+                        false,
+                        null,
+                        null,
+                        null,
+                        null
+                    from unnest(session_camera_lists.camera_ids) as session_camera (camera_id)
+                    cross join generate_series(
+                        0,
+                        floor(extract(epoch from session_camera_lists.ends_at - session_camera_lists.starts_at) / 60)::integer - 1
+                    ) as k
+
+                ) as camera_timeline
+                window camera_timeline as (
+                    partition by camera_id
+                    order by at, kind_order, file_id, line_no
+                    rows between unbounded preceding and current row
+                )
+
+            ) as camera_timeline_swept
+
+        ) as camera_state_at_minute
+
+    ) as figures
 
 ),
 
