@@ -125,7 +125,10 @@ create table if not exists raw_training.sites_history (
 -- keys (measured ~2x faster than (local_date, event_id), whose first column is one value per
 -- partition); a lookup by event_id alone can use it too. A warehouse bootstrapped with
 -- (local_date, event_id) keeps it: the loader builds each new partition's key like the parent's.
--- (camera_id, ts) is indexed (dbt looks events up by camera and time); local_date needs no index
+-- (camera_id, ts) is indexed (dbt looks events up by camera and time); so is _loaded_at: the video
+-- facts' incremental window asks for the newest stamp of a few days' partitions and for the
+-- cameras with events loaded since their last build (one index probe each instead of a scan of
+-- the days, 1.1-1.7 s each at city scale, four models a run); local_date needs no index
 -- (partition pruning). events_default catches rows of a day that has no partition yet (direct
 -- writers, a loader role without CREATE); the loader moves them when it makes that day's partition.
 -- Readers (dbt, GX, the review app) use the parent table only.
@@ -151,6 +154,7 @@ create table if not exists raw_video.events (
     primary key (event_id, local_date))
     partition by range (local_date);
 create index if not exists events_camera_ts_idx on raw_video.events (camera_id, ts);
+create index if not exists events_loaded_at_idx on raw_video.events (_loaded_at);
 do $$
 begin
     if (select relkind from pg_class where oid = 'raw_video.events'::regclass) = 'p' then
