@@ -95,11 +95,11 @@ def test_bulk_day_equals_file_by_file_merge(warehouse_db, second_db, landing):
         assert [p[0] for p in parts] == ["events_default", "events_p20240301"]
         idx = conn.execute("select count(*) from pg_index where indrelid = 'raw_video.events_p20240301'::regclass"
                            " and indisvalid").fetchone()[0]
-        assert idx == 3  # the key, (camera_id, ts) and (_loaded_at), attached to the parent's
+        assert idx == 4  # the key, (camera_id, ts), (_loaded_at) and the faces', attached to the parent's
         attached = conn.execute("select count(*) from pg_inherits i join pg_class c on c.oid = i.inhrelid"
                                 " where c.relname like 'events_load_p20240301%%idx'"
                                 " and i.inhparent::regclass::text like 'raw_video.events_%%idx'").fetchone()[0]
-        assert attached == 2
+        assert attached == 3
         assert conn.execute("select to_regclass(%s)", (load_table_name(DAY1),)).fetchone()[0] is None
         checks = conn.execute("select conname from pg_constraint where conrelid ="
                               " 'raw_video.events_p20240301'::regclass and contype = 'c'").fetchall()

@@ -119,7 +119,7 @@ def test_an_older_unpartitioned_table_is_still_loaded(fresh_db, landing):
     with psycopg.connect(fresh_db) as conn:
         kind = conn.execute("select relkind from pg_class where oid = 'raw_video.events'::regclass").fetchone()[0]
         indexes = {r[0] for r in conn.execute("select indexname from pg_indexes where schemaname = 'raw_video'")}
-    assert kind == "r" and {"events_camera_ts_idx", "events_loaded_at_idx", "events_local_date_idx"} <= indexes
+    assert kind == "r" and {"events_camera_ts_idx", "events_loaded_at_idx", "events_face_camera_ts_idx", "events_local_date_idx"} <= indexes
     shared = ev()
     write_jsonl_gz(landing, D1, "a.jsonl.gz", [shared, ev()])
     write_jsonl_gz(landing, D2, "a.jsonl.gz", [shared, ev()])  # against the contract: another folder

@@ -4,7 +4,7 @@
 A day that has no partition yet is loaded in bulk into an unattached table
 ``raw_video.events_load_pYYYYMMDD`` (no indexes); :func:`finish_load` then removes its duplicates
 (the first delivery wins: file path order, then line), builds the primary key and the
-(camera_id, ts) and (_loaded_at) indexes once, and attaches it as the day's partition (no scan: a CHECK constraint
+indexes of warehouse.sql once, and attaches it as the day's partition (no scan: a CHECK constraint
 proves the bound). Locks: a bulk worker holds the day's advisory lock shared, the attach
 exclusively; the partitions' lock serialises an attach with a loader making a partition.
 """
@@ -259,7 +259,8 @@ def finish_day(conn: Any, day: date, run_id: str | None, parallel_builds: bool =
         conn.execute(f"create index {short}_camera_id_ts_idx on {table} (camera_id, ts)")
         lap("camera_index")
         conn.execute(f"create index {short}_loaded_at_idx on {table} (_loaded_at)")
-        lap("loaded_at_index")
+        conn.execute(f"create index {short}_face_camera_id_ts_idx on {table} (camera_id, ts) where type = 'face'")
+        lap("loaded_at_face_indexes")
         # the heavy part above holds only the day's lock (days are attached in parallel); the
         # partitions' lock serialises the attach with a loader making a partition
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (_PARTITION_LOCK,))
