@@ -2,10 +2,10 @@
 -- (null for the others): minute coverage (CAMERA_DOWN), the largest headcount (HEADCOUNT_SHORTFALL)
 -- and the number of face events (FACE_NOT_SEEN), all from "the site's cameras".
 --
--- Coverage, set-wise: the session's minutes t = starts_at + k min (k = 0 .. floor(minutes) - 1,
--- generate_series) are merged with each site camera's events into one time line per (session,
--- camera); one ordered pass (window functions) carries along "latest status state so far" and
--- "latest event so far". Camera c is up at t when that status is online and the latest event is
+-- Coverage, one session at a time: the session's minutes t = starts_at + k min (k = 0 ..
+-- floor(minutes) - 1, generate_series) are merged with each site camera's events into one time
+-- line per camera; one ordered pass (window functions) carries along "latest status state so far"
+-- and "latest event so far". Camera c is up at t when that status is online and the latest event is
 -- in (t - camera_up_recent_minutes, t]. An event at exactly t counts (ts <= t), so events sort
 -- before a minute at the same instant; status events at the same instant are ordered by delivery
 -- (file, line): the last delivered is "the latest". Work is linear in minutes x cameras + events.
