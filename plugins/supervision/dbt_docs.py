@@ -7,9 +7,12 @@ not ``dbt_project/target``, so that generating it never rewrites the manifest th
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 STATIC_PAGE = "static_index.html"
+
+log = logging.getLogger(__name__)
 
 
 def dbt_docs_dir() -> Path:
@@ -38,14 +41,22 @@ def _start_from_the_builds_parse(target: Path) -> None:
     warehouse, so dbt's parse state matches; where it does not, dbt says so and parses it all."""
     import shutil
 
-    from cosmos import cache as cosmos_cache
-
     from supervision.dbt_runner import COSMOS_CACHE, project_dir
 
-    cached = cosmos_cache.get_partial_parse_path(cosmos_cache._obtain_cache_dir_path(COSMOS_CACHE))
-    own = target / cached.name
-    if not cached.is_file() or (own.is_file() and own.stat().st_mtime >= cached.stat().st_mtime):
-        return
-    shutil.copyfile(cached, own)
-    # the cached parse names the build's temporary copy of the project: point it at the project itself
-    cosmos_cache.patch_partial_parse_content(own, project_dir())
+    own: Path | None = None
+    try:
+        # Cosmos' cache helpers are not its public API: if a Cosmos release moves them, the docs
+        # parse the whole project (slower, same pages) rather than fail
+        from cosmos import cache as cosmos_cache
+
+        cached = cosmos_cache.get_partial_parse_path(cosmos_cache._obtain_cache_dir_path(COSMOS_CACHE))
+        own = target / cached.name
+        if not cached.is_file() or (own.is_file() and own.stat().st_mtime >= cached.stat().st_mtime):
+            return
+        shutil.copyfile(cached, own)
+        # the cached parse names the build's temporary copy of the project: point it at the project itself
+        cosmos_cache.patch_partial_parse_content(own, project_dir())
+    except Exception as exc:  # noqa: BLE001 - any failure here only costs a full parse
+        log.warning("dbt docs: parsing the whole project (the builds' parse could not be reused: %s)", exc)
+        if own is not None:
+            own.unlink(missing_ok=True)
