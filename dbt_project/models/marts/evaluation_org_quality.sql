@@ -128,7 +128,7 @@ select
     coalesce(alerts_per_month.alerts_low, 0) as alerts_low,
     risk.rule_score,
     risk.evidence_score,
-    least(risk.rule_score, {{ flag_points }}) + risk.evidence_score as risk_score,
+    round(least(risk.rule_score, {{ flag_points }}) + risk.evidence_score, 2) as risk_score,
     case
         when risk.rule_score + risk.evidence_score < 2 then 'A'
         when risk.rule_score + risk.evidence_score < 5 then 'B'

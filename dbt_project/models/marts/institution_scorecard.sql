@@ -122,7 +122,7 @@ scored as (
     select
         rule_scored.*,
         coalesce(evidence.evidence_points, 0) as evidence_score,
-        least(rule_scored.rule_score, {{ flag_points }}) + coalesce(evidence.evidence_points, 0) as risk_score,
+        round(least(rule_scored.rule_score, {{ flag_points }}) + coalesce(evidence.evidence_points, 0), 2) as risk_score,
         rule_scored.rule_score + coalesce(evidence.evidence_points, 0) as graded_points
     from rule_scored
     left join {{ ref('fct_risk_scores') }} as evidence
