@@ -10,6 +10,10 @@ times one more daily run of the risk models (incremental) and reads:
   scorecard) by risk_score of the last complete month (and k = the number of gaming institutions),
   the gaming org's rank among the orgs with exams, and how many honest institutions with active
   alerts rank above the lowest gaming one;
+- the combinations: the same figures with the rule part of risk_score weighted otherwise
+  (``COMBINATIONS``: the marts' min(rule_score, 5), the earlier min(rule_score, 10), and two
+  alternatives), recomputed from the marts' rule_score and evidence points, the one the marts hold
+  named (docs/decisions/0048);
 - the ablation: the same figures with each feature family's points removed from risk_score
   (which evidence does the work), and with the rule alerts alone (the scorecard before risk);
 - the cost: seconds of the risk models in the daily run vs the whole dbt build of that day.
@@ -18,6 +22,8 @@ times one more daily run of the risk models (incremental) and reads:
     .venv/bin/python bench/bench_risk.py                    # 91 days (a quarter) at 0.02 (the demo's scale)
     .venv/bin/python bench/bench_risk.py --scale 0.2 --days 62
     .venv/bin/python bench/bench_risk.py --warehouse URL --labels DIR   # score an existing warehouse only
+
+Entities are ranked as the risk page ranks them: risk_score, then evidence_score, then id.
 
 Final line: JSON {"bench": "risk", ...}.
 """
@@ -33,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from harness import REPO, PeakMemory, emit, postmaster_in, scratch_dir
@@ -43,6 +50,14 @@ FAMILIES = ("bunching", "regularity", "shared", "peer_deviation")
 # the risk models (dbt_project/models/risk/), also read by profile_risk.py
 RISK_MODELS = ("int_risk_headcount_fingerprints", "int_risk_institution_measures", "int_risk_org_measures",
                "fct_risk_features", "int_risk_org_links", "fct_risk_scores", "risk_features")
+# the rule part of risk_score = rule_part(rule_score) + evidence points; the marts' first (docs/RISK.md)
+COMBINATIONS: dict[str, Callable[[float], float]] = {
+    "min(rule, 5)": lambda r: min(r, 5.0),
+    "min(rule, 10)": lambda r: min(r, 10.0),
+    "min(rule, 10) / 2": lambda r: min(r, 10.0) / 2,
+    "log2(1 + rule)": lambda r: math.log2(1 + r),
+}
+MARTS_COMBINATION = "min(rule, 5)"
 
 
 def supervision(env: dict[str, str], *args: str, log: Path) -> float:
@@ -99,18 +114,31 @@ def score_tables(url: str, last_day: dt.date | None = None) -> tuple[dt.date, li
     return month, inst, orgs
 
 
-def ranking(rows: list[dict], drop: str | None) -> list[dict]:
-    """Rows ordered by risk_score, recomputed without one family (or with the rules only)."""
+def ranking(rows: list[dict], drop: str | None, combination: str = MARTS_COMBINATION) -> list[dict]:
+    """Rows ordered by risk_score as ``combination`` makes it, recomputed without one family (or with
+    the rules only, or the evidence only: drop="rules"); ties by evidence, then id (the risk page's order)."""
+    rule_part = COMBINATIONS[combination]
+
+    def evidence(r: dict) -> float:
+        return 0.0 if drop == "evidence" else sum(float(r[f]) for f in FAMILIES if f != drop)
+
     def score(r: dict) -> float:
-        rule = min(float(r["rule_score"]), 10.0) if drop != "rules" else 0.0
-        if drop == "evidence":
-            return rule
-        return rule + sum(float(r[f]) for f in FAMILIES if f != drop)
-    return sorted(rows, key=lambda r: (-score(r), r["id"]))
+        return (rule_part(float(r["rule_score"])) if drop != "rules" else 0.0) + evidence(r)
+    return sorted(rows, key=lambda r: (-round(score(r), 6), -round(evidence(r), 6), r["id"]))
 
 
-def figures(inst: list[dict], orgs: list[dict], g_inst: set[str], g_orgs: set[str], drop: str | None) -> dict:
-    ranked = ranking(inst, drop)
+def marts_combination(inst: list[dict], orgs: list[dict]) -> str | None:
+    """The combination whose risk_score equals the marts' on every row (None: none of them)."""
+    for name, rule_part in COMBINATIONS.items():
+        if all(abs(rule_part(float(r["rule_score"])) + float(r["evidence_score"]) - float(r["risk_score"])) < 0.006
+               for r in (*inst, *orgs)):
+            return name
+    return None
+
+
+def figures(inst: list[dict], orgs: list[dict], g_inst: set[str], g_orgs: set[str], drop: str | None,
+            combination: str = MARTS_COMBINATION) -> dict:
+    ranked = ranking(inst, drop, combination)
     k5 = max(1, math.ceil(0.05 * len(ranked)))
     kg = max(1, len(g_inst))
     top5 = [r["id"] for r in ranked[:k5]]
@@ -118,8 +146,8 @@ def figures(inst: list[dict], orgs: list[dict], g_inst: set[str], g_orgs: set[st
     ranks = {r["id"]: i + 1 for i, r in enumerate(ranked)}
     gaming_ranks = sorted(ranks[g] for g in g_inst if g in ranks)
     worst = gaming_ranks[-1] if gaming_ranks else None
-    alerted_above = sum(1 for r in ranked[: (worst or 1) - 1] if r["id"] not in g_inst and r["alerts"] > 0)
-    o_ranked = ranking(orgs, drop)
+    honest_above = [r for r in ranked[: (worst or 1) - 1] if r["id"] not in g_inst and r["alerts"] > 0]
+    o_ranked = ranking(orgs, drop, combination)
     o_ranks = {r["id"]: i + 1 for i, r in enumerate(o_ranked)}
     return {
         "k_top5pct": k5,
@@ -128,7 +156,9 @@ def figures(inst: list[dict], orgs: list[dict], g_inst: set[str], g_orgs: set[st
         "recall_at_top5pct": round(sum(1 for g in top5 if g in g_inst) / max(1, len(g_inst)), 3),
         "precision_at_k_gaming": round(sum(1 for g in topg if g in g_inst) / kg, 3),
         "gaming_ranks": gaming_ranks,
-        "honest_with_alerts_above_last_gaming": alerted_above,
+        "honest_with_alerts_above_last_gaming": len(honest_above),
+        # a few alerts: below the D line by the rules alone (rule_score < 10)
+        "honest_with_few_alerts_above_last_gaming": sum(1 for r in honest_above if float(r["rule_score"]) < 10),
         "gaming_org_rank": min((o_ranks[o] for o in g_orgs if o in o_ranks), default=None),
         "gaming_org_rank_by_evidence": min((i + 1 for i, r in enumerate(ranking(orgs, "rules")) if r["id"] in g_orgs),
                                            default=None),
@@ -143,7 +173,22 @@ def report(url: str, labels_dir: Path, last_day: dt.date | None = None) -> dict:
                  "gaming_institutions": len(g_inst)}
     full = figures(inst, orgs, g_inst, g_orgs, None)
     print(f"month {month}: {len(inst)} institutions, {len(orgs)} orgs with exams, {len(g_inst)} gaming institutions")
-    print(f"  risk score: {full['gaming_in_top5pct']} of the top {full['k_top5pct']} (5%) are gaming "
+    built = marts_combination(inst, orgs)
+    out["marts_combination"] = built
+    print(f"  the marts' risk_score = {built or 'none of these'} + evidence_score; the same rows, rule part weighted:")
+    out["combinations"] = {}
+    for name in COMBINATIONS:
+        f = figures(inst, orgs, g_inst, g_orgs, None, name)
+        label = f"{name}{' [marts]' if name == built else ''}"
+        print(f"  {label:>26}: precision@top5% {f['precision_at_k_top5pct']} ({f['gaming_in_top5pct']} of "
+              f"{f['k_top5pct']}), precision@k={len(g_inst)} {f['precision_at_k_gaming']}, gaming ranks "
+              f"{f['gaming_ranks']}, honest with alerts above the last {f['honest_with_alerts_above_last_gaming']} "
+              f"({f['honest_with_few_alerts_above_last_gaming']} with rule_score < 10), "
+              f"org rank {f['gaming_org_rank']} of {f['orgs_ranked']} (by evidence {f['gaming_org_rank_by_evidence']})")
+        out["combinations"][name] = {k: f[k] for k in ("precision_at_k_top5pct", "precision_at_k_gaming", "gaming_ranks",
+                                                        "honest_with_alerts_above_last_gaming",
+                                                        "honest_with_few_alerts_above_last_gaming", "gaming_org_rank")}
+    print(f"  risk score ({MARTS_COMBINATION}): {full['gaming_in_top5pct']} of the top {full['k_top5pct']} (5%) are gaming "
           f"(precision {full['precision_at_k_top5pct']}, recall {full['recall_at_top5pct']}); precision at "
           f"k={len(g_inst)}: {full['precision_at_k_gaming']}; gaming ranks {full['gaming_ranks']}; "
           f"honest institutions with alerts above the last gaming one: {full['honest_with_alerts_above_last_gaming']}; "
@@ -151,7 +196,8 @@ def report(url: str, labels_dir: Path, last_day: dt.date | None = None) -> dict:
           f"{full['gaming_org_rank_by_evidence']} by evidence_score alone")
     out.update({k: full[k] for k in ("k_top5pct", "gaming_in_top5pct", "precision_at_k_top5pct",
                                      "recall_at_top5pct", "precision_at_k_gaming",
-                                     "honest_with_alerts_above_last_gaming", "gaming_org_rank",
+                                     "honest_with_alerts_above_last_gaming",
+                                     "honest_with_few_alerts_above_last_gaming", "gaming_org_rank",
                                      "gaming_org_rank_by_evidence", "orgs_ranked")})
     for drop in (*FAMILIES, "evidence"):
         f = figures(inst, orgs, g_inst, g_orgs, drop)

@@ -86,14 +86,14 @@ def test_scorecards_combine_rules_and_evidence(risk_warehouse):
     url = risk_warehouse
     bad = _rows(url, """
         select institution_id, month from marts.institution_scorecard
-        where risk_score <> least(rule_score, 10) + evidence_score
-           or grade <> case when risk_score < 2 then 'A' when risk_score < 5 then 'B'
-                            when risk_score < 10 then 'C' else 'D' end
+        where risk_score <> least(rule_score, 5) + evidence_score
+           or grade <> case when rule_score + evidence_score < 2 then 'A' when rule_score + evidence_score < 5 then 'B'
+                            when rule_score + evidence_score < 10 then 'C' else 'D' end
         union all
         select org_id, month from marts.evaluation_org_quality
-        where risk_score <> least(rule_score, 10) + evidence_score
-           or grade <> case when risk_score < 2 then 'A' when risk_score < 5 then 'B'
-                            when risk_score < 10 then 'C' else 'D' end
+        where risk_score <> least(rule_score, 5) + evidence_score
+           or grade <> case when rule_score + evidence_score < 2 then 'A' when rule_score + evidence_score < 5 then 'B'
+                            when rule_score + evidence_score < 10 then 'C' else 'D' end
            or risk_score is null""")
     assert bad == []
     # the evidence score is the month's feature points (fct_risk_scores)

@@ -341,12 +341,14 @@ def test_precision_mart_risk_rows_equal_the_scripted_session(risk_app):
 
 
 def test_flag_points_are_the_dbt_var():
-    """The page's open findings use the line the mart reads from dbt's var risk_flag_points."""
+    """The page's open findings use the line the marts read from dbt's var risk_flag_points (the precision
+    mart's open findings, the org link feature, the scorecards' cap on the rule part)."""
     from pathlib import Path
 
     from supervision.review.risk_review import FLAG_POINTS
 
     root = Path(__file__).resolve().parents[2] / "dbt_project" / "models"
-    for model in ("marts/rule_precision.sql", "risk/int_risk_org_links.sql"):
+    for model in ("marts/rule_precision.sql", "risk/int_risk_org_links.sql", "marts/institution_scorecard.sql",
+                  "marts/evaluation_org_quality.sql"):
         sql = (root / model).read_text(encoding="utf-8")
         assert f"var('risk_flag_points', {FLAG_POINTS})" in sql, model

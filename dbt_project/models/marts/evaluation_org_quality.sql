@@ -8,9 +8,11 @@
 -- risk_score (docs/RISK.md; higher = worse), as for institutions, per 100 results in place of 10
 -- sessions (most org alerts are about a result or a certificate, and exams vary 10-40 in size):
 --     rule_score = (10 x alerts_high + 3 x alerts_medium + alerts_low) x 100 / max(candidates, 100)
---     risk_score = min(rule_score, 10) + evidence_score (core.fct_risk_scores)
--- grade: A risk_score < 2, B < 5, C < 10, D >= 10.
+--     risk_score = min(rule_score, risk_flag_points) + evidence_score (core.fct_risk_scores)
+-- grade, from both parts in full: rule_score + evidence_score < 2 A, < 5 B, < 10 C, else D
+-- (decision 0048: the ranking caps the alerts at the flag line, the grade does not).
 {{ config(tags=['after_alerts']) }}
+{%- set flag_points = var('risk_flag_points', 5) %}
 
 with
 
@@ -126,11 +128,11 @@ select
     coalesce(alerts_per_month.alerts_low, 0) as alerts_low,
     risk.rule_score,
     risk.evidence_score,
-    least(risk.rule_score, 10) + risk.evidence_score as risk_score,
+    round(least(risk.rule_score, {{ flag_points }}) + risk.evidence_score, 2) as risk_score,
     case
-        when least(risk.rule_score, 10) + risk.evidence_score < 2 then 'A'
-        when least(risk.rule_score, 10) + risk.evidence_score < 5 then 'B'
-        when least(risk.rule_score, 10) + risk.evidence_score < 10 then 'C'
+        when risk.rule_score + risk.evidence_score < 2 then 'A'
+        when risk.rule_score + risk.evidence_score < 5 then 'B'
+        when risk.rule_score + risk.evidence_score < 10 then 'C'
         else 'D'
     end as grade
 from orgs

@@ -6,11 +6,15 @@
 --     rule_score      = alert_points x 10 / max(sessions_held, 10)   -- alert points per 10 sessions
 --                     + (100 - camera_coverage_pct) / 10               -- 1 point per 10% uncovered (0 if no onsite minutes)
 --     evidence_score  = the month's evidence points beyond the rules (core.fct_risk_scores)
---     risk_score      = min(rule_score, 10) + evidence_score
--- grade: A risk_score < 2, B < 5, C < 10, D >= 10.
+--     risk_score      = min(rule_score, risk_flag_points) + evidence_score   -- risk_flag_points = 5
+-- grade, from both parts in full: rule_score + evidence_score < 2 A, < 5 B, < 10 C, else D.
+-- risk_score orders the review: alerts count up to the flag line, so an entity whose evidence
+-- reaches the line ranks at or above every entity with alerts alone; the grade judges the month's
+-- record, and many alerts (rule_score >= 10) are a D whatever the evidence (decision 0048).
 -- The month axis is int_months_holding_data: the months the sources hold data for. Alerts dated
 -- later (on a class that has not started yet) are counted once the data reaches their month.
 {{ config(tags=['after_alerts']) }}
+{%- set flag_points = var('risk_flag_points', 5) %}
 
 with
 
@@ -118,7 +122,8 @@ scored as (
     select
         rule_scored.*,
         coalesce(evidence.evidence_points, 0) as evidence_score,
-        least(rule_scored.rule_score, 10) + coalesce(evidence.evidence_points, 0) as risk_score
+        round(least(rule_scored.rule_score, {{ flag_points }}) + coalesce(evidence.evidence_points, 0), 2) as risk_score,
+        rule_scored.rule_score + coalesce(evidence.evidence_points, 0) as graded_points
     from rule_scored
     left join {{ ref('fct_risk_scores') }} as evidence
         on evidence.entity_type = 'institution'
@@ -142,9 +147,9 @@ select
     evidence_score,
     risk_score,
     case
-        when risk_score < 2 then 'A'
-        when risk_score < 5 then 'B'
-        when risk_score < 10 then 'C'
+        when graded_points < 2 then 'A'
+        when graded_points < 5 then 'B'
+        when graded_points < 10 then 'C'
         else 'D'
     end as grade,
     is_latest_month
