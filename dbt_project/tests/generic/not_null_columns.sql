@@ -16,9 +16,9 @@
               where: __latest_build__
 
     A failing row names a column and the number of its null rows (in the test's scope); when it
-    fails, the test materialization (macros/data_tests_failures.sql) writes them to the log. -#}
-{#- Only the rows with a null are counted: a passing day counts nothing, and an index on a column
-    can answer its `is null`. -#}
+    fails, the test materialization (macros/data_tests_failures.sql) writes them to the log. Only
+    the rows with a null are counted: a passing day counts nothing, and an index on a column can
+    answer its `is null`. -#}
 {% test not_null_columns(model) %}
 {%- set columns = not_null_columns_marked() -%}
 select column_name, null_rows
