@@ -6,7 +6,9 @@ the schema step. This bench runs such days the way a data engineer's daily run d
 ``supervision run`` process per day, after a few days of history), and splits each day's wall time
 into phases from Airflow's task instances: process start-up (wall minus the four DAG runs), each
 ingestion DAG, and the marts DAG's tasks (the dbt builds, the GX gates and record flags, the rest,
-and the gaps between tasks, which are Airflow's scheduling loop).
+and the gaps between tasks, which are Airflow's scheduling loop). Beside the seconds, the nodes
+each dbt build ran that day (``ops.dbt_node_results``: all, and the data tests among them), since
+dbt's cost of a node (about 40 ms whatever its data) is most of a small day's build.
 
 ``--before REF`` runs a git ref of this repository beside the working tree, day by day in
 alternation, each in its own scratch folder and embedded PostgreSQL over the same simulated sources
@@ -117,6 +119,24 @@ def phases(airflow_url: str, day: dt.date) -> tuple[dict[str, float], dict[str, 
     return out, span
 
 
+def dbt_nodes(warehouse_url: str, day: dt.date) -> dict[str, float]:
+    """Nodes each dbt build of ``day`` ran (ops.dbt_node_results): all of them, and the data tests."""
+    import psycopg
+
+    from supervision.config import libpq_url
+
+    with psycopg.connect(libpq_url(warehouse_url)) as conn:
+        rows = conn.execute(
+            "select part, count(*), count(*) filter (where resource_type = 'test') from ops.dbt_node_results"
+            " where business_day = %s group by part", (day,)).fetchall()
+    out: dict[str, float] = {}
+    for part, n, tests in rows:
+        label = "alert marts" if part == "alert_marts" else part
+        out[f"dbt nodes: {label} build"] = float(n)
+        out[f"dbt nodes: {label} build, data tests"] = float(tests)
+    return out
+
+
 def checkout(ref: str, into: Path) -> Path:
     subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(into), ref], check=True,
                    capture_output=True)
@@ -161,7 +181,8 @@ def main() -> int:
                 wall = v.cli("run", "--start", day.isoformat(), "--end", day.isoformat(), "--quiet", memory=memory)
                 per, span = phases(v.conf["airflow"], day)
                 per["process start-up (wall - DAG runs)"] = max(0.0, wall - sum(span.values()))
-                v.days.append({"day": day.isoformat(), "wall": wall, "phases": per, "pss": memory.pss,
+                v.days.append({"day": day.isoformat(), "wall": wall, "phases": per,
+                               "nodes": dbt_nodes(v.conf["warehouse"], day), "pss": memory.pss,
                                "rss": memory.rss, "load": os.getloadavg()[0]})
                 print(f"[{v.name}] {day}: {wall:.1f} s, PSS {mib(memory.pss)} MiB", flush=True)
     finally:
@@ -185,6 +206,11 @@ def main() -> int:
     print(f"  {'phase':<58}" + "".join(f"{v.name:>22}" for v in variants))
     for k in order:
         print(f"  {k:<58}" + "".join(f"{med[v.name][k]:>22.2f}" for v in variants))
+    node_keys = sorted({k for v in variants for d in v.days for k in d["nodes"]})
+    nodes = {v.name: {k: statistics.median(d["nodes"].get(k, 0.0) for d in v.days) for k in node_keys}
+             for v in variants}
+    for k in node_keys:
+        print(f"  {k:<58}" + "".join(f"{nodes[v.name][k]:>22.0f}" for v in variants))
     walls = {v.name: statistics.median(d["wall"] for d in v.days) for v in variants}
     pss = {v.name: max(d["pss"] for d in v.days) for v in variants}
     print(f"  {'day (process wall), median':<58}" + "".join(f"{walls[v.name]:>22.2f}" for v in variants))
@@ -192,12 +218,14 @@ def main() -> int:
           + "".join(f"{mib(pss[v.name]):>22}" for v in variants))
     figures = {"scale": args.scale, "days": args.days, "wall_s": round(walls["now"], 1),
                "peak_pss_mib": mib(pss["now"]), "goal_s": 15,
-               "phases_s": {k: round(med["now"][k], 2) for k in order}}
+               "phases_s": {k: round(med["now"][k], 2) for k in order},
+               "dbt_nodes": {k: int(nodes["now"][k]) for k in node_keys}}
     if args.before:
         before = variants[0].name
         figures.update({"before_ref": args.before, "before_wall_s": round(walls[before], 1),
                         "before_peak_pss_mib": mib(pss[before]), "ratio_now_to_before": round(walls["now"] / walls[before], 3),
-                        "before_phases_s": {k: round(med[before][k], 2) for k in order}})
+                        "before_phases_s": {k: round(med[before][k], 2) for k in order},
+                        "before_dbt_nodes": {k: int(nodes[before][k]) for k in node_keys}})
     emit("small_day", **figures)
     return 0
 
