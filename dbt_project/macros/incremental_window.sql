@@ -150,9 +150,7 @@
     Read from the view's raw table (loads_relation): there max() is one probe of each partition's
     (_loaded_at) index (8 ms at city scale); through the view PostgreSQL scanned the days (1.7 s). -#}
 {% macro video_loaded_until_sql() -%}
-    {%- set in_unit_test = model is defined and model.resource_type == 'unit_test' -%}
-    {%- set events = ref('stg_video__events') if in_unit_test else loads_relation(ref('stg_video__events')) -%}
-    (select max(_loaded_at) from {{ events }}
+    (select max(_loaded_at) from {{ loads_relation(ref('stg_video__events')) }}
      where local_date between {{ lookback_start_sql() }} - 1 and {{ run_date_sql() }} + 1)
 {%- endmacro %}
 

@@ -261,9 +261,8 @@ session_figures as (
 
 camera_counts as (
 
-    select session_id, count(*) as site_cameras
-    from site_cameras
-    group by session_id
+    select session_id, cardinality(camera_ids)::bigint as site_cameras  -- count(*) of the cameras, as before
+    from session_camera_lists
 
 ),
 

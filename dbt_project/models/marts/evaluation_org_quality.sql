@@ -10,9 +10,8 @@
 --     rule_score = (10 x alerts_high + 3 x alerts_medium + alerts_low) x 100 / max(candidates, 100)
 --     risk_score = min(rule_score, risk_flag_points) + evidence_score (core.fct_risk_scores)
 -- grade, from both parts in full: rule_score + evidence_score < 2 A, < 5 B, < 10 C, else D
--- (decision 0048: the ranking caps the alerts at the flag line, the grade does not).
+-- (decision 0048: the ranking caps the alerts at the flag line, the grade does not; macros/risk_score.sql).
 {{ config(tags=['after_alerts']) }}
-{%- set flag_points = var('risk_flag_points', 5) %}
 
 with
 
@@ -128,13 +127,8 @@ select
     coalesce(alerts_per_month.alerts_low, 0) as alerts_low,
     risk.rule_score,
     risk.evidence_score,
-    round(least(risk.rule_score, {{ flag_points }}) + risk.evidence_score, 2) as risk_score,
-    case
-        when risk.rule_score + risk.evidence_score < 2 then 'A'
-        when risk.rule_score + risk.evidence_score < 5 then 'B'
-        when risk.rule_score + risk.evidence_score < 10 then 'C'
-        else 'D'
-    end as grade
+    {{ risk_score_sql('risk.rule_score', 'risk.evidence_score') }} as risk_score,
+    {{ risk_grade_sql('risk.rule_score', 'risk.evidence_score') }} as grade
 from orgs
 cross join months
 left join exams_per_month

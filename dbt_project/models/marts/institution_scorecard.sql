@@ -10,11 +10,11 @@
 -- grade, from both parts in full: rule_score + evidence_score < 2 A, < 5 B, < 10 C, else D.
 -- risk_score orders the review: alerts count up to the flag line, so an entity whose evidence
 -- reaches the line ranks at or above every entity with alerts alone; the grade judges the month's
--- record, and many alerts (rule_score >= 10) are a D whatever the evidence (decision 0048).
+-- record, and many alerts (rule_score >= 10) are a D whatever the evidence (decision 0048;
+-- macros/risk_score.sql).
 -- The month axis is int_months_holding_data: the months the sources hold data for. Alerts dated
 -- later (on a class that has not started yet) are counted once the data reaches their month.
 {{ config(tags=['after_alerts']) }}
-{%- set flag_points = var('risk_flag_points', 5) %}
 
 with
 
@@ -122,8 +122,8 @@ scored as (
     select
         rule_scored.*,
         coalesce(evidence.evidence_points, 0) as evidence_score,
-        round(least(rule_scored.rule_score, {{ flag_points }}) + coalesce(evidence.evidence_points, 0), 2) as risk_score,
-        rule_scored.rule_score + coalesce(evidence.evidence_points, 0) as graded_points
+        {{ risk_score_sql('rule_scored.rule_score', 'coalesce(evidence.evidence_points, 0)') }} as risk_score,
+        {{ risk_grade_sql('rule_scored.rule_score', 'coalesce(evidence.evidence_points, 0)') }} as grade
     from rule_scored
     left join {{ ref('fct_risk_scores') }} as evidence
         on evidence.entity_type = 'institution'
@@ -146,11 +146,6 @@ select
     rule_score,
     evidence_score,
     risk_score,
-    case
-        when graded_points < 2 then 'A'
-        when graded_points < 5 then 'B'
-        when graded_points < 10 then 'C'
-        else 'D'
-    end as grade,
+    grade,
     is_latest_month
 from scored
