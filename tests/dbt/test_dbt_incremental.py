@@ -130,6 +130,9 @@ COMPARED_AT_END = {
                                    "from core.fct_camera_status_days order by 1, 2",
     "core.fct_session_checkin_bursts": "select session_id, device_id, check_ins, largest_burst, largest_burst_started_at "
                                        "from core.fct_session_checkin_bursts order by 1, 2",
+    "intermediate.int_risk_session_measures": "select * from intermediate.int_risk_session_measures order by 1, 4",
+    "intermediate.int_risk_institution_measures": "select * from intermediate.int_risk_institution_measures "
+                                                  "order by 1, 2, 3",
     # every column but the build stamp
     "core.fct_subsidy_claims": "select to_jsonb(t) - '_built_at' from core.fct_subsidy_claims t order by claim_id",
     "core.fct_enrollments": "select to_jsonb(t) - '_built_at' from core.fct_enrollments t order by enrollment_id",
@@ -200,9 +203,13 @@ def test_incremental_rules_equal_full_rebuild_day_by_day(warehouse_db: str, seco
     assert ("EXAM_DURING_TRAINING", "R4") in seen["2024-03-20"]  # the late exam
     assert not {("CONCURRENT_CHECKIN", "T2|S5|S6"), ("UNREGISTERED_SITE", "S4")} & seen["2024-03-20"]
     (marks,), = _rows(incremental, "select count(distinct model_name) from rules.incremental_marks")
-    # the 9 incremental rules, int_sessions_checked_in_by_trainee, fct_subsidy_claims, fct_enrollments, dim_trainees
-    assert marks == 13
+    # the 9 incremental rules, int_sessions_checked_in_by_trainee, fct_subsidy_claims, fct_enrollments, dim_trainees,
+    # int_risk_session_measures
+    assert marks == 14
 
     # on the last day, the marts and the incremental intermediate/facts equal the full rebuild's too
+    # the per-session risk features compared below: the dataset gives two of them rows (coverage, face check-ins)
+    features = _rows(incremental, "select feature_code, count(*) from intermediate.int_risk_session_measures group by 1")
+    assert len(features) >= 2 and sum(n for _, n in features) >= 6, features
     for name, sql in COMPARED_AT_END.items():
         assert _rows(incremental, sql) == _rows(rebuilt, sql), name

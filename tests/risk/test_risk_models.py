@@ -18,7 +18,8 @@ FEATURES = {"face_checkin_near_line", "face_match_near_line", "headcount_near_li
             "burst_near_line", "hours_near_line", "checkin_cadence_regular", "headcount_loop", "claims_at_cap",
             "shared_trainees", "shared_site_address", "org_pass_near_line", "org_identical_near_line",
             "org_pass_excess", "org_pass_excess_months"}
-RISK_TABLES = ("intermediate.int_risk_headcount_fingerprints", "intermediate.int_risk_institution_measures",
+RISK_TABLES = ("intermediate.int_risk_headcount_fingerprints", "intermediate.int_risk_session_measures",
+               "intermediate.int_risk_institution_measures",
                "intermediate.int_risk_org_measures", "core.fct_risk_features", "intermediate.int_risk_org_links",
                "marts.risk_features")
 
@@ -73,7 +74,8 @@ def test_risk_models_hold_rows(risk_warehouse):
 
 def test_daily_incremental_run_equals_full_rebuild(risk_warehouse):
     url = risk_warehouse
-    models = ["int_risk_headcount_fingerprints", "int_risk_institution_measures", "int_risk_org_measures",
+    models = ["int_risk_headcount_fingerprints", "int_risk_session_measures", "int_risk_institution_measures",
+              "int_risk_org_measures",
               "fct_risk_features", "int_risk_org_links",
               "fct_risk_scores", "risk_features"]
     run_dbt(["run", "--select", *models], url, vars=RUN_DATE)          # incremental: the months of the run date
