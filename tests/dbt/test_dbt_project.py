@@ -68,22 +68,6 @@ select district_code, m, k, n::bigint from district union all select * from city
 """
 
 
-@pytest.fixture
-def built_warehouse(warehouse_db: str) -> str:
-    _exec(warehouse_db, (HERE / "raw_dataset.sql").read_text(encoding="utf-8"))
-    # phase 1 (as the marts DAG): everything but the marts that count alerts
-    run_dbt(["build", "--exclude", "tag:after_alerts"], warehouse_db, vars={"run_date": "2024-03-05"})
-    # the alert upkeep (not dbt) then writes marts.supervision_alerts; one alert stands in for it
-    _exec(warehouse_db, """
-        insert into marts.supervision_alerts (alert_id, rule_code, severity, entity_type, entity_key, district_code,
-            occurred_on, evidence, first_detected_at, last_detected_at)
-        values ('a1', 'CAMERA_DOWN', 'medium', 'session', 'S2', '310104', '2024-03-02', '{}', now(), now()),
-               ('a2', 'ASSESSOR_DOUBLE_BOOKED', 'medium', 'assessor_exams', 'A2|EX1|EX2', '310104', '2024-03-03',
-                '{}', now(), now())""")
-    run_dbt(["build", "--select", "tag:after_alerts"], warehouse_db, vars={"run_date": "2024-03-05"})
-    return warehouse_db
-
-
 def _findings(url: str) -> set[tuple[str, str]]:
     return set(_rows(url, "select rule_code, entity_key from rules.rule_findings"))
 

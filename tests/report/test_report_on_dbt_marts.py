@@ -6,8 +6,6 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.dbt.test_dbt_project import built_warehouse  # noqa: F401 - the fixture
-
 from .test_monthly_report import CITY_CODE, FIRST, _check_targets, pdf_text, xlsx_sheets
 
 pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
@@ -15,7 +13,7 @@ pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, servi
 XUHUI = "310104"
 
 
-def test_report_on_the_dbt_built_marts(built_warehouse):  # noqa: F811
+def test_report_on_the_dbt_built_marts(built_warehouse):
     from supervision.report.data import gather
     from supervision.report.pdf import render_pdf
     from supervision.report.xlsx import render_xlsx
