@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -99,22 +100,28 @@ def built_template(pg_admin_url) -> Iterator[str]:
             conn.execute(f'drop database if exists "{name}" with (force)')
 
 
-@pytest.fixture
-def built_warehouse(pg_admin_url, built_template) -> Iterator[str]:
-    """URL of a copy of ``built_template``'s database, the test's own; dropped afterwards."""
+@contextmanager
+def database_copy(pg_admin_url: str, template: str) -> Iterator[str]:
+    """URL of a new database copied from ``template`` (CREATE DATABASE ... TEMPLATE); dropped afterwards."""
     import psycopg
 
     name = "t_" + uuid.uuid4().hex[:12]
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         # a template must have no other sessions (dbt's may linger until collected)
-        conn.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (built_template,))
-        conn.execute(f'create database "{name}" template "{built_template}"')
-    url = pg_admin_url.rsplit("/", 1)[0] + "/" + name
+        conn.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (template,))
+        conn.execute(f'create database "{name}" template "{template}"')
     try:
-        yield url
+        yield pg_admin_url.rsplit("/", 1)[0] + "/" + name
     finally:
         with psycopg.connect(pg_admin_url, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def built_warehouse(pg_admin_url, built_template) -> Iterator[str]:
+    """URL of a copy of ``built_template``'s database, the test's own."""
+    with database_copy(pg_admin_url, built_template) as url:
+        yield url
 
 
 PG15_BIN = Path("/usr/lib/postgresql/15/bin")

@@ -2,17 +2,15 @@
 the same rows as a full rebuild, and the scorecards' risk_score and grade follow docs/RISK.md."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import psycopg
 import pytest
 
 from supervision.dbt_runner import run_dbt
+from tests.conftest import database_copy
 
 # real dbt builds of the risk models (about 15 s): not in `make test-fast`
 pytestmark = pytest.mark.slow
 
-RAW = Path(__file__).resolve().parents[1] / "dbt" / "raw_dataset.sql"
 RUN_DATE = {"run_date": "2024-03-05"}
 FEATURES = {"face_checkin_near_line", "face_match_near_line", "headcount_near_line", "coverage_near_line",
             "burst_near_line", "hours_near_line", "checkin_cadence_regular", "headcount_loop", "claims_at_cap",
@@ -34,34 +32,12 @@ def _snapshot(url: str) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def risk_warehouse(pg_admin_url):
-    import uuid
-
-    from supervision.warehouse import bootstrap
-
-    name = "risk_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = pg_admin_url.rsplit("/", 1)[0] + "/" + name
-    try:
-        bootstrap(url)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(RAW.read_text(encoding="utf-8"))
-        # as the marts DAG: the build before the alert upkeep (risk models, their data and unit
-        # tests), one alert standing in for the upkeep, then the scorecards
-        run_dbt(["build", "--select", "+path:models/risk", "--exclude", "tag:after_alerts",
-                 "--indirect-selection", "cautious"], url, vars=RUN_DATE)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("""
-                insert into marts.supervision_alerts (alert_id, rule_code, severity, entity_type, entity_key,
-                    district_code, occurred_on, evidence, first_detected_at, last_detected_at)
-                values ('a1', 'CAMERA_DOWN', 'medium', 'session', 'S2', '310104', '2024-03-02', '{}', now(), now())""")
-        run_dbt(["run", "--select", "+institution_scorecard", "+evaluation_org_quality", "--exclude", "path:models/risk"],
-                url, vars=RUN_DATE)
+def risk_warehouse(pg_admin_url, built_template):
+    """The dbt tests' raw dataset built as the marts DAG builds it (conftest's built_template: the
+    risk models, their data and unit tests, two alerts standing in for the upkeep, the scorecards);
+    this module's own copy."""
+    with database_copy(pg_admin_url, built_template) as url:
         yield url
-    finally:
-        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def test_risk_models_hold_rows(risk_warehouse):
