@@ -7,8 +7,9 @@
 -#}
 {%- materialization test, default -%}
     {%- set relations = dbt.materialization_test_default() -%}
+    {#- the row of dbt's get_test_sql: failures, should_warn, should_error -#}
     {%- set outcome = load_result('main').table.rows[0] -%}
-    {%- if outcome[2] and config.get('severity') | upper == 'ERROR' -%}
+    {%- if outcome['should_error'] and config.get('severity') | upper == 'ERROR' -%}
         {%- set failing = run_query('select * from (' ~ sql ~ ') failing_rows limit 20') -%}
         {%- set lines = [] -%}
         {%- for row in failing.rows -%}
