@@ -124,6 +124,30 @@ def built_warehouse(pg_admin_url, built_template) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def migrated_airflow_db(tmp_path_factory) -> Path:
+    """An Airflow SQLite metadata database after ``airflow db migrate`` (about 4 s a time), made once a
+    session; each test or module that needs one copies it into its own AIRFLOW_HOME
+    (``airflow_home_with_db``)."""
+    import sys
+
+    from tests.test_airflow_guards import _airflow_env, _run
+
+    home = tmp_path_factory.mktemp("airflow_migrated")
+    (home / "dags").mkdir()
+    _run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], _airflow_env(home, home / "dags"))
+    return home / "airflow.db"
+
+
+def airflow_home_with_db(home: Path, migrated_db: Path) -> Path:
+    """``home`` (made if missing, with a dags folder) holding a copy of the migrated metadata database."""
+    import shutil
+
+    (home / "dags").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(migrated_db, home / "airflow.db")
+    return home
+
+
 PG15_BIN = Path("/usr/lib/postgresql/15/bin")
 
 

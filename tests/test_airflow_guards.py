@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, airflow_home_with_db
 
 DAGS = REPO / "dags"
 
@@ -148,12 +148,9 @@ def test_the_deadline_is_the_deadline_hour_of_the_day_the_marts_run_was_triggere
 
 # --- against a metadata database and an SMTP sink ----------------------------------------------
 @pytest.fixture(scope="module")
-def airflow_home(tmp_path_factory) -> Path:
+def airflow_home(tmp_path_factory, migrated_airflow_db) -> Path:
     """A migrated SQLite metadata database (shared by this module's tests: each uses its own DAG ids)."""
-    home = tmp_path_factory.mktemp("guards_airflow")
-    (home / "dags").mkdir()
-    _run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], _airflow_env(home, home / "dags"))
-    return home
+    return airflow_home_with_db(tmp_path_factory.mktemp("guards_airflow"), migrated_airflow_db)
 
 
 DEADLINE_DAG = '''

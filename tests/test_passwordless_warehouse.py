@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import psycopg
 import pytest
 
-from tests.conftest import REPO
-from tests.test_airflow_guards import _airflow_env, _run
+from tests.conftest import REPO, airflow_home_with_db
+from tests.test_airflow_guards import _airflow_env
 
 pytestmark = pytest.mark.slow  # not in `make test-fast` (a DAG run with a real dbt build)
 
@@ -108,7 +107,7 @@ def test_the_cosmos_profile_needs_no_password_and_keeps_one_when_given(monkeypat
 
 @pytest.mark.parametrize("source", ["pgpass", "PGPASSWORD"])
 def test_a_load_and_the_cosmos_dbt_build_run_on_a_url_without_password(passwordless_url, warehouse_db, tmp_path,
-                                                                       source):
+                                                                       migrated_airflow_db, source):
     from supervision.airflow_env import _airflow_conn_uri
     from supervision.pipeline import ensure_manifest
 
@@ -116,8 +115,7 @@ def test_a_load_and_the_cosmos_dbt_build_run_on_a_url_without_password(passwordl
     landing = tmp_path / "landing"
     (landing / "assessment" / "date=2024-03-01").mkdir(parents=True)
     (landing / "assessment" / "date=2024-03-01" / "exam_results.csv").write_text(RESULTS, encoding="utf-8")
-    home = tmp_path / "airflow"
-    home.mkdir()
+    home = airflow_home_with_db(tmp_path / "airflow", migrated_airflow_db)
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / "passwordless.py").write_text(DAG_FILE.format(dbt=str(REPO / "dbt_project"), landing=str(landing)))
@@ -130,7 +128,6 @@ def test_a_load_and_the_cosmos_dbt_build_run_on_a_url_without_password(passwordl
     else:
         env["PGPASSFILE"] = str(tmp_path / "none")
         env["PGPASSWORD"] = unquote(urlsplit(warehouse_db).password or "")
-    _run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], env)
     res = subprocess.run([sys.executable, str(dags / "passwordless.py")], env=env, capture_output=True,
                          text=True, timeout=600)
     log = res.stdout + res.stderr

@@ -121,6 +121,27 @@ def built(pg_admin_url) -> Iterator[str]:
             c.execute(f'drop database if exists "{name}" with (force)')
 
 
+@pytest.fixture(scope="module")
+def superset_metadata(tmp_path_factory) -> Path | None:
+    """A Superset metadata database migrated and initialised (``superset db upgrade``, ``superset init``:
+    about 20 s), made once for this module's two Superset tests, each of which starts from a copy;
+    None without SUPERVISION_TEST_SUPERSET_PYTHON."""
+    import os
+    import subprocess
+
+    python = os.environ.get("SUPERVISION_TEST_SUPERSET_PYTHON")
+    if not python:
+        return None
+    home = tmp_path_factory.mktemp("superset_metadata")
+    (home / "superset_config.py").write_text(
+        f'SECRET_KEY = "test-{uuid.uuid4().hex}"\nSQLALCHEMY_DATABASE_URI = "sqlite:///{home}/superset.db"\n')
+    env = {**os.environ, "SUPERSET_CONFIG_PATH": str(home / "superset_config.py"), "SUPERSET_HOME": str(home)}
+    superset = str(Path(python).with_name("superset"))
+    for args in (["db", "upgrade"], ["init"]):
+        subprocess.run([superset, *args], env=env, check=True, capture_output=True, timeout=600)
+    return home / "superset.db"
+
+
 def _answers(url: str) -> list[tuple[list[str], list[tuple]]]:
     """Every SQL block of docs/BI.md run as supervision_bi: (column names, rows)."""
     sync_roles(url)   # this test's role passwords
@@ -258,13 +279,14 @@ def test_dbt_docs_are_generated_and_served_beside_the_data_docs(built, tmp_path,
             app.state.review._pool.close()
 
 
-def test_superset_bundle_carries_descriptions_and_every_chart_answers(built, tmp_path):
+def test_superset_bundle_carries_descriptions_and_every_chart_answers(built, superset_metadata, tmp_path):
     """Superset leaves a dataset's description empty when it adds one (it copies column comments only):
     the bundle carries the table comments too, and the dashboards' charts. With
     SUPERVISION_TEST_SUPERSET_PYTHON (a Python that has apache-superset), it is imported into a fresh real
     Superset, connected as supervision_bi, and every chart's data is fetched without error."""
     import json
     import os
+    import shutil
     import subprocess
     import zipfile
 
@@ -293,16 +315,14 @@ def test_superset_bundle_carries_descriptions_and_every_chart_answers(built, tmp
     assert {c["dataset_uuid"] for c in charts} <= {d["uuid"] for d in datasets.values()}
 
     python = os.environ.get("SUPERVISION_TEST_SUPERSET_PYTHON")
-    if not python:
+    if not python or superset_metadata is None:
         pytest.skip("SUPERVISION_TEST_SUPERSET_PYTHON not set: the import into a real Superset is not tried")
     home = tmp_path / "superset"
     home.mkdir()
+    shutil.copyfile(superset_metadata, home / "superset.db")   # a fresh Superset, migrated and initialised
     (home / "superset_config.py").write_text(
         f'SECRET_KEY = "test-{uuid.uuid4().hex}"\nSQLALCHEMY_DATABASE_URI = "sqlite:///{home}/superset.db"\n')
     env = {**os.environ, "SUPERSET_CONFIG_PATH": str(home / "superset_config.py"), "SUPERSET_HOME": str(home)}
-    superset = str(Path(python).with_name("superset"))
-    for args in (["db", "upgrade"], ["init"]):
-        subprocess.run([superset, *args], env=env, check=True, capture_output=True, timeout=600)
     res = subprocess.run([python, str(Path(__file__).with_name("superset_import.py")), str(bundle),
                           role_password(BI_ROLE)], env=env, capture_output=True, text=True, timeout=600)
     line = next((x for x in res.stdout.splitlines() if x.startswith("RESULT ")), None)
@@ -321,19 +341,23 @@ def test_superset_bundle_carries_descriptions_and_every_chart_answers(built, tmp
     assert rows["target_progress"] == 16 * 7   # every district and metric, latest month of data
 
 
-def test_local_superset_is_prepared_with_the_dashboards(built, tmp_path):
+def test_local_superset_is_prepared_with_the_dashboards(built, superset_metadata, tmp_path):
     """``make bi``'s preparation (supervision.bi_local) against a real Superset, when one is at hand: the
     metadata made, the admin user, the bundle imported unattended and then removed (it held the password)."""
     import os
+    import shutil
     import sqlite3
 
     python = os.environ.get("SUPERVISION_TEST_SUPERSET_PYTHON")
-    if not python:
+    if not python or superset_metadata is None:
         pytest.skip("SUPERVISION_TEST_SUPERSET_PYTHON not set")
     from supervision.bi_dashboards import CHARTS, DASHBOARDS
     from supervision.bi_local import prepare
 
     home = tmp_path / "superset"
+    home.mkdir()
+    # a metadata database already migrated: prepare() still runs its own upgrade (then a no-op) and init
+    shutil.copyfile(superset_metadata, home / "superset.db")
     prepare(Path(python), home, built)
     assert not (home / "supervision-superset.zip").exists()
     assert oct((home / "superset_config.py").stat().st_mode & 0o777) == "0o600"

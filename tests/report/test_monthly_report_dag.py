@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import airflow_home_with_db
 from tests.review.seed import PUDONG
 from tests.test_airflow_guards import _airflow_env, _run
 
@@ -35,11 +36,8 @@ if __name__ == "__main__":
 
 
 @pytest.fixture(scope="module")
-def airflow_home(tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("report_airflow")
-    (home / "dags").mkdir()
-    _run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], _airflow_env(home, home / "dags"))
-    return home
+def airflow_home(tmp_path_factory, migrated_airflow_db) -> Path:
+    return airflow_home_with_db(tmp_path_factory.mktemp("report_airflow"), migrated_airflow_db)
 
 
 def test_the_dag_mails_last_months_reports(airflow_home, seeded, smtp_sink, tmp_path):
