@@ -39,20 +39,32 @@ def pg_admin_url(tmp_path_factory) -> Iterator[str]:
         server.destroy()
 
 
+@contextmanager
+def scratch_database(admin_url: str, template: str | None = None, prefix: str = "t_") -> Iterator[str]:
+    """URL of a new database on ``admin_url``'s server (a copy of ``template`` when given: CREATE
+    DATABASE ... TEMPLATE); dropped afterwards."""
+    import psycopg
+
+    name = prefix + uuid.uuid4().hex[:12]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if template:
+            # a template must have no other sessions (dbt's may linger until collected)
+            conn.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (template,))
+            conn.execute(f'create database "{name}" template "{template}"')
+        else:
+            conn.execute(f'create database "{name}"')
+    try:
+        yield admin_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
 @pytest.fixture
 def fresh_db(pg_admin_url) -> Iterator[str]:
     """URL of a new, empty database on the test server; dropped afterwards."""
-    import psycopg
-
-    name = "t_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = pg_admin_url.rsplit("/", 1)[0] + "/" + name
-    try:
+    with scratch_database(pg_admin_url) as url:
         yield url
-    finally:
-        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 @pytest.fixture
@@ -75,11 +87,7 @@ def built_template(pg_admin_url) -> Iterator[str]:
     from supervision.dbt_runner import run_dbt
     from supervision.warehouse import bootstrap
 
-    name = "tpl_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = pg_admin_url.rsplit("/", 1)[0] + "/" + name
-    try:
+    with scratch_database(pg_admin_url, prefix="tpl_") as url:
         bootstrap(url)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute((REPO / "tests" / "dbt" / "raw_dataset.sql").read_text(encoding="utf-8"))
@@ -94,33 +102,13 @@ def built_template(pg_admin_url) -> Iterator[str]:
                        ('a2', 'ASSESSOR_DOUBLE_BOOKED', 'medium', 'assessor_exams', 'A2|EX1|EX2', '310104',
                         '2024-03-03', '{}', now(), now())""")
         run_dbt(["build", "--select", "tag:after_alerts"], url, vars={"run_date": "2024-03-05"})
-        yield name
-    finally:
-        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
-
-
-@contextmanager
-def database_copy(pg_admin_url: str, template: str) -> Iterator[str]:
-    """URL of a new database copied from ``template`` (CREATE DATABASE ... TEMPLATE); dropped afterwards."""
-    import psycopg
-
-    name = "t_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        # a template must have no other sessions (dbt's may linger until collected)
-        conn.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (template,))
-        conn.execute(f'create database "{name}" template "{template}"')
-    try:
-        yield pg_admin_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+        yield url.rsplit("/", 1)[1]
 
 
 @pytest.fixture
 def built_warehouse(pg_admin_url, built_template) -> Iterator[str]:
     """URL of a copy of ``built_template``'s database, the test's own."""
-    with database_copy(pg_admin_url, built_template) as url:
+    with scratch_database(pg_admin_url, template=built_template) as url:
         yield url
 
 

@@ -24,7 +24,7 @@ import pytest
 from supervision.access import BI_ROLE, sync_roles
 from supervision.dbt_runner import run_dbt
 from tests.bi.conftest import connect_as
-from tests.conftest import CHECK_CONTRACT, REPO
+from tests.conftest import CHECK_CONTRACT, REPO, scratch_database
 
 pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
 
@@ -102,11 +102,7 @@ def built(pg_admin_url) -> Iterator[str]:
     from supervision.alerts.upkeep import run_upkeep
     from supervision.warehouse import bootstrap
 
-    name = "t_bi_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(pg_admin_url, autocommit=True) as c:
-        c.execute(f'create database "{name}"')
-    url = pg_admin_url.rsplit("/", 1)[0] + "/" + name
-    try:
+    with scratch_database(pg_admin_url, prefix="t_bi_") as url:
         bootstrap(url)
         with psycopg.connect(url, autocommit=True) as c:
             c.execute(RAW_DATASET.read_text(encoding="utf-8"))
@@ -116,9 +112,6 @@ def built(pg_admin_url) -> Iterator[str]:
         run_dbt(["build", "--select", "tag:after_alerts", "--exclude", "test_type:unit"], url,
                 vars={"run_date": "2024-03-31"})
         yield url
-    finally:
-        with psycopg.connect(pg_admin_url, autocommit=True) as c:
-            c.execute(f'drop database if exists "{name}" with (force)')
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from supervision.access import (
     sync_roles,
 )
 from tests.bi.conftest import connect_as
+from tests.conftest import scratch_database
 
 # ACL items are compared as sets: a grant revoked and made again moves to the end of the array.
 SNAPSHOT_QUERIES = {
@@ -116,16 +117,10 @@ def test_loader_writes_raw_ops_pii_and_nothing_else(synced_warehouse):
 
 def test_roles_on_postgresql_15(pg15_admin_url):
     """The oldest server we support: roles, BI's read-only marts access and district RLS work there too."""
-    import uuid
-
     from supervision.access import district_reviewer
     from supervision.warehouse import bootstrap
 
-    name = "t_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(pg15_admin_url, autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    url = pg15_admin_url.rsplit("/", 1)[0] + "/" + name
-    try:
+    with scratch_database(pg15_admin_url) as url:
         bootstrap(url)
         sync_roles(url)
         sync_roles(url)
@@ -142,6 +137,3 @@ def test_roles_on_postgresql_15(pg15_admin_url):
                 bi.execute("select * from pii.trainees")
         with connect_as(district_reviewer("310104"), url) as c:
             assert c.execute("select district_code from marts.supervision_alerts").fetchall() == [("310104",)]
-    finally:
-        with psycopg.connect(pg15_admin_url, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')

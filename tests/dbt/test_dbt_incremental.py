@@ -11,7 +11,6 @@ must be identical on those days, and on the last day their marts and the increme
 too."""
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pytest
 from supervision.dbt_daily import daily_selection
 from supervision.dbt_runner import run_dbt
 from supervision.warehouse import bootstrap
+from tests.conftest import scratch_database
 
 pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
 
@@ -152,16 +152,9 @@ def _exec(url: str, sql: str) -> None:
 
 @pytest.fixture
 def second_warehouse(pg_admin_url: str) -> Iterator[str]:
-    name = "t_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = pg_admin_url.rsplit("/", 1)[0] + "/" + name
-    try:
+    with scratch_database(pg_admin_url) as url:
         bootstrap(url)
         yield url
-    finally:
-        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def test_incremental_rules_equal_full_rebuild_day_by_day(warehouse_db: str, second_warehouse: str,

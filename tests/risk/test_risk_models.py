@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from supervision.dbt_runner import run_dbt
-from tests.conftest import database_copy
+from tests.conftest import scratch_database
 
 # real dbt builds of the risk models (about 15 s): not in `make test-fast`
 pytestmark = pytest.mark.slow
@@ -36,7 +36,7 @@ def risk_warehouse(pg_admin_url, built_template):
     """The dbt tests' raw dataset built as the marts DAG builds it (conftest's built_template: the
     risk models, their data and unit tests, two alerts standing in for the upkeep, the scorecards);
     this module's own copy."""
-    with database_copy(pg_admin_url, built_template) as url:
+    with scratch_database(pg_admin_url, template=built_template) as url:
         yield url
 
 
