@@ -22,6 +22,10 @@
 --
 -- A session whose cameras hold no window (none of 45 gap-free minutes) has no row.
 --
+-- Each series is computed on its own (a lateral subquery per session camera: one index range scan
+-- of its events, its windows sorted in memory), so a full build's cost grows with the sessions, not
+-- with a sort of every minute of the history (decision 0052).
+--
 -- Incremental per session, as fct_session_video_coverage (macros/incremental_window.sql): a run
 -- recomputes the sessions of the late-arrival window whose cameras got events since the last
 -- build, the days a run skipped, and sessions or cameras reloaded since; a pre-hook deletes their
@@ -77,146 +81,152 @@ cameras as (
 
 ),
 
--- one headcount per (session, camera, minute): one index range scan on (camera_id, ts) per
--- session camera, as fct_session_video_coverage reads the events
-minute_counts as (
+-- every camera of a held session's site: one series each
+session_cameras as (
 
     select
         held_onsite_sessions.session_id,
         held_onsite_sessions.institution_id,
         held_onsite_sessions.month,
         held_onsite_sessions.starts_at,
-        cameras.camera_id,
-        counts.minute,
-        counts.headcount
+        held_onsite_sessions.ends_at,
+        cameras.camera_id
     from held_onsite_sessions
     join cameras on cameras.site_id = held_onsite_sessions.site_id
-    cross join lateral (
-        select distinct on (1)
-            floor(extract(epoch from events.event_at - held_onsite_sessions.starts_at) / 60)::integer as minute,
-            events.headcount
-        from {{ ref('stg_video__events') }} as events
-        where events.camera_id = cameras.camera_id
-          and events.event_type = 'headcount'
-          and events.headcount is not null
-          and events.event_at >= held_onsite_sessions.starts_at
-          and events.event_at < held_onsite_sessions.ends_at
-          -- partition pruning on the date= folder (the events' local date, +-1 day of slack)
-          and events.local_date between {{ local_date('held_onsite_sessions.starts_at') }} - 1
-                                    and {{ local_date('held_onsite_sessions.ends_at') }} + 1
-        order by 1, events.event_at desc, events.file_id desc, events.line_no desc
-    ) as counts
 
 ),
 
--- per minute: its position in the series, the minute a window starting here would end at (gap-free
--- when it is minute + window - 1), and whether the count changed from the minute before
-numbered as (
-
-    select
-        minute_counts.*,
-        row_number() over series as position,
-        lead(minute, {{ window_minutes - 1 }}) over series as window_last_minute,
-        case when headcount <> lag(headcount) over series then 1 else 0 end as changed
-    from minute_counts
-    window series as (partition by session_id, camera_id order by minute)
-
-),
-
--- every window of consecutive minutes, with its changes (a moving sum: one step per minute)
-windows as (
-
-    select
-        institution_id, month, session_id, camera_id, starts_at, minute, position, changes,
-        row_number() over (partition by session_id, camera_id order by minute) as window_rank,
-        bool_or(changes >= {{ min_changes }}) over (partition by session_id, camera_id) as series_has_changes
-    from (
-        select
-            numbered.*,
-            sum(changed) over (
-                partition by session_id, camera_id order by minute
-                rows between 1 following and {{ window_minutes - 1 }} following) as changes
-        from numbered
-    ) as with_changes
-    where window_last_minute = minute + {{ window_minutes - 1 }}
-
-),
-
--- the windows fingerprinted: those with enough changes to be varied, and the first window of a
--- series without any (one row, so that its session counts in n)
-to_hash as (
-
-    select *
-    from windows
-    where changes >= {{ min_changes }}
-       or (not series_has_changes and window_rank = 1)
-
-),
-
-series as (
-
-    select session_id, camera_id, array_agg(headcount order by minute) as counts
-    from minute_counts
-    where (session_id, camera_id) in (select session_id, camera_id from to_hash)
-    group by session_id, camera_id
-
-),
-
-hashed as (
-
-    select
-        to_hash.*,
-        slice.counts,
-        ('x' || left(md5(array_to_string(slice.counts, ',')), 16))::bit(64)::bigint as fingerprint
-    from to_hash
-    join series on series.session_id = to_hash.session_id and series.camera_id = to_hash.camera_id
-    cross join lateral (
-        select series.counts[to_hash.position:to_hash.position + {{ window_minutes - 1 }}] as counts
-    ) as slice
-
-),
-
--- winnowing over the windows with enough changes (whether a window is one depends on its counts
--- only, so two series sharing a run share these windows): frame_min = the smallest fingerprint of
--- the frame of winnow such windows starting here; a window is kept when it is the smallest of a
--- frame holding it, i.e. when it equals the largest frame_min of the frames that hold it
-framed as (
-
-    select
-        hashed.*,
-        min(fingerprint) over (
-            partition by session_id, camera_id order by minute
-            rows between current row and {{ winnow - 1 }} following) as frame_min
-    from hashed
-    where changes >= {{ min_changes }}
-
-),
-
-winnowed as (
-
-    select
-        framed.*,
-        max(frame_min) over (
-            partition by session_id, camera_id order by minute
-            rows between {{ winnow - 1 }} preceding and current row) as kept_min
-    from framed
-
-),
-
+-- the kept windows, computed per series (session, camera): a few hundred minutes sorted in memory,
+-- where a set-wise pass sorted every series of the build at once (a quarter's go-live: tens of
+-- millions of minutes, spilled to disk; decision 0052)
 kept as (
 
     select
-        institution_id, month, session_id, camera_id, starts_at, minute, changes, counts, fingerprint,
-        lag(fingerprint) over (partition by session_id, camera_id order by minute) as previous_kept
-    from winnowed
-    where fingerprint = kept_min
+        session_cameras.institution_id,
+        session_cameras.month,
+        session_cameras.session_id,
+        session_cameras.camera_id,
+        session_cameras.starts_at,
+        series_kept.minute,
+        series_kept.changes,
+        series_kept.counts,
+        series_kept.fingerprint,
+        series_kept.previous_kept
+    from session_cameras
+    cross join lateral (
 
-    union all
+        with
 
-    select
-        institution_id, month, session_id, camera_id, starts_at, minute, changes, counts, fingerprint, null
-    from hashed
-    where changes < {{ min_changes }}
+        -- one headcount per minute: one index range scan on (camera_id, ts)
+        minute_counts as (
+
+            select distinct on (1)
+                floor(extract(epoch from events.event_at - session_cameras.starts_at) / 60)::integer as minute,
+                events.headcount
+            from {{ ref('stg_video__events') }} as events
+            where events.camera_id = session_cameras.camera_id
+              and events.event_type = 'headcount'
+              and events.headcount is not null
+              and events.event_at >= session_cameras.starts_at
+              and events.event_at < session_cameras.ends_at
+              -- partition pruning on the date= folder (the events' local date, +-1 day of slack)
+              and events.local_date between {{ local_date('session_cameras.starts_at') }} - 1
+                                        and {{ local_date('session_cameras.ends_at') }} + 1
+            order by 1, events.event_at desc, events.file_id desc, events.line_no desc
+
+        ),
+
+        -- per minute: its position in the series, the minute a window starting here would end at
+        -- (gap-free when it is minute + window - 1), and whether the count changed from the minute
+        -- before
+        numbered as (
+
+            select
+                minute,
+                headcount,
+                row_number() over series as position,
+                lead(minute, {{ window_minutes - 1 }}) over series as window_last_minute,
+                case when headcount <> lag(headcount) over series then 1 else 0 end as changed
+            from minute_counts
+            window series as (order by minute)
+
+        ),
+
+        -- every window of consecutive minutes, with its changes (a moving sum: one step per minute)
+        windows as (
+
+            select
+                minute, position, changes,
+                row_number() over (order by minute) as window_rank,
+                bool_or(changes >= {{ min_changes }}) over () as series_has_changes
+            from (
+                select
+                    numbered.*,
+                    sum(changed) over (
+                        order by minute
+                        rows between 1 following and {{ window_minutes - 1 }} following) as changes
+                from numbered
+            ) as with_changes
+            where window_last_minute = minute + {{ window_minutes - 1 }}
+
+        ),
+
+        -- the windows fingerprinted: those with enough changes to be varied, and the first window
+        -- of a series without any (one row, so that its session counts in n)
+        hashed as (
+
+            select
+                windows.minute,
+                windows.changes,
+                slice.counts,
+                ('x' || left(md5(array_to_string(slice.counts, ',')), 16))::bit(64)::bigint as fingerprint
+            from windows
+            cross join (select array_agg(headcount order by minute) as counts from minute_counts) as series
+            cross join lateral (
+                select series.counts[windows.position:windows.position + {{ window_minutes - 1 }}] as counts
+            ) as slice
+            where windows.changes >= {{ min_changes }}
+               or (not windows.series_has_changes and windows.window_rank = 1)
+
+        ),
+
+        -- winnowing over the windows with enough changes (whether a window is one depends on its
+        -- counts only, so two series sharing a run share these windows): frame_min = the smallest
+        -- fingerprint of the frame of winnow such windows starting here; a window is kept when it
+        -- is the smallest of a frame holding it, i.e. when it equals the largest frame_min of the
+        -- frames that hold it
+        winnowed as (
+
+            select
+                framed.*,
+                max(frame_min) over (
+                    order by minute
+                    rows between {{ winnow - 1 }} preceding and current row) as kept_min
+            from (
+                select
+                    hashed.*,
+                    min(fingerprint) over (
+                        order by minute
+                        rows between current row and {{ winnow - 1 }} following) as frame_min
+                from hashed
+                where changes >= {{ min_changes }}
+            ) as framed
+
+        )
+
+        select
+            minute, changes, counts, fingerprint,
+            lag(fingerprint) over (order by minute) as previous_kept
+        from winnowed
+        where fingerprint = kept_min
+
+        union all
+
+        select minute, changes, counts, fingerprint, null
+        from hashed
+        where changes < {{ min_changes }}
+
+    ) as series_kept
 
 ),
 
