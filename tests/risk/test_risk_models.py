@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 RUN_DATE = {"run_date": "2024-03-05"}
 FEATURES = {"face_checkin_near_line", "face_match_near_line", "headcount_near_line", "coverage_near_line",
-            "burst_near_line", "hours_near_line", "checkin_cadence_regular", "headcount_loop", "claims_at_cap",
+            "burst_near_line", "hours_near_line", "checkin_cadence_regular", "headcount_loop", "headcount_loop_shared", "claims_at_cap",
             "shared_trainees", "shared_site_address", "org_pass_near_line", "org_identical_near_line",
             "org_pass_excess", "org_pass_excess_months"}
 RISK_TABLES = ("intermediate.int_risk_headcount_fingerprints", "intermediate.int_risk_session_measures",

@@ -46,6 +46,7 @@ catalogue (feature_code, family) as (
         ('hours_near_line', 'bunching'),
         ('checkin_cadence_regular', 'regularity'),
         ('headcount_loop', 'regularity'),
+        ('headcount_loop_shared', 'shared'),
         ('claims_at_cap', 'shared'),
         ('shared_trainees', 'shared'),
         ('shared_site_address', 'shared'),

@@ -58,23 +58,27 @@ session_features as (
 -- fingerprint equal to one of a window that started at least a window's length before (same or
 -- another session, camera or site of the institution; not the same minutes seen by two cameras)
 -- and at most risk_loop_lookback_days before. A loop within one session repeats that session.
+-- shared places: the same, with a window of ANOTHER institution (one recording played at two
+-- institutions: headcount_loop_shared). One index probe on (fingerprint) per varied window finds both.
 headcount_loop_sessions as (
 
     select
         fingerprints.institution_id,
         fingerprints.month,
         fingerprints.session_id,
-        count(distinct earlier.session_id) as repeated_sessions
+        count(distinct earlier.session_id) filter (
+            where earlier.institution_id = fingerprints.institution_id) as repeated_sessions,
+        count(distinct earlier.session_id) filter (
+            where earlier.institution_id <> fingerprints.institution_id) as shared_sessions
     from {{ ref('int_risk_headcount_fingerprints') }} as fingerprints
     left join lateral (
-        select earlier.session_id
+        select earlier.session_id, earlier.institution_id
         from {{ ref('int_risk_headcount_fingerprints') }} as earlier
-        where earlier.institution_id = fingerprints.institution_id
-          and earlier.fingerprint = fingerprints.fingerprint
+        where earlier.fingerprint = fingerprints.fingerprint
           and earlier.is_varied
           and earlier.window_start_at <= fingerprints.window_start_at - interval '{{ loop_window }} minutes'
           and earlier.window_start_at >= fingerprints.window_start_at - interval '{{ loop_days }} days'
-        offset 0  -- an index probe on (institution_id, fingerprint) per varied window
+        offset 0  -- an index probe on (fingerprint) per varied window
     ) as earlier on fingerprints.is_varied
     where fingerprints.month >= ({{ first_month }})
     group by fingerprints.institution_id, fingerprints.month, fingerprints.session_id
@@ -84,15 +88,21 @@ headcount_loop_sessions as (
 headcount_loop as (
 
     select
-        institution_id, month, 'headcount_loop' as feature_code, 'session' as record_type,
+        institution_id, month, feature_code, 'session' as record_type,
         -- per session: how many sessions it repeats (evidence lists the most repeating first)
-        case when grouping(session_id) = 1 then count(*) filter (where repeated_sessions > 0)
-             else max(repeated_sessions) end as k,
+        case when grouping(session_id) = 1 then count(*) filter (where repeated > 0)
+             else max(repeated) end as k,
         count(*) as n,
         session_id,
         grouping(session_id) = 1 as is_total
-    from headcount_loop_sessions
-    group by grouping sets ((institution_id, month), (institution_id, month, session_id))
+    from (
+        select institution_id, month, session_id, 'headcount_loop' as feature_code, repeated_sessions as repeated
+        from headcount_loop_sessions
+        union all
+        select institution_id, month, session_id, 'headcount_loop_shared', shared_sessions
+        from headcount_loop_sessions
+    ) as by_feature
+    group by grouping sets ((institution_id, month, feature_code), (institution_id, month, feature_code, session_id))
 
 ),
 
