@@ -40,8 +40,6 @@ held_sessions as (
         sessions.institution_id,
         sessions.class_id,
         sessions.is_held_onsite,
-        sessions.starts_at,
-        sessions.ends_at,
         {{ local_month('sessions.starts_on') }} as month
     from {{ ref('fct_sessions') }} as sessions
     where sessions.is_held
