@@ -7,6 +7,7 @@ PostgreSQL 15+ server, database part ignored) runs them against that server inst
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,8 +16,25 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-CONTRACT = REPO.parent / "shared" / "contract"
-CHECK_CONTRACT = REPO.parent / "shared" / "tools" / "check_contract.py"
+
+
+def _shared_folder() -> Path:
+    """The contract's `shared/` folder: beside the project, or beside the project a local clone
+    was made from (`git clone . /tmp/x` keeps that path as its origin)."""
+    candidates = [REPO.parent / "shared"]
+    try:
+        origin = subprocess.run(["git", "-C", str(REPO), "config", "--get", "remote.origin.url"],
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        origin = ""
+    if origin and "://" not in origin and ":" not in origin.split("/")[0]:
+        candidates.append(Path(origin).resolve().parent / "shared")
+    return next((c for c in candidates if (c / "contract").is_dir()), candidates[0])
+
+
+SHARED = _shared_folder()
+CONTRACT = SHARED / "contract"
+CHECK_CONTRACT = SHARED / "tools" / "check_contract.py"
 
 
 @pytest.fixture(scope="session")
