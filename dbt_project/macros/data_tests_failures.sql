@@ -1,7 +1,8 @@
 {#-
   dbt's test materialization, and then, when a test fails (severity error), its failing rows in the
-  log: dbt's own message says only "Got 2 results". A row of not_null_columns is a column with its
-  number of null rows; of unique, the repeated key; of accepted_values, the value and its rows. The
+  log: dbt's own message says only "Got 2 results". A row of column_checks is one finding: the check
+  (not_null, unique, accepted_values), the column(s), the repeated key or the value not accepted,
+  and its number of rows; of a relationships test, the value without its parent. The
   rows are read again only after a failure (at most 20), so a passing or warning test costs what it
   costs under dbt's materialization.
 -#}

@@ -66,6 +66,9 @@ class DailyDbtBuild(DbtBuildLocalOperator):
             dbt_executable_path=str(Path(sys.executable).with_name("dbt")),
             invocation_mode=InvocationMode.DBT_RUNNER, install_deps=False, partial_parse=True,
             emit_datasets=False, vars=settings().dbt_vars(), env={RUN_DATE_ENV: local_day_template()},
+            # dbt's debug file log would be written into Cosmos' temporary copy of the project and
+            # deleted with it; the task's log keeps dbt's console lines (decision 0054)
+            dbt_cmd_global_flags=["--log-level-file", "none"],
             callback=_record_callback, callback_args={"part": part}, **kwargs)
 
     def execute(self, context: Any, **kwargs: Any) -> None:

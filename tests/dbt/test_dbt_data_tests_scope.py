@@ -48,13 +48,13 @@ def test_daily_data_tests_read_the_latest_build_and_the_sweep_reads_all(warehous
                         " where ctid = (select max(ctid) from core.fct_session_checkins)")
     assert _failing_tests(warehouse_db, target) == set()
     swept = _failing_tests(warehouse_db, target, ("data_tests_scope", "all"))
-    assert any(t.startswith("unique_combination_of_columns_fct_session_checkins") for t in swept), swept
+    assert any(t.startswith("column_checks_fct_session_checkins") for t in swept), swept
 
     # the same in the latest build's rows: the daily test fails
     _exec(warehouse_db, "update core.fct_session_checkins set _built_at = (select max(_built_at) from core.fct_session_checkins)"
                         " where _built_at = '2000-01-01'")
     daily = _failing_tests(warehouse_db, target)
-    assert any(t.startswith("unique_combination_of_columns_fct_session_checkins") for t in daily), daily
+    assert any(t.startswith("column_checks_fct_session_checkins") for t in daily), daily
 
     # the compiled daily test bounds _built_at by a literal, not by a subquery the planner cannot see through
     compiled = [p.read_text() for p in (tmp_path / "target" / "compiled").rglob("*.sql")]
@@ -70,11 +70,11 @@ def test_staging_attendance_key_tests_are_bounded_by_the_latest_loads(warehouse_
     target = ["--target-path", str(tmp_path / "target")]
     run_dbt(["compile", "--select", "stg_training__attendance", *target], warehouse_db, vars={"data_tests_scope": scope})
     # before the view exists the bound cannot be read: compiling still works (the bound as a subquery)
-    first = next((tmp_path / "target" / "compiled").rglob("unique_stg_training__attendance_attendance_id*.sql")).read_text()
+    first = next((tmp_path / "target" / "compiled").rglob("column_checks_stg_training__attendance_*.sql")).read_text()
     assert ("_loaded_at >= (select max(_loaded_at)" in first) == (scope == "changed"), first
     run_dbt(["run", "--select", "stg_training__attendance", *target], warehouse_db)
     run_dbt(["compile", "--select", "stg_training__attendance", *target], warehouse_db, vars={"data_tests_scope": scope})
-    sql = next((tmp_path / "target" / "compiled").rglob("unique_stg_training__attendance_attendance_id*.sql")).read_text()
+    sql = next((tmp_path / "target" / "compiled").rglob("column_checks_stg_training__attendance_*.sql")).read_text()
     if scope == "changed":
         assert re.search(r"_loaded_at >= '\d{4}-\d\d-\d\d[ T][\d:.+]+'::timestamptz", sql), sql
     else:
