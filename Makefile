@@ -22,7 +22,7 @@ PYTEST_ARGS ?=
 
 export UV_LINK_MODE := copy
 
-.PHONY: help env demo test test-fast test-deps superset-env bi bench lint requirements warehouse-start warehouse-stop serve clean
+.PHONY: help env demo test test-setup test-fast test-deps superset-env bi bench lint requirements warehouse-start warehouse-stop serve clean
 
 help:
 	@echo "make demo   - set up, start the embedded warehouse, simulate $(DEMO_START)..$(DEMO_END), run every pipeline from $(DEMO_RUN_START), print the summary"
@@ -84,7 +84,11 @@ test-deps:
 # The Superset bundle test imports into a real Superset in its own environment.
 TEST_JOBS ?= 2
 SUPERSET_PYTHON = $$( [ -x $(SUPERSET)/bin/superset ] && echo $(CURDIR)/$(SUPERSET)/bin/python )
-test: lint test-deps superset-env dbt_project/target/manifest.json
+# the steps before the suite, side by side once the environment exists (lint is CPU, Superset's
+# environment and the Debian packages mostly download and unpack), each one's output kept together
+test-setup: env
+	@$(MAKE) --no-print-directory -j4 --output-sync=target lint test-deps superset-env dbt_project/target/manifest.json
+test: test-setup
 ifeq ($(TEST_JOBS),1)
 	SUPERVISION_TEST_SUPERSET_PYTHON=$(SUPERSET_PYTHON) $(BIN)/python -m pytest $(PYTEST_ARGS)
 else
