@@ -40,7 +40,6 @@
     post_hook=[
         "create index if not exists int_risk_headcount_fingerprints_fingerprint_idx
          on {{ this }} (fingerprint) where is_varied",
-        "drop index if exists {{ this.schema }}.int_risk_headcount_fingerprints_match_idx",
         "create index if not exists int_risk_headcount_fingerprints_session_idx on {{ this }} (session_id)",
         "create index if not exists int_risk_headcount_fingerprints_month_idx on {{ this }} (month)",
         "create index if not exists int_risk_headcount_fingerprints_video_loaded_at_idx on {{ this }} (_video_loaded_at)",

@@ -437,3 +437,6 @@ comment on column marts.supervision_alerts.first_detected_at is 'When the first 
 comment on column marts.supervision_alerts.last_detected_at is 'When the latest pipeline run that found it ran.';
 comment on column marts.supervision_alerts.is_active is 'False once a later run no longer finds it (the source was corrected); the row stays.';
 comment on column marts.supervision_alerts.status is 'Review state set by supervision staff: open | confirmed | dismissed | resolved. Never reset by a pipeline run.';
+-- an index of an earlier int_risk_headcount_fingerprints (decision 0052 replaced it by the partial
+-- index on fingerprint that the model's post-hook builds); dropped once here, not on every build
+drop index if exists intermediate.int_risk_headcount_fingerprints_match_idx;
