@@ -56,8 +56,9 @@ select rule_code,
        count(*) filter (where status = 'resolved') as resolved_alerts,
        count(*) filter (where outcome = 'dismissed') as dismissed_alerts,
        count(hours) as timed_decisions,
-       round(avg(hours)::numeric, 2) as mean_hours_to_decision,
-       round((percentile_cont(0.5) within group (order by hours))::numeric, 2) as median_hours_to_decision
+       -- unrounded: the page rounds once, to one decimal (rounded here too, 23802.148 showed as 23802.2)
+       avg(hours) as mean_hours_to_decision,
+       percentile_cont(0.5) within group (order by hours) as median_hours_to_decision
 from outcomes
 group by rule_code
 """
