@@ -76,36 +76,28 @@ test-deps:
 	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || echo "could not install$$missing: those tests will be skipped"; \
 	  else echo "missing:$$missing (sudo apt-get install$$missing): those tests will be skipped"; fi; fi
 
-# lint (ruff, deptry, then mypy); the structure checks (import cycles, module sizes) are
-# tests/test_structure.py. The whole suite runs in two pytest processes side by side: the tests
-# that share the three simulated days (end to end, scheduler and Celery: tests/simulated_run.py;
-# mostly waiting on their runs and services, in a project folder of their own) and all the others.
-# mypy (about 50 s on a fresh clone, one core) runs beside them; ruff and deptry (a second) first.
-# The simulated days' report and mypy's are printed after the others'; `make test TEST_JOBS=1`
-# runs lint, then everything in one process. The Superset bundle test imports into a real Superset
-# in its own environment.
+# lint first (ruff, mypy, deptry); the structure checks (import cycles, module sizes) are tests/test_structure.py
+# the whole suite, in two pytest processes side by side: the tests that share the three simulated
+# days (end to end, scheduler and Celery: tests/simulated_run.py; mostly waiting on their runs and
+# services, in a project folder of their own) and all the others. The first one's report is
+# printed after the second's; `make test TEST_JOBS=1` runs everything in one process.
+# The Superset bundle test imports into a real Superset in its own environment.
 TEST_JOBS ?= 2
 SUPERSET_PYTHON = $$( [ -x $(SUPERSET)/bin/superset ] && echo $(CURDIR)/$(SUPERSET)/bin/python )
-# the steps before the suite, side by side once the environment exists (Superset's environment and
-# the Debian packages mostly download and unpack), each one's output kept together
+# the steps before the suite, side by side once the environment exists (lint is CPU, Superset's
+# environment and the Debian packages mostly download and unpack), each one's output kept together
 test-setup: env
-	@$(MAKE) --no-print-directory -j3 --output-sync=target test-deps superset-env dbt_project/target/manifest.json
+	@$(MAKE) --no-print-directory -j4 --output-sync=target lint test-deps superset-env dbt_project/target/manifest.json
 test: test-setup
 ifeq ($(TEST_JOBS),1)
-	@$(MAKE) --no-print-directory lint
 	SUPERVISION_TEST_SUPERSET_PYTHON=$(SUPERSET_PYTHON) $(BIN)/python -m pytest $(PYTEST_ARGS)
 else
-	$(BIN)/ruff check .
-	$(BIN)/deptry .
 	@mkdir -p var; days_tmp=$$(mktemp -d /tmp/supervision-days.XXXXXX); \
-	$(BIN)/mypy > var/test-mypy.log 2>&1 & mypy=$$!; \
 	$(BIN)/python -m pytest -m simulated_days --basetemp=$$days_tmp $(PYTEST_ARGS) > var/test-simulated-days.log 2>&1 & days=$$!; \
 	SUPERVISION_TEST_SUPERSET_PYTHON=$(SUPERSET_PYTHON) $(BIN)/python -m pytest -m "not simulated_days" $(PYTEST_ARGS); rest=$$?; \
-	wait $$days; days_rc=$$?; rm -rf $$days_tmp; wait $$mypy; mypy_rc=$$?; \
+	wait $$days; days_rc=$$?; rm -rf $$days_tmp; \
 	echo; echo "=== the simulated days' tests (-m simulated_days), run beside the above ==="; cat var/test-simulated-days.log; \
-	echo; echo "=== mypy, run beside the above ==="; cat var/test-mypy.log; \
-	echo "make test: the others exited $$rest, the simulated days $$days_rc, mypy $$mypy_rc"; \
-	[ $$rest -eq 0 ] && [ $$days_rc -eq 0 ] && [ $$mypy_rc -eq 0 ]
+	echo "make test: the others exited $$rest, the simulated days $$days_rc"; [ $$rest -eq 0 ] && [ $$days_rc -eq 0 ]
 endif
 
 # the fast part (no end-to-end runs, no scheduler or Celery services, no browser): a developer's loop
