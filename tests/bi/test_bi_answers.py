@@ -114,6 +114,16 @@ def built(pg_admin_url) -> Iterator[str]:
         yield url
 
 
+def _superset_env(home: Path) -> dict[str, str]:
+    """The environment of a Superset whose home, config and metadata database (superset.db) are in
+    ``home``: its superset_config.py is written there with a fresh secret key."""
+    import os
+
+    (home / "superset_config.py").write_text(
+        f'SECRET_KEY = "test-{uuid.uuid4().hex}"\nSQLALCHEMY_DATABASE_URI = "sqlite:///{home}/superset.db"\n')
+    return {**os.environ, "SUPERSET_CONFIG_PATH": str(home / "superset_config.py"), "SUPERSET_HOME": str(home)}
+
+
 @pytest.fixture(scope="module")
 def superset_metadata(tmp_path_factory) -> Path | None:
     """A Superset metadata database migrated and initialised (``superset db upgrade``, ``superset init``:
@@ -126,9 +136,7 @@ def superset_metadata(tmp_path_factory) -> Path | None:
     if not python:
         return None
     home = tmp_path_factory.mktemp("superset_metadata")
-    (home / "superset_config.py").write_text(
-        f'SECRET_KEY = "test-{uuid.uuid4().hex}"\nSQLALCHEMY_DATABASE_URI = "sqlite:///{home}/superset.db"\n')
-    env = {**os.environ, "SUPERSET_CONFIG_PATH": str(home / "superset_config.py"), "SUPERSET_HOME": str(home)}
+    env = _superset_env(home)
     superset = str(Path(python).with_name("superset"))
     for args in (["db", "upgrade"], ["init"]):
         subprocess.run([superset, *args], env=env, check=True, capture_output=True, timeout=600)
@@ -313,9 +321,7 @@ def test_superset_bundle_carries_descriptions_and_every_chart_answers(built, sup
     home = tmp_path / "superset"
     home.mkdir()
     shutil.copyfile(superset_metadata, home / "superset.db")   # a fresh Superset, migrated and initialised
-    (home / "superset_config.py").write_text(
-        f'SECRET_KEY = "test-{uuid.uuid4().hex}"\nSQLALCHEMY_DATABASE_URI = "sqlite:///{home}/superset.db"\n')
-    env = {**os.environ, "SUPERSET_CONFIG_PATH": str(home / "superset_config.py"), "SUPERSET_HOME": str(home)}
+    env = _superset_env(home)
     res = subprocess.run([python, str(Path(__file__).with_name("superset_import.py")), str(bundle),
                           role_password(BI_ROLE)], env=env, capture_output=True, text=True, timeout=600)
     line = next((x for x in res.stdout.splitlines() if x.startswith("RESULT ")), None)
