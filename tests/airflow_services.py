@@ -56,6 +56,30 @@ def airflow_env_of(env: dict[str, str], celery_broker_url: str | None = None) ->
     return {**env, **json.loads(out.strip().splitlines()[-1])}
 
 
+RUNS_SQL = "select dag_id, logical_date, run_type, state::text from dag_run order by logical_date, dag_id"
+
+
+def wait_for_runs(metadata_url: str, expected: set[tuple[str, datetime]] | None, timeout: float, poll: float,
+                  details=lambda: "", alive=lambda: None) -> list[tuple]:
+    """Wait until every expected (dag_id, logical date) run of an Airflow metadata database has
+    succeeded (``None``: one run of each of the four DAGs, the only runs); fail on the first failed
+    one, with ``details()`` in the message. ``alive()`` asserts the services are still up.
+    Returns every run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with psycopg.connect(metadata_url) as c:
+            runs = c.execute(RUNS_SQL).fetchall()
+        mine = runs if expected is None else [r for r in runs if (r[0], r[1]) in expected]
+        failed = [r for r in mine if r[3] == "failed"]
+        assert not failed, f"failed runs {failed}:\n{details()}"
+        wanted = len(DAG_IDS) if expected is None else len(expected)
+        if len(mine) == wanted and all(r[3] == "success" for r in mine):
+            return runs
+        assert time.monotonic() < deadline, f"runs not done in {timeout}s: {runs}\n{details()}"
+        alive()
+        time.sleep(poll)
+
+
 def redis_available() -> bool:
     return Path(REDIS_SERVER).exists()
 
@@ -233,23 +257,16 @@ class AirflowServices:
             return c.execute(sql).fetchall()
 
     def runs(self) -> list[tuple]:
-        return self.query("select dag_id, logical_date, run_type, state::text from dag_run "
-                          "order by logical_date, dag_id")
+        return self.query(RUNS_SQL)
 
     def wait_runs(self, expected: set[tuple[str, datetime]], timeout: float = 1800, poll: float = 5) -> list[tuple]:
         """Wait until every (dag_id, logical date) has a successful run; fail on the first failed one."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            runs = self.runs()
-            mine = [r for r in runs if (r[0], r[1]) in expected]
-            failed = [r for r in mine if r[3] == "failed"]
-            assert not failed, f"failed runs {failed}:\n{self.failed_tasks()}\n{self.tail('scheduler')}"
-            if len(mine) == len(expected) and all(r[3] == "success" for r in mine):
-                return runs
+        def alive() -> None:
             for name, p in self.procs.items():
                 assert p.poll() is None, f"{name} exited ({p.returncode}):\n{self.tail(name)}"
-            time.sleep(poll)
-        raise AssertionError(f"runs not done in {timeout}s: {self.runs()}\n{self.tail('scheduler')}")
+
+        return wait_for_runs(self.metadata_url, expected, timeout, poll,
+                             details=lambda: f"{self.failed_tasks()}\n{self.tail('scheduler')}", alive=alive)
 
     def failed_tasks(self) -> list[tuple]:
         return self.query("select dag_id, run_id, task_id, state::text, hostname from task_instance "

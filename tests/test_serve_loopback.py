@@ -35,7 +35,7 @@ import psutil
 import pytest
 
 from tests import simulated_run as sim
-from tests.airflow_services import AIRFLOW, DAG_IDS, airflow_env_of
+from tests.airflow_services import AIRFLOW, DAG_IDS, airflow_env_of, wait_for_runs
 from tests.conftest import REPO, source_env
 from tests.simulated_run import LAST, SENSOR_POKE_SECONDS, logical_date_of, raw_counts
 
@@ -98,21 +98,11 @@ def var_dir(tmp_path):
 def _go_live_night(env: dict[str, str], timeout: float = 900) -> list[tuple]:
     """Unpause the four DAGs with the Airflow CLI and wait until the night's four scheduled runs
     have succeeded (the schedule ends that day: the scheduler creates no later run); every run."""
-    import psycopg
-
     airflow_env = airflow_env_of(env)
     for dag_id in DAG_IDS:
         subprocess.run([AIRFLOW, "dags", "unpause", dag_id], env=airflow_env, check=True, capture_output=True)
     metadata = sim.warehouse_url(env).rsplit("/", 1)[0] + "/airflow"
-    deadline = time.monotonic() + timeout
-    while True:
-        with psycopg.connect(metadata) as c:
-            runs = c.execute("select dag_id, logical_date, run_type, state::text from dag_run").fetchall()
-        assert not [r for r in runs if r[3] == "failed"], runs
-        if len(runs) == len(DAG_IDS) and all(r[3] == "success" for r in runs):
-            return runs
-        assert time.monotonic() < deadline, f"the night's runs not done in {timeout}s: {runs}"
-        time.sleep(3)
+    return wait_for_runs(metadata, None, timeout, poll=3)
 
 
 def test_supervision_serve_runs_the_go_live_night_and_listens_on_loopback_only(var_dir, simulated_sources,
