@@ -1,13 +1,13 @@
 """The simulated days the slow tests share, and how they drive the real CLI.
 
-One set of sources (``supervision generate``: 2024-01-01 to 03 at scale 0.01, seed 7, anomaly rate
-0.1, which gives every one of the 22 rules labelled positives and near misses within the three
-days) and one reference run over them (``supervision run``, embedded PostgreSQL) serve:
+One set of sources (``supervision generate``: 2024-01-01 and 02 at scale 0.01, seed 7, anomaly rate
+0.1, which gives every one of the 22 rules labelled positives and near misses within the two days)
+and one reference run over them (``supervision run``, embedded PostgreSQL) serve:
 
 - tests/test_end_to_end.py: the contract checker, the labelled cases, a re-run that changes
   nothing, and PostgreSQL 15 killed in the middle of day 2 then run again (equal to the reference);
-- tests/test_scheduler_and_celery.py: ``airflow backfill create`` of the first two days and the
-  scheduler's night of the third through two Celery workers (equal to the reference);
+- tests/test_scheduler_and_celery.py: ``airflow backfill create`` of the first day and the
+  scheduler's night of the second through two Celery workers (equal to the reference);
 - tests/test_serve_loopback.py: ``supervision serve``'s own go-live night (LocalExecutor) on the
   last day, which loads them all as a go-live does.
 
@@ -29,7 +29,7 @@ import psycopg
 
 from tests.conftest import REPO
 
-FIRST, LAST = date(2024, 1, 1), date(2024, 1, 3)
+FIRST, LAST = date(2024, 1, 1), date(2024, 1, 2)
 DAYS = (LAST - FIRST).days + 1
 SCALE = os.environ.get("SUPERVISION_E2E_SCALE", "0.01")
 SEED = "7"

@@ -1,14 +1,14 @@
-"""End to end on real PostgreSQL, through the real CLI and Airflow, over the three simulated days
+"""End to end on real PostgreSQL, through the real CLI and Airflow, over the two simulated days
 that the slow tests share (tests/simulated_run.py):
 
-- ``supervision run`` of the three days (the reference run) passes the shared contract checker,
+- ``supervision run`` of the two days (the reference run) passes the shared contract checker,
   and every labelled positive the simulator injected fires while no labelled near miss does (all
-  22 rules have both within the three days);
+  22 rules have both within the two days);
 - running a finished day again changes nothing;
-- the same three days against an external PostgreSQL 15 (``SUPERVISION_WAREHOUSE_URL``), killed
+- the same two days against an external PostgreSQL 15 (``SUPERVISION_WAREHOUSE_URL``), killed
   with SIGKILL in the middle of day 2 and then run again with the same command (day 1 again, then
-  days 2 and 3), end with the same alerts, marts and raw counts as the reference run on the
-  embedded PostgreSQL 18.
+  day 2), end with the same alerts, marts and raw counts as the reference run on the embedded
+  PostgreSQL 18.
 
 Each day costs about half a minute here (four real DAG runs).
 """

@@ -4,13 +4,14 @@ one set of real services for the scheduler, a backfill and the CeleryExecutor.
 Redis (Debian's ``redis-server``; `make test` installs it) on 127.0.0.1 as the broker, results in
 the embedded PostgreSQL, the api-server, scheduler, dag-processor, triggerer and two
 ``airflow celery worker`` processes, each with its own working folder and Celery hostname
-(tests/airflow_services.py), over the three simulated days the slow tests share
+(tests/airflow_services.py), over the two simulated days the slow tests share
 (tests/simulated_run.py). The deployment goes live on the last day (``SUPERVISION_SCHEDULE_START``
-and ``SUPERVISION_SCHEDULE_END``, catch-up on), and the data engineer loads the days before it
+and ``SUPERVISION_SCHEDULE_END``, catch-up on), and the data engineer loads the day before it
 with ``airflow backfill create``:
 
-- the backfill runs the first two days and the scheduler, by itself, runs the third as scheduled
-  runs once the DAGs are unpaused; no run is created after the schedule's end;
+- the backfill runs the first day and the scheduler, by itself, runs the second as scheduled runs
+  once the DAGs are unpaused (while the backfill still runs); no run is created after the
+  schedule's end;
 - tasks run on both workers, and each worker imported the DAGs' modules, dbt and GX once before its
   pool started (``supervision.celery_worker``);
 - the days keep ``supervision run``'s order across the backfill and the scheduled night: D's marts
@@ -18,7 +19,7 @@ with ``airflow backfill create``:
   (``wait_for_previous_marts``), every wait deferred to the triggerer (no worker slot held, no
   task process per check: ``supervision.run_waits``);
 - the warehouse ends with the same alerts, marts, raw counts and load audit counts as
-  ``supervision run`` over the three days (the reference run).
+  ``supervision run`` over the two days (the reference run).
 
 The LocalExecutor that `supervision serve` configures (a single-node deployment) runs the go-live
 night of the same days on a fresh warehouse in ``tests/test_serve_loopback.py``.
@@ -33,6 +34,7 @@ import pytest
 from tests.airflow_services import DAG_IDS, AirflowServices, redis_available
 from tests.conftest import source_env
 from tests.simulated_run import (
+    DAYS,
     FIRST,
     LAST,
     SENSOR_POKE_SECONDS,
@@ -81,18 +83,22 @@ def test_backfill_then_the_scheduled_night_through_celery_equal_supervision_run(
                           "not like 'wait\\_for\\_%'), max(ti.end_date) "
                           "from dag_run dr join task_instance ti using (dag_id, run_id) group by 1, 2")
         marts_end = {ld: end for d, ld, _, end in order if d == "supervision_marts"}
-        assert len(marts_end) == 3, order
+        assert len(marts_end) == DAYS, order
+        followed = 0
         for dag_id, logical, started, _ in order:
             previous = logical - timedelta(days=1)
             if dag_id != "supervision_marts" and previous in marts_end:
                 assert started >= marts_end[previous], f"{dag_id} {logical} started before the marts of {previous}"
-        # waits of day 2 waited in the triggerer (a deferred task leaves a trigger log)
-        day2 = svc.query(f"select dag_id, run_id from dag_run where logical_date = "
-                         f"'{logical_date_of(backfilled[-1]).isoformat()}'")
+                followed += 1
+        assert followed == len(DAG_IDS) - 1, order  # the scheduled night's three ingestion runs
+        # the scheduled night's waits (for day 1's backfilled marts, for its own ingestion) waited in
+        # the triggerer (a deferred task leaves a trigger log)
+        night = svc.query(f"select dag_id, run_id from dag_run where logical_date = "
+                          f"'{logical_date_of(LAST).isoformat()}'")
         logs = svc.var / "airflow" / "logs"
-        deferred = [p for dag_id, run_id in day2
+        deferred = [p for dag_id, run_id in night
                     for p in (logs / f"dag_id={dag_id}" / f"run_id={run_id}").glob("task_id=wait_for_*/*.trigger.*.log")]
-        assert len(day2) == 4 and deferred, f"no wait of day 2 was deferred to the triggerer: {day2}"
+        assert len(night) == 4 and deferred, f"no wait of the scheduled night was deferred to the triggerer: {night}"
         url = warehouse_url(svc.env)
         got = {**fingerprint(url), "audit": audit_counts(url)}
     assert got == {**reference_run["fp"], "audit": reference_run["audit"]}

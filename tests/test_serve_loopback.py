@@ -2,7 +2,7 @@
 the go-live night by itself, and nothing of it listens beyond the loopback interface.
 
 Starts the real command in a scratch var folder (its own embedded PostgreSQL and Airflow home) on
-the three simulated days the slow tests share (tests/simulated_run.py), deployed to go live on
+the two simulated days the slow tests share (tests/simulated_run.py), deployed to go live on
 their last day (``SUPERVISION_SCHEDULE_START`` = ``SUPERVISION_SCHEDULE_END``, catch-up on), and
 waits until the Airflow API reports the scheduler, DAG processor and triggerer healthy and the
 review application answers. Then:
@@ -12,7 +12,7 @@ review application answers. Then:
 - the four DAGs, unpaused with the Airflow CLI as a data engineer would (they are paused at
   creation), run that night as scheduled runs and all four succeed; as on a go-live, the night
   loads everything the sources hold up to its day, so its raw and quarantine counts equal the
-  reference run's after the three days, gate results are stored and the alert table fills;
+  reference run's after the two days, gate results are stored and the alert table fills;
 - SIGTERM (as systemd or `docker stop` sends it) stops it and leaves nothing of the tree running.
 
 The simulated days are in 2024 and the scheduler's clock is today's: the catch-up makes the go-live
