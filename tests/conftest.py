@@ -37,6 +37,20 @@ CONTRACT = SHARED / "contract"
 CHECK_CONTRACT = SHARED / "tools" / "check_contract.py"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _lean_dbt_invocations() -> Iterator[None]:
+    """The tests' own dbt invocations in this process (``supervision.dbt_runner.run_dbt``) write no
+    debug file log and no manifest.json or run_results.json: about a second of each build (decision
+    0055), and the repository's ``dbt_project/target/manifest.json`` stays the one `make` parsed. The
+    runs the tests start in other processes (the CLI, Airflow's services) keep both."""
+    from supervision import dbt_runner
+
+    saved = list(dbt_runner.EXTRA_FLAGS)
+    dbt_runner.EXTRA_FLAGS[:] = ["--log-level-file", "none", "--no-write-json"]
+    yield
+    dbt_runner.EXTRA_FLAGS[:] = saved
+
+
 @pytest.fixture(scope="session")
 def pg_admin_url(tmp_path_factory) -> Iterator[str]:
     """Owner URL (database ``postgres``) of a server that the tests may create databases in."""
@@ -205,7 +219,7 @@ def smtp_sink():
 
 @pytest.fixture(scope="session")
 def simulated_sources(tmp_path_factory) -> Iterator[dict[str, str]]:
-    """The three simulated days' sources (landing folder and training database), read-only to
+    """The two simulated days' sources (landing folder and training database), read-only to
     every run: ``SUPERVISION_LANDING_URL`` and ``SUPERVISION_TRAINING_DB_URL``."""
     from supervision.pipeline import ensure_manifest
     from tests import simulated_run as sim
@@ -232,7 +246,7 @@ def source_env(simulated_sources: dict[str, str]) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def reference_run(simulated_sources, tmp_path_factory) -> Iterator[dict]:
-    """``supervision run`` over the three days on the embedded PostgreSQL, as one command: its
+    """``supervision run`` over the two days on the embedded PostgreSQL, as one command: its
     environment, warehouse URL, fingerprint (alerts, marts, raw counts) and load audit counts,
     taken before any test touches it."""
     import time

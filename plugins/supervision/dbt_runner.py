@@ -26,6 +26,10 @@ PROFILE, TARGET = "supervision", "warehouse"  # dbt_project/profiles.yml's; Cosm
 COSMOS_CACHE = "supervision_dbt"  # Cosmos' cache folder of the marts DAG's builds (their partial parse)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _LOCK = threading.Lock()  # dbtRunner and os.environ are process-global: one invocation at a time
+# global flags added to every run_dbt invocation of this process. The test suite adds
+# "--log-level-file none --no-write-json" (tests/conftest.py): no debug file log and no manifest.json
+# or run_results.json, about a second of each of its builds; `supervision dbt` keeps dbt's defaults
+EXTRA_FLAGS: list[str] = []
 
 
 class DbtError(RuntimeError):
@@ -116,7 +120,7 @@ def run_dbt(args: list[str], warehouse_url: str, vars: dict | None = None) -> No
     from dbt.cli.main import dbtRunner
 
     project = project_dir()
-    full = _with_vars([*args, *_common_args(project)], vars)
+    full = _with_vars([*args, *_common_args(project), *EXTRA_FLAGS], vars)
     with _LOCK, _environment(dbt_env(warehouse_url)):
         result = dbtRunner().invoke(full)
     if not result.success:
