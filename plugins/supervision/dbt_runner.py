@@ -23,6 +23,9 @@ from supervision.config import libpq_url, settings
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 ENV_PREFIX = "SUPERVISION_DBT_"
 PROFILE, TARGET = "supervision", "warehouse"  # dbt_project/profiles.yml's; Cosmos' builds use the same names
+# the day a build runs for (macros/incremental_window.sql's run_date_sql): an environment variable, not a
+# dbt var, because dbt parses the whole project again whenever the vars change (about 2 s)
+RUN_DATE_ENV = "SUPERVISION_DBT_RUN_DATE"
 COSMOS_CACHE = "supervision_dbt"  # Cosmos' cache folder of the marts DAG's builds (their partial parse)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _LOCK = threading.Lock()  # dbtRunner and os.environ are process-global: one invocation at a time
@@ -115,13 +118,19 @@ def _with_vars(args: list[str], vars: dict | None) -> list[str]:
 def run_dbt(args: list[str], warehouse_url: str, vars: dict | None = None) -> None:
     """Run ``dbt <args>`` against ``warehouse_url``; raise :class:`DbtError` if anything failed.
 
-    ``vars`` become ``--vars`` (JSON), e.g. ``{"run_date": "2024-03-01"}``, over the settings' vars.
+    ``vars`` become ``--vars`` (JSON) over the settings' vars, but for ``run_date`` (e.g.
+    ``{"run_date": "2024-03-01"}``), which goes as ``SUPERVISION_DBT_RUN_DATE`` as in the marts DAG's
+    builds: a different day then reuses dbt's partial parse (0.5 s against 2.5 s for a one-model run).
     """
     from dbt.cli.main import dbtRunner
 
     project = project_dir()
+    vars = dict(vars or {})
+    env = dbt_env(warehouse_url)
+    if vars.get("run_date"):
+        env[RUN_DATE_ENV] = str(vars.pop("run_date"))
     full = _with_vars([*args, *_common_args(project), *EXTRA_FLAGS], vars)
-    with _LOCK, _environment(dbt_env(warehouse_url)):
+    with _LOCK, _environment(env):
         result = dbtRunner().invoke(full)
     if not result.success:
         raise DbtError(_failure_message(args, result))

@@ -28,10 +28,9 @@ from cosmos.constants import InvocationMode
 from cosmos.operators.local import DbtBuildLocalOperator
 
 from supervision.config import settings
-from supervision.dbt_runner import COSMOS_CACHE
+from supervision.dbt_runner import COSMOS_CACHE, RUN_DATE_ENV
 
 log = logging.getLogger(__name__)
-RUN_DATE_ENV = "SUPERVISION_DBT_RUN_DATE"
 
 
 def _record_callback(project_dir: str, *, part: str, context: Any = None, **_: Any) -> None:
