@@ -15,10 +15,13 @@ from supervision.run_waits import ABSENT, FAILED, SUCCEEDED, WAITING, RunStateTr
 DAY = datetime(2024, 1, 2, 18, tzinfo=timezone.utc)
 
 
-def counts(state: str | None):
-    """A run store holding one run of ``marts`` at DAY in ``state`` (None: no run)."""
+def counts(state: str | None, calls: list | None = None):
+    """A run store holding one run of ``marts`` at DAY in ``state`` (None: no run); each call is
+    appended to ``calls``."""
     def get_dr_count(dag_id, logical_dates, states=None):
         assert logical_dates == [DAY]
+        if calls is not None:
+            calls.append(states)
         if state is None or dag_id != "marts":
             return 0
         return int(states is None or state in states)
@@ -29,6 +32,13 @@ def counts(state: str | None):
                                              ("success", SUCCEEDED), ("failed", FAILED)])
 def test_run_state_reads_the_runs_state(state, expected):
     assert run_state(counts(state), "marts", DAY) == expected
+
+
+@pytest.mark.parametrize("state", ["queued", "running"])
+def test_a_waiting_run_costs_one_call_a_check(state):
+    calls: list = []
+    assert run_state(counts(state, calls), "marts", DAY) == WAITING
+    assert len(calls) == 1, calls
 
 
 def test_each_wait_ends_on_its_own_states():

@@ -34,15 +34,13 @@ SUCCEEDED, FAILED, ABSENT, WAITING = "succeeded", "failed", "absent", "waiting"
 def run_state(get_dr_count: Any, dag_id: str, logical_date: datetime) -> str:
     """Where the run of ``dag_id`` at ``logical_date`` stands: succeeded, failed, absent or waiting
     (queued or running). ``get_dr_count`` is the Task SDK's ``get_dr_count`` (a task instance's or
-    ``RuntimeTaskInstance.get_dr_count``)."""
+    ``RuntimeTaskInstance.get_dr_count``): one call of the execution API while the run is waiting,
+    the state a wait checks again and again; two or three once it has ended or when it is absent."""
     dates = [logical_date]
-    if not get_dr_count(dag_id=dag_id, logical_dates=dates):
-        return ABSENT
-    if get_dr_count(dag_id=dag_id, logical_dates=dates, states=["success"]):
-        return SUCCEEDED
-    if get_dr_count(dag_id=dag_id, logical_dates=dates, states=["failed"]):
-        return FAILED
-    return WAITING
+    for state, states in ((WAITING, ["queued", "running"]), (SUCCEEDED, ["success"]), (FAILED, ["failed"])):
+        if get_dr_count(dag_id=dag_id, logical_dates=dates, states=states):
+            return state
+    return ABSENT
 
 
 def _done(state: str, absent_is_done: bool, fail_on_failed: bool) -> bool:
