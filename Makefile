@@ -76,14 +76,12 @@ test-deps:
 	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || echo "could not install$$missing: those tests will be skipped"; \
 	  else echo "missing:$$missing (sudo apt-get install$$missing): those tests will be skipped"; fi; fi
 
-# lint (ruff, mypy, deptry); the structure checks (import cycles, module sizes) are tests/test_structure.py
+# lint first (ruff, mypy, deptry); the structure checks (import cycles, module sizes) are tests/test_structure.py
 # the whole suite, in two pytest processes side by side:
-# - the simulated days' process: the tests that share the two simulated days (end to end, scheduler
-#   and Celery, serve: tests/simulated_run.py; mostly waiting on their runs and services, in a project
-#   folder of their own), then the review application's tests (BESIDE_DAYS), so that both processes
-#   end about together. It starts as soon as the dbt manifest and the Debian packages are there,
-#   while lint runs (mypy on a fresh clone: about 50 s of one core);
-# - all the others, once lint has passed and Superset's environment is made.
+# - the tests that share the two simulated days (end to end, scheduler and Celery, serve:
+#   tests/simulated_run.py; mostly waiting on their runs and services, in a project folder of their
+#   own), then the review application's tests (BESIDE_DAYS), so that both processes end about together;
+# - all the others.
 # The first one's report is printed after the second's; `make test TEST_JOBS=1` runs everything in
 # one process. The Superset bundle test imports into a real Superset in its own environment.
 TEST_JOBS ?= 2
@@ -93,24 +91,18 @@ SUPERSET_PYTHON = $$( [ -x $(SUPERSET)/bin/superset ] && echo $(CURDIR)/$(SUPERS
 # environment and the Debian packages mostly download and unpack), each one's output kept together
 test-setup: env
 	@$(MAKE) --no-print-directory -j4 --output-sync=target lint test-deps superset-env dbt_project/target/manifest.json
-ifeq ($(TEST_JOBS),1)
 test: test-setup
+ifeq ($(TEST_JOBS),1)
 	SUPERVISION_TEST_SUPERSET_PYTHON=$(SUPERSET_PYTHON) $(BIN)/python -m pytest $(PYTEST_ARGS)
 else
-test: env
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-deps dbt_project/target/manifest.json
 	@mkdir -p var; days_tmp=$$(mktemp -d /tmp/supervision-days.XXXXXX); \
 	set -m; ( $(BIN)/python -m pytest -m simulated_days --basetemp=$$days_tmp/days $(PYTEST_ARGS); a=$$?; \
 	  $(BIN)/python -m pytest $(BESIDE_DAYS) --basetemp=$$days_tmp/beside $(PYTEST_ARGS); b=$$?; \
 	  [ $$a -eq 0 ] && [ $$b -eq 0 ] ) > var/test-simulated-days.log 2>&1 & days=$$!; set +m; \
 	trap 'kill -- -'$$days' 2>/dev/null' INT TERM; \
-	if $(MAKE) --no-print-directory -j2 --output-sync=target lint superset-env; then \
-	  SUPERVISION_TEST_SUPERSET_PYTHON=$(SUPERSET_PYTHON) $(BIN)/python -m pytest -m "not simulated_days" \
-	    --ignore=$(BESIDE_DAYS) $(PYTEST_ARGS); rest=$$?; \
-	  wait $$days; days_rc=$$?; \
-	else rest=1; echo "make test: lint failed; the simulated days' process is stopped"; \
-	  kill -- -$$days 2>/dev/null; wait $$days; days_rc=$$?; fi; \
-	rm -rf $$days_tmp; \
+	SUPERVISION_TEST_SUPERSET_PYTHON=$(SUPERSET_PYTHON) $(BIN)/python -m pytest -m "not simulated_days" \
+	  --ignore=$(BESIDE_DAYS) $(PYTEST_ARGS); rest=$$?; \
+	wait $$days; days_rc=$$?; rm -rf $$days_tmp; \
 	echo; echo "=== the simulated days' tests (-m simulated_days), then $(BESIDE_DAYS), run beside the above ==="; \
 	cat var/test-simulated-days.log; \
 	echo "make test: the others exited $$rest, the simulated days' process $$days_rc"; [ $$rest -eq 0 ] && [ $$days_rc -eq 0 ]
