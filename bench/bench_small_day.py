@@ -25,6 +25,7 @@ Goal (issue "a day in seconds"): one small day under 15 s. Final line: JSON {"be
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -32,11 +33,10 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from harness import REPO, PeakMemory, emit, mib, postmaster_in, scratch_dir
+from harness import REPO, PeakMemory, emit, git_worktree, mib, postmaster_in, scratch_dir
 
 BIN = REPO / ".venv" / "bin" if (REPO / ".venv" / "bin" / "supervision").exists() else Path(sys.executable).parent
 FIRST_DAY = dt.date(2024, 1, 8)  # a Monday; the simulated world starts on 2024-01-01
@@ -137,9 +137,9 @@ def dbt_nodes(warehouse_url: str, day: dt.date) -> dict[str, float]:
     return out
 
 
-def checkout(ref: str, into: Path) -> Path:
-    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(into), ref], check=True,
-                   capture_output=True)
+def prepare(into: Path, ref: str) -> Path:
+    """A checkout of ``ref`` made ready to run: the native parser copied when its sources are the
+    same, the dbt manifest parsed."""
     rust_same = subprocess.run(["git", "-C", str(REPO), "diff", "--quiet", ref, "--", str(RUST_DIR)]).returncode == 0
     for lib in (REPO / NATIVE_DIR).glob("*.so"):
         if rust_same:
@@ -160,10 +160,14 @@ def main() -> int:
 
     base = scratch_dir("bench_small_day_")
     variants = [Variant("now", REPO, base / "now")]
-    tmp_tree = None
+    trees = contextlib.ExitStack()
     if args.before:
-        tmp_tree = Path(tempfile.mkdtemp(prefix="bench_before_")) / "tree"
-        variants.insert(0, Variant(f"before ({args.before})", checkout(args.before, tmp_tree), base / "before"))
+        try:
+            tree = prepare(trees.enter_context(git_worktree(args.before)), args.before)
+        except BaseException:
+            trees.close()
+            raise
+        variants.insert(0, Variant(f"before ({args.before})", tree, base / "before"))
     history = [FIRST_DAY - dt.timedelta(days=i) for i in range(args.history, 0, -1)]
     measured = [FIRST_DAY + dt.timedelta(days=i) for i in range(args.days)]
     gen = ["--scale", str(args.scale), "--seed", str(args.seed)]
@@ -189,9 +193,7 @@ def main() -> int:
         for v in variants:
             subprocess.run([str(BIN / "python"), "-m", "supervision.cli", "warehouse", "stop"], env=v.env, cwd=v.root,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        if tmp_tree is not None:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tmp_tree)], check=False,
-                           capture_output=True)
+        trees.close()
         shutil.rmtree(base, ignore_errors=True)
 
     keys: list[str] = []

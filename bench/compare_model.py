@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import REPO, PeakMemory, emit, mib, postmaster_of
+from harness import REPO, PeakMemory, emit, git_worktree, mib, postmaster_of
 
 BIN = REPO / ".venv" / "bin" if (REPO / ".venv" / "bin" / "supervision").exists() else Path(sys.executable).parent
 STAMPS = ("_built_at", "_run_started_at")  # columns that differ by build, not by logic
@@ -92,12 +92,11 @@ def main() -> int:
     url = settings().warehouse_url()
     postmaster = postmaster_of(url)
     work = Path(tempfile.mkdtemp(prefix="compare_model_"))
-    tree = work / "before"
     try:
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), args.before],
-                       check=True, capture_output=True)
+        with git_worktree(args.before) as tree:
+            sql_before = compiled_sql(tree, args.model, work / "target_before", args.run_date)
         sql = {"now": compiled_sql(REPO, args.model, work / "target_now", args.run_date),
-               "before": compiled_sql(tree, args.model, work / "target_before", args.run_date)}
+               "before": sql_before}
         print(f"{args.model}: the SQL is {'the same' if sql['now'] == sql['before'] else 'different'} "
               f"(now {len(sql['now'])} characters, before {len(sql['before'])})", flush=True)
         seconds: dict[str, list[float]] = {"before": [], "now": []}
@@ -122,8 +121,6 @@ def main() -> int:
                 for side in ("before", "now"):
                     conn.execute(f"drop table if exists scratch.{args.model}__{side}")
     finally:
-        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=False,
-                       capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
     emit("compare_model", model=args.model, before=args.before, runs=args.runs,
          seconds_now=seconds["now"], seconds_before=seconds["before"], rows_now=rows["now"],

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -136,6 +137,22 @@ def scratch_database(server: Server, prefix: str = "bench_", keep: bool = False)
             with psycopg.connect(server.admin_url, autocommit=True) as conn:
                 conn.execute(f'drop database if exists "{name}" with (force)')
 
+
+
+@contextmanager
+def git_worktree(ref: str) -> Iterator[Path]:
+    """``ref`` checked out (detached) in a temporary git worktree of this repository: its folder,
+    removed with the worktree afterwards."""
+    work = Path(tempfile.mkdtemp(prefix="bench_worktree_"))
+    tree = work / "tree"
+    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), ref], check=True,
+                   capture_output=True)
+    try:
+        yield tree
+    finally:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=False,
+                       capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
 
 # --- peak memory ---------------------------------------------------------------------------------
 
