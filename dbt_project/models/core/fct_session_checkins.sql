@@ -3,14 +3,16 @@
 -- sessions whose attendance was (re)loaded since the last build are rebuilt whole. The staged
 -- sessions are read from fct_attendance and deleted here as `= any(array(...))`, through the
 -- session_id indexes, and the high-water mark `_source_loaded_at` is indexed (max() is one probe):
--- a semi-join on the staged set and an unindexed mark were scans of the whole history.
+-- a semi-join on the staged set and an unindexed mark were scans of the whole history. The
+-- session index carries trainee_id and is_checked_in, so that a session's checked-in trainees
+-- (FACE_NOT_SEEN and the other attendance rules) are read from the index alone.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ stage_sessions_to_recompute(attendance_sessions_to_recompute_sql(), indexed=true) }}",
     post_hook=[
-        "create index if not exists fct_session_checkins_session_idx on {{ this }} (session_id)",
+        "create index if not exists fct_session_checkins_session_trainee_idx on {{ this }} (session_id, trainee_id) include (is_checked_in)",
         "create index if not exists fct_session_checkins_built_at_idx on {{ this }} (_built_at)",
         "create index if not exists fct_session_checkins_source_loaded_at_idx on {{ this }} (_source_loaded_at)",
         "create index if not exists fct_session_checkins_trainee_idx on {{ this }} (trainee_id)",

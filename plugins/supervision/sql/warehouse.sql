@@ -440,3 +440,7 @@ comment on column marts.supervision_alerts.status is 'Review state set by superv
 -- an index of an earlier int_risk_headcount_fingerprints (decision 0052 replaced it by the partial
 -- index on fingerprint that the model's post-hook builds); dropped once here, not on every build
 drop index if exists intermediate.int_risk_headcount_fingerprints_match_idx;
+-- the session_id indexes of fct_session_checkins and fct_session_face_matches before their post-hooks
+-- built (session_id, trainee_id) ones carrying what FACE_NOT_SEEN reads (decision 0056); dropped once here
+drop index if exists core.fct_session_checkins_session_idx;
+drop index if exists core.fct_session_face_matches_session_idx;
