@@ -35,10 +35,9 @@ import sys
 import time
 from pathlib import Path
 
-from harness import REPO, PeakMemory, emit, mib, postmaster_in, scratch_dir
+from harness import BIN, REPO, PeakMemory, emit, mib, postmaster_in, scratch_dir
 
 # the environment's commands: the repository's .venv, else the one of the running interpreter
-BIN = REPO / ".venv" / "bin" if (REPO / ".venv" / "bin" / "supervision").exists() else Path(sys.executable).parent
 MEASURED_DAY = dt.date(2024, 1, 4)  # a Thursday, 3 days after the simulated world's go-live: the
 # simulator backfills from go-live (2024-01-01) into an empty source, so a later day would bring
 # weeks of city-scale history into the initial load

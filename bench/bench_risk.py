@@ -37,14 +37,12 @@ import math
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from harness import REPO, PeakMemory, emit, postmaster_in, scratch_dir
+from harness import BIN, REPO, PeakMemory, emit, postmaster_in, scratch_dir
 
-BIN = REPO / ".venv" / "bin" if (REPO / ".venv" / "bin" / "supervision").exists() else Path(sys.executable).parent
 START = dt.date(2024, 1, 1)
 FAMILIES = ("bunching", "regularity", "shared", "peer_deviation")
 # the risk models (dbt_project/models/risk/), also read by profile_risk.py

@@ -36,9 +36,8 @@ import sys
 import time
 from pathlib import Path
 
-from harness import REPO, PeakMemory, emit, git_worktree, mib, postmaster_in, scratch_dir
+from harness import BIN, REPO, PeakMemory, emit, git_worktree, mib, postmaster_in, scratch_dir
 
-BIN = REPO / ".venv" / "bin" if (REPO / ".venv" / "bin" / "supervision").exists() else Path(sys.executable).parent
 FIRST_DAY = dt.date(2024, 1, 8)  # a Monday; the simulated world starts on 2024-01-01
 NATIVE_DIR = Path("plugins/supervision/ingest/video")
 RUST_DIR = Path("plugins/supervision/ingest/native")

@@ -25,17 +25,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import REPO, PeakMemory, emit, git_worktree, mib, postmaster_of
+from harness import BIN, REPO, PeakMemory, emit, git_worktree, mib, postmaster_of
 
-BIN = REPO / ".venv" / "bin" if (REPO / ".venv" / "bin" / "supervision").exists() else Path(sys.executable).parent
 STAMPS = ("_built_at", "_run_started_at")  # columns that differ by build, not by logic
 
 
 def compiled_sql(tree: Path, model: str, target: Path, run_date: str | None) -> str:
     """The model's full-refresh SQL, compiled from the checkout at ``tree``."""
+    from supervision.dbt_runner import RUN_DATE_ENV
+
     env = {**os.environ, "PYTHONPATH": str(tree / "plugins")}
     if run_date:
-        env["SUPERVISION_DBT_RUN_DATE"] = run_date
+        env[RUN_DATE_ENV] = run_date
     res = subprocess.run([str(BIN / "supervision"), "dbt", "compile", "--full-refresh", "--select", model,
                           "--target-path", str(target)], env=env, cwd=tree, capture_output=True, text=True)
     files = list((target / "compiled").rglob(f"{model}.sql"))

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# the project's environment (its `supervision` and `python`), else the running interpreter's
+BIN = REPO / ".venv" / "bin" if (REPO / ".venv" / "bin" / "supervision").exists() else Path(sys.executable).parent
 MIB = 2 ** 20
 if str(REPO / "plugins") not in sys.path:
     sys.path.insert(0, str(REPO / "plugins"))
