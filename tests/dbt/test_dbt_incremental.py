@@ -78,6 +78,12 @@ DAYS: list[tuple[str, str]] = [
         select gen_random_uuid(), 'C1', '2024-03-03 09:00+08'::timestamptz + n * interval '5 minutes', 'headcount',
                null, 1, null, null, '2024-03-03', 22, n
         from generate_series(0, 24) n;
+        -- a face event of S5 (T1 seen after all) in the next day's folder, within the day of slack the
+        -- video facts allow between an event's folder and its instant: the new folder's events do not
+        -- all come after S5's end, so S5 is recomputed (FACE_NOT_SEEN S5|T1 goes)
+        insert into raw_video.events (event_id, camera_id, ts, type, state, count, trainee_id, score, local_date,
+            file_id, line_no) values
+          (gen_random_uuid(), 'C1', '2024-03-03 10:30+08', 'face', null, null, 'T1', 0.9, '2024-03-04', 24, 1);
     """),
     ("2024-03-20", """
         -- S5 cancelled weeks later; a claim and an exam (of 2024-03-01) arrive late
@@ -140,6 +146,9 @@ COMPARED_AT_END = {
 }
 
 
+BUILT_AT_SQL = "select session_id, _built_at from core.fct_session_video_coverage"
+
+
 def _rows(url: str, sql: str) -> list[tuple]:
     with psycopg.connect(url) as conn:
         return conn.execute(sql).fetchall()
@@ -166,6 +175,7 @@ def test_incremental_rules_equal_full_rebuild_day_by_day(warehouse_db: str, seco
     for url in (incremental, rebuilt):
         _exec(url, base)
     seen: dict[str, set[tuple[str, str]]] = {}
+    built: dict[str, dict[str, object]] = {}  # run day -> session -> its coverage row's _built_at
     models_and_seeds = ["--resource-type", "model", "--resource-type", "seed"]
     select_daily, exclude_daily = daily_selection("models")
     for day, (run_date, delivered) in enumerate(DAYS):
@@ -177,6 +187,7 @@ def test_incremental_rules_equal_full_rebuild_day_by_day(warehouse_db: str, seco
         daily = (["build", *models_and_seeds, "--exclude", "tag:after_alerts"] if first
                  else ["run", "--select", select_daily, "--exclude", exclude_daily])
         run_dbt([*daily, *targets[incremental]], incremental)
+        built[run_date] = dict(_rows(incremental, BUILT_AT_SQL))
         findings = _rows(incremental, FINDINGS_SQL)
         seen[run_date] = {(code, key) for code, _, key, *_ in findings}
         if first or run_date not in COMPARED_DAYS:
@@ -193,7 +204,12 @@ def test_incremental_rules_equal_full_rebuild_day_by_day(warehouse_db: str, seco
                 ("CAMERA_DOWN", "S5")} & seen["2024-03-04"]
     assert ("INSUFFICIENT_HOURS", "CL1") in seen["2024-03-04"]  # S2 left K1: T1 attended 2 of 4 hours
     assert ("CONCURRENT_CHECKIN", "T2|S5|S6") in seen["2024-03-04"]
+    assert ("FACE_NOT_SEEN", "S5|T1") not in seen["2024-03-04"]  # its face event in the next day's folder
     assert ("EXAM_DURING_TRAINING", "R4") in seen["2024-03-20"]  # the late exam
+    # 2024-03-03's folder holds C1's events from 08:58 that day on, after S2 (C1, 2024-03-02 09:00-11:00)
+    # ended: S2 is not recomputed, while S3 (C2's late file for its own day) is
+    assert built["2024-03-03"]["S2"] == built["2024-03-02"]["S2"]
+    assert built["2024-03-03"]["S3"] != built["2024-03-02"]["S3"]
     assert not {("CONCURRENT_CHECKIN", "T2|S5|S6"), ("UNREGISTERED_SITE", "S4")} & seen["2024-03-20"]
     (marks,), = _rows(incremental, "select count(distinct model_name) from rules.incremental_marks")
     # the 9 incremental rules, int_sessions_checked_in_by_trainee, fct_subsidy_claims, fct_enrollments, dim_trainees,
