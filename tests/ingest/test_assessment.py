@@ -121,6 +121,23 @@ def test_latest_delivery_wins_even_when_an_older_folder_is_loaded_late(warehouse
     assert fingerprints(warehouse_db, ("raw_assessment", "pii", "ops")) == before
 
 
+def test_the_daily_org_snapshot_rewrites_only_the_orgs_that_changed(warehouse_db, landing):
+    """evaluation_orgs.csv is a full snapshot every day: an org delivered again unchanged keeps its row
+    (and `_loaded_at`, which the incremental models read as "changed"); a changed org is rewritten."""
+    write_csv(landing, "2024-03-01", "evaluation_orgs.csv", ORGS_SIMPLIFIED)
+    load_assessments(landing, warehouse_db, "run-1", PII_KEY, day=date(2024, 3, 1))
+    stamps = "select org_id, name, delivery_date, _loaded_at from raw_assessment.evaluation_orgs order by 1"
+    before = fetch(warehouse_db, stamps)
+    # the next day's snapshot: ORG2 renamed, ORG1 and ORG3 unchanged
+    write_csv(landing, "2024-03-02", "evaluation_orgs.csv",
+              ORGS_SIMPLIFIED.replace("上海某有限公司职业技能等级认定站", "上海某有限公司技能等级认定站"))
+    s = load_assessments(landing, warehouse_db, "run-2", PII_KEY, day=date(2024, 3, 2))
+    assert (s["received"], s["loaded"], s["duplicates"]) == (3, 1, 2)
+    after = fetch(warehouse_db, stamps)
+    assert after[0] == before[0] and after[2] == before[2]
+    assert after[1][1:3] == ("上海某有限公司技能等级认定站", date(2024, 3, 2)) and after[1][3] > before[1][3]
+
+
 def test_a_header_without_a_required_column_quarantines_every_row(warehouse_db, landing):
     write_csv(landing, "2024-03-01", "exam_sessions.csv", "考試批次號,機構編號\nE1,ORG1\nE2,ORG1\n")
     s = load_assessments(landing, warehouse_db, "run-1", PII_KEY)

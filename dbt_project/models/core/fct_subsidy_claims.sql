@@ -30,7 +30,11 @@ with
 claims as (
 
     select * from {{ ref('stg_training__subsidy_claims') }}
-    {% if is_incremental() %}where claim_id = any(array{{ recompute_keys() }}){% endif %}
+    {#- a semi-join on the staged claims (analyzed: the planner knows their number), not
+        `= any(array(...))`: that array is of unknown size to the planner, which then chose a
+        parallel scan of every claim testing each against the array one element at a time (4.6 s for
+        4.7 k claims of 117 k on a quarter's warehouse, against 0.4 s this way) #}
+    {% if is_incremental() %}where claim_id in {{ recompute_keys() }}{% endif %}
 
 ),
 

@@ -45,20 +45,28 @@ exams_with_results as (
 
 ),
 
+-- One ordered pass per occupation and level (a window over starts_at), not a join of each exam
+-- with every other exam of its year: the frame [starts_at - 365 days, starts_at) is the RANGE
+-- frame `365 days preceding .. current row`, less the current row's peers (EXCLUDE GROUP: the
+-- exams starting at the same instant, the exam itself among them). The join grew with the square
+-- of the exams in a year: 4.5 M pairs after a quarter at city scale. An exam without starts_at,
+-- occupation or level has no baseline (the join's equalities never held for it).
 baseline as (
 
     select
-        this_exam.exam_id,
-        sum(other_exam.results) as baseline_results,
-        sum(other_exam.passes) as baseline_passes
-    from exams_with_results as this_exam
-    join exams_with_results as other_exam
-        on other_exam.occupation_code = this_exam.occupation_code
-        and other_exam.skill_level = this_exam.skill_level
-        and other_exam.exam_id <> this_exam.exam_id
-        and other_exam.starts_at >= this_exam.starts_at - interval '{{ var("pass_rate_baseline_days") }} days'
-        and other_exam.starts_at < this_exam.starts_at
-    group by this_exam.exam_id
+        exam_id,
+        sum(results) over same_kind_year_before as baseline_results,
+        sum(passes) over same_kind_year_before as baseline_passes
+    from exams_with_results
+    where starts_at is not null
+      and occupation_code is not null
+      and skill_level is not null
+    window same_kind_year_before as (
+        partition by occupation_code, skill_level
+        order by starts_at
+        range between interval '{{ var("pass_rate_baseline_days") }} days' preceding and current row
+        exclude group
+    )
 
 )
 

@@ -65,19 +65,36 @@ all_exams as (
 -- exams too, so an org that dominates an occupation would set its own baseline)
 other_orgs_baseline as (
 
-    select
-        this_exam.exam_id,
-        sum(other.results) as baseline_results,
-        sum(other.passes) as baseline_passes
-    from all_exams as this_exam
-    join all_exams as other
-        on other.occupation_code = this_exam.occupation_code
-        and other.skill_level = this_exam.skill_level
-        and other.org_id <> this_exam.org_id
-        and other.starts_at >= this_exam.starts_at - interval '{{ var("pass_rate_baseline_days") }} days'
-        and other.starts_at < this_exam.starts_at
-    where this_exam.starts_at >= ({{ first_month }} - interval '5 months')
-    group by this_exam.exam_id
+    -- all orgs' exams of the frame less the org's own (a window each, as in
+    -- int_exams_joined_to_pass_rate_baseline: the join of each exam with every other exam of its
+    -- year grew with the square of the exams); an exam without occupation or level has none
+    select exam_id, baseline_results, baseline_passes
+    from (
+        select
+            exam_id,
+            starts_at,
+            sum(results) over same_kind_year_before
+                - coalesce(sum(results) over own_same_kind_year_before, 0) as baseline_results,
+            sum(passes) over same_kind_year_before
+                - coalesce(sum(passes) over own_same_kind_year_before, 0) as baseline_passes
+        from all_exams
+        where occupation_code is not null
+          and skill_level is not null
+        window
+            same_kind_year_before as (
+                partition by occupation_code, skill_level
+                order by starts_at
+                range between interval '{{ var("pass_rate_baseline_days") }} days' preceding and current row
+                exclude group
+            ),
+            own_same_kind_year_before as (
+                partition by occupation_code, skill_level, org_id
+                order by starts_at
+                range between interval '{{ var("pass_rate_baseline_days") }} days' preceding and current row
+                exclude group
+            )
+    ) as framed
+    where starts_at >= ({{ first_month }} - interval '5 months')
 
 ),
 

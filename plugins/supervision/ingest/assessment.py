@@ -198,13 +198,18 @@ class FileSpec:
     key: str
     fields: dict[str, Callable[[str], Any]]   # field -> parser, in the raw table's column order
     pii_table: str | None = None              # where the plain id_number and name go
+    # A full snapshot every day (SOURCES.md: evaluation_orgs.csv): a later delivery rewrites a row
+    # only where its content changed, so that `_loaded_at` marks a change, not a day. Stamped every
+    # day, the daily snapshot made every exam result's org "changed": EXAM_DURING_TRAINING
+    # recomputed all 335 k results of a quarter each day, growing with the history.
+    snapshot: bool = False
 
 
 FILES: dict[str, FileSpec] = {
     "evaluation_orgs": FileSpec("evaluation_orgs", "org_id", {
         "org_id": _text("org_id", True), "name": _text("name"), "kind": _kind,
         "district_code": _code, "occupation_codes": _list,
-        "registered_on": _date("registered_on"), "valid_to": _date("valid_to")}),
+        "registered_on": _date("registered_on"), "valid_to": _date("valid_to")}, snapshot=True),
     "exam_sessions": FileSpec("exam_sessions", "exam_id", {
         "exam_id": _text("exam_id", True), "org_id": _text("org_id"), "occupation_code": _code,
         "skill_level": _int("skill_level", -32768, 32767), "starts_at": _local_time("starts_at"),
@@ -434,15 +439,22 @@ def _load_file(conn: Any, lf: LandingFile, data: bytes, run_id: str, pii_key: by
 
 def _merge(cur: Any, spec: FileSpec, cols: Sequence[str]) -> int:
     """Upsert the file's rows: within the file the last line of a key wins; against the table the
-    later delivery (delivery_date, file_id, line_no) wins. Returns the number of rows that won."""
+    later delivery (delivery_date, file_id, line_no) wins; of a snapshot, only where the row's
+    content changed (the row then keeps the delivery that brought its content). Returns the number
+    of rows written."""
     key = spec.key
     col_list = ", ".join(cols)
     updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != key)
     latest = f"select distinct on ({key}) * from _stage order by {key}, line_no desc"
+    changed = ""
+    if spec.snapshot:
+        content = [c for c in cols if c not in (key, "delivery_date", "file_id", "line_no")]
+        changed = (f" and ({', '.join(f't.{c}' for c in content)})"
+                   f" is distinct from ({', '.join(f'excluded.{c}' for c in content)})")
     upsert = (f"insert into raw_assessment.{spec.table} as t ({col_list}) select {col_list} from ({latest}) s"
               f" on conflict ({key}) do update set {updates}, _loaded_at = now()"
               f" where (excluded.delivery_date, excluded.file_id, excluded.line_no)"
-              f"     > (t.delivery_date, t.file_id, t.line_no)"
+              f"     > (t.delivery_date, t.file_id, t.line_no){changed}"
               f" returning {key}")
     if not spec.pii_table:
         cur.execute(f"with up as ({upsert}) select count(*) from up")
