@@ -26,7 +26,13 @@ alerts_with_entity_parts as (
         case entity_type
             when 'exam' then entity_key
             when 'assessor_exams' then split_part(entity_key, '|', 2)
-        end as exam_id
+        end as exam_id,
+        -- the attendance row's key in its own type: joined as `attendance_id::text = entity_key`,
+        -- no index answered it, and each use of this view read all of fct_attendance (8 M rows
+        -- after a quarter at city scale, 2-3 s, three uses a day)
+        case when entity_type = 'attendance' and entity_key ~ '^[0-9]{1,18}$'
+            then entity_key::bigint
+        end as attendance_id
     from alerts
 
 ),
@@ -47,7 +53,7 @@ owners as (
     from alerts_with_entity_parts as alerts
     left join {{ ref('fct_sessions') }} as sessions on sessions.session_id = alerts.session_id
     left join {{ ref('fct_attendance') }} as attendance
-        on alerts.entity_type = 'attendance' and attendance.attendance_id::text = alerts.entity_key
+        on attendance.attendance_id = alerts.attendance_id
     left join {{ ref('fct_sessions') }} as attendance_sessions on attendance_sessions.session_id = attendance.session_id
     left join {{ ref('fct_subsidy_claims') }} as claims
         on alerts.entity_type = 'claim' and claims.claim_id = alerts.entity_key

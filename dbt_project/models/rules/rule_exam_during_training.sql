@@ -3,7 +3,10 @@
 -- exam session's window (a.start < b.end and b.start < a.end). Needs the exam's window.
 -- District: the exam's evaluation org. occurred_on: local date the exam starts.
 -- Incremental per result (macros/incremental_rules.sql): a run recomputes the results whose
--- inputs changed (exam_training_inputs_changed_sql).
+-- inputs changed (exam_training_inputs_changed_sql). The recomputed results are materialized
+-- first (as in rule_face_not_seen): inlined, the planner joined every result of the history with
+-- its candidates' check-ins and applied the staged set last (343 k results for 5 k staged, 3.5 s
+-- on a quarter's day).
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -14,7 +17,7 @@
 
 with
 
-results as (
+results as materialized (
 
     select * from {{ ref('fct_exam_results') }}
     where exam_starts_at is not null
