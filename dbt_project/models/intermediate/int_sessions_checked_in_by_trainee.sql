@@ -6,11 +6,12 @@
 -- an inverted window (ends_at <= starts_at, which the overlap test can still match) is found;
 -- a window is cut to 366 days so one absurd ends_at cannot explode the table.
 -- Incremental per session (macros/incremental_rules.sql): a run recomputes the sessions whose
--- inputs changed (check-ins, window, status, district).
+-- inputs changed (check-ins, window, status, district); not the lookback window of late video
+-- files, which changes none of them.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ stage_recompute(session_change_sources(), session_inputs_changed_sql(), ['session_id'], indexed=true) }}",
+    pre_hook="{{ stage_recompute(session_change_sources(), session_inputs_changed_sql(lookback=false), ['session_id'], indexed=true) }}",
     post_hook=[
         "{{ record_marks() }}",
         "create index if not exists int_sessions_checked_in_by_trainee_idx on {{ this }} (trainee_id, window_day)",
