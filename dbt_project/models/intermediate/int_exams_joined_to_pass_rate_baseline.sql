@@ -45,12 +45,10 @@ exams_with_results as (
 
 ),
 
--- One ordered pass per occupation and level (a window over starts_at), not a join of each exam
--- with every other exam of its year: the frame [starts_at - 365 days, starts_at) is the RANGE
--- frame `365 days preceding .. current row`, less the current row's peers (EXCLUDE GROUP: the
--- exams starting at the same instant, the exam itself among them). The join grew with the square
--- of the exams in a year: 4.5 M pairs after a quarter at city scale. An exam without starts_at,
--- occupation or level has no baseline (the join's equalities never held for it).
+-- One ordered pass per occupation and level (macros/pass_rate_baseline.sql), not a join of each
+-- exam with every other exam of its year, which grew with the square of the exams in a year: 4.5 M
+-- pairs after a quarter at city scale. An exam without starts_at, occupation or level has no
+-- baseline.
 baseline as (
 
     select
@@ -61,12 +59,7 @@ baseline as (
     where starts_at is not null
       and occupation_code is not null
       and skill_level is not null
-    window same_kind_year_before as (
-        partition by occupation_code, skill_level
-        order by starts_at
-        range between interval '{{ var("pass_rate_baseline_days") }} days' preceding and current row
-        exclude group
-    )
+    window same_kind_year_before as ({{ pass_rate_baseline_window() }})
 
 )
 

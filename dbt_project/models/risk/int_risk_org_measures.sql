@@ -81,18 +81,8 @@ other_orgs_baseline as (
         where occupation_code is not null
           and skill_level is not null
         window
-            same_kind_year_before as (
-                partition by occupation_code, skill_level
-                order by starts_at
-                range between interval '{{ var("pass_rate_baseline_days") }} days' preceding and current row
-                exclude group
-            ),
-            own_same_kind_year_before as (
-                partition by occupation_code, skill_level, org_id
-                order by starts_at
-                range between interval '{{ var("pass_rate_baseline_days") }} days' preceding and current row
-                exclude group
-            )
+            same_kind_year_before as ({{ pass_rate_baseline_window() }}),
+            own_same_kind_year_before as ({{ pass_rate_baseline_window(['org_id']) }})
     ) as framed
     where starts_at >= ({{ first_month }} - interval '5 months')
 
