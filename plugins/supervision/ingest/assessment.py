@@ -226,6 +226,7 @@ FILES: dict[str, FileSpec] = {
         "issued_on": _date("issued_on"), "org_id": _text("org_id")}, pii_table="certificate_holders"),
 }
 _PERSON = ("person_key", "id_masked", "id_format_ok", "id_birth_date", "id_check_ok")
+_DELIVERY_ORDER = ("delivery_date", "file_id", "line_no")  # which version of a key is the latest
 
 
 def _raw_columns(spec: FileSpec) -> list[str]:
@@ -239,7 +240,7 @@ def _raw_columns(spec: FileSpec) -> list[str]:
             continue
         else:
             cols.append(f)
-    return cols + ["delivery_date", "file_id", "line_no"]
+    return cols + list(_DELIVERY_ORDER)
 
 
 # --- reading a file ---------------------------------------------------------------------------
@@ -446,15 +447,17 @@ def _merge(cur: Any, spec: FileSpec, cols: Sequence[str]) -> int:
     col_list = ", ".join(cols)
     updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != key)
     latest = f"select distinct on ({key}) * from _stage order by {key}, line_no desc"
+
+    def row(alias: str, columns: Sequence[str]) -> str:
+        return "(" + ", ".join(f"{alias}.{c}" for c in columns) + ")"
+
     changed = ""
     if spec.snapshot:
-        content = [c for c in cols if c not in (key, "delivery_date", "file_id", "line_no")]
-        changed = (f" and ({', '.join(f't.{c}' for c in content)})"
-                   f" is distinct from ({', '.join(f'excluded.{c}' for c in content)})")
+        content = [c for c in cols if c != key and c not in _DELIVERY_ORDER]
+        changed = f" and {row('t', content)} is distinct from {row('excluded', content)}"
     upsert = (f"insert into raw_assessment.{spec.table} as t ({col_list}) select {col_list} from ({latest}) s"
               f" on conflict ({key}) do update set {updates}, _loaded_at = now()"
-              f" where (excluded.delivery_date, excluded.file_id, excluded.line_no)"
-              f"     > (t.delivery_date, t.file_id, t.line_no){changed}"
+              f" where {row('excluded', _DELIVERY_ORDER)} > {row('t', _DELIVERY_ORDER)}{changed}"
               f" returning {key}")
     if not spec.pii_table:
         cur.execute(f"with up as ({upsert}) select count(*) from up")
