@@ -71,11 +71,28 @@ def test_staging_attendance_key_tests_are_bounded_by_the_latest_loads(warehouse_
     run_dbt(["compile", "--select", "stg_training__attendance", *target], warehouse_db, vars={"data_tests_scope": scope})
     # before the view exists the bound cannot be read: compiling still works (the bound as a subquery)
     first = next((tmp_path / "target" / "compiled").rglob("column_checks_stg_training__attendance_*.sql")).read_text()
-    assert ("_loaded_at >= (select max(_loaded_at)" in first) == (scope == "changed"), first
+    assert ("_loaded_at >= (with recursive pulls" in first) == (scope == "changed"), first
     run_dbt(["run", "--select", "stg_training__attendance", *target], warehouse_db)
-    run_dbt(["compile", "--select", "stg_training__attendance", *target], warehouse_db, vars={"data_tests_scope": scope})
-    sql = next((tmp_path / "target" / "compiled").rglob("column_checks_stg_training__attendance_*.sql")).read_text()
-    if scope == "changed":
-        assert re.search(r"_loaded_at >= '\d{4}-\d\d-\d\d[ T][\d:.+]+'::timestamptz", sql), sql
-    else:
-        assert "_loaded_at >=" not in sql and "where true" in sql, sql
+    # two pulls of the same night, an hour apart: a third of the rows came with the earlier one
+    with psycopg.connect(warehouse_db, autocommit=True) as conn:
+        latest, rows = conn.execute("select max(_loaded_at), count(*) from raw_training.attendance").fetchone()
+        earlier = conn.execute("update raw_training.attendance set _loaded_at = _loaded_at - interval '1 hour'"
+                               " where attendance_id % 3 = 0").rowcount
+    assert 0 < earlier < rows
+
+    def scoped_rows(**more: object) -> int | None:
+        run_dbt(["compile", "--select", "stg_training__attendance", *target], warehouse_db,
+                vars={"data_tests_scope": scope, **more})
+        sql = next((tmp_path / "target" / "compiled").rglob("column_checks_stg_training__attendance_*.sql")).read_text()
+        if scope == "all":
+            assert "_loaded_at >=" not in sql and "where true" in sql, sql
+            return None
+        bound = re.search(r"_loaded_at >= ('\d{4}-\d\d-\d\d[ T][\d:.+]+'::timestamptz)", sql)
+        assert bound, sql
+        with psycopg.connect(warehouse_db) as conn:
+            return conn.execute(f"select count(*) from raw_training.attendance where _loaded_at >= {bound[1]}").fetchone()[0]
+
+    # the daily scope is the latest pull's rows, not the rows loaded in the last day of wall-clock
+    # time (which held every day of a catch-up run in one night); two pulls: both
+    assert scoped_rows() == (None if scope == "all" else rows - earlier)
+    assert scoped_rows(data_tests_loads_pulls=2) == (None if scope == "all" else rows)
