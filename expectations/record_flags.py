@@ -51,6 +51,7 @@ FLAG_SUITES: tuple[FlagSuite, ...] = (
         asset_sql="weak_identity.sql",
         changed_sql="_attendance.changed.sql",
         key_column="attendance_id",
+        key_table="raw_training.attendance",
         unexpected_where="method <> 'face' or face_score is null or face_score < {{ var('face_min_score') }}",
         description="An attendance row of a subsidised class's session whose method is not face, "
                     "or whose face_score is missing or below face_min_score.",
@@ -124,6 +125,7 @@ FLAG_SUITES: tuple[FlagSuite, ...] = (
         asset_sql="attendance_outside_window.sql",
         changed_sql="_attendance.changed.sql",
         key_column="attendance_id",
+        key_table="raw_training.attendance",
         unexpected_where=(
             "session_status = 'cancelled'"
             " or (event = 'check_in' and (captured_at < starts_at - interval '1 minute' * "

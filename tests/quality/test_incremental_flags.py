@@ -140,14 +140,23 @@ def test_incremental_runs_end_with_the_findings_of_a_full_run(warehouse_db, flag
     assert consistent is True
 
 
-def test_specific_dependencies_move_findings(warehouse_db, flags):
-    """Spot checks of what load 2 and 3 must do through joined rows only."""
+@pytest.mark.parametrize("read", ["scan", "index"])
+def test_specific_dependencies_move_findings(warehouse_db, flags, monkeypatch, read):
+    """Spot checks of what load 2 and 3 must do through joined rows only; the changed attendance
+    read through a scan of the table and through its key's index (INDEX_SHARE_MAX)."""
+    from supervision.quality import flags as flags_module
+
+    monkeypatch.setattr(flags_module, "INDEX_SHARE_MAX", 0.0 if read == "scan" else 1.0)
     with psycopg.connect(warehouse_db) as conn:
         load_scenario(conn)
+        conn.execute("analyze raw_training.attendance")  # the planner's row count, which the share reads
     flags("run-1")
     with psycopg.connect(warehouse_db) as conn:
         load_2(conn)
-    flags("run-2")
+    second = flags("run-2")
+    attendance_suites = ("flags_weak_identity", "flags_attendance_outside_window")
+    assert {second.checked[name]["by_index"] for name in attendance_suites} == {int(read == "index")}
+    assert second.checked["flags_session_odd_hours"]["by_index"] == 0  # no key table: always the semi-join
     with psycopg.connect(warehouse_db) as conn:
         found = {(f[0], f[2]): f for f in conn.execute(
             "select rule_code, entity_type, entity_key, district_code, occurred_on, run_id"

@@ -39,6 +39,9 @@ class FlagSuite:
     # ``key_column``) of the records whose inputs were loaded at or after ``{{ since }}``
     changed_sql: str = ""
     key_column: str = "entity_key"  # the population's column those keys are compared with
+    # the table whose primary key ``key_column`` is: when few of its rows changed, an incremental
+    # run reads them by that index instead of scanning the table (quality.flags.INDEX_SHARE_MAX)
+    key_table: str = ""
 
     def unexpected_rows_query(self, where: str) -> str:
         return f"select * from {{batch}} where {where}"
