@@ -202,3 +202,25 @@ def test_a_run_without_changes_checks_nothing_and_keeps_everything(warehouse_db,
     assert sum(c["findings_removed"] for c in again.checked.values()) == 1
     assert current_findings(warehouse_db) == before
     assert sum(again.values()) == len(before)
+
+
+def test_a_load_in_flight_during_a_run_is_checked_by_the_next(warehouse_db, flags):
+    """A load that began before a run and commits after it stamps its rows with its own start: the
+    run's snapshot is that start, so the next run re-checks them, with no margin of time (overlap
+    0: the snapshot alone carries it)."""
+    with psycopg.connect(warehouse_db) as conn:
+        load_scenario(conn)
+    flags("run-1")
+    assert ("WEAK_IDENTITY", "2") in {(f[0], f[2]) for f in current_findings(warehouse_db)}
+    with psycopg.connect(warehouse_db) as load:  # one transaction, committed when the block ends
+        touch(load, "raw_training.attendance", "attendance_id = 2", face_score=0.9)  # WEAK clears
+        second = flags("run-2")
+        assert second.checked["flags_weak_identity"]["checked"] == 0  # the load is not visible yet
+        started = load.execute("select now()").fetchone()[0]
+    with psycopg.connect(warehouse_db) as conn:
+        snapshot = conn.execute("select snapshot_at from ops.gx_flag_runs where run_id = 'run-2'").fetchone()[0]
+    assert snapshot == started
+    third = flags("run-3")
+    assert third.checked["flags_weak_identity"]["checked"] >= 1
+    assert current_findings(warehouse_db) == full_population_findings(warehouse_db)
+    assert ("WEAK_IDENTITY", "2") not in {(f[0], f[2]) for f in current_findings(warehouse_db)}

@@ -23,8 +23,10 @@ start of the findings transaction, or the start of the oldest other transaction 
 database open at that moment if earlier: a load in flight stamps its rows with its own start
 (``_loaded_at = now()``) and commits later, so its rows are re-checked next time. (Another role's
 transactions show their start only to members of pg_read_all_stats; the loaders and the flags run
-as the same role here. ``OVERLAP`` is a margin on top.) Its cost follows what was loaded, not the
-history. Flags never fail a run: unexpected rows are findings, not errors.
+as the same role here; tests/quality/test_incremental_flags.py holds a load open across a run.
+``OVERLAP`` is a second's margin on top: a wider one re-read the previous night's pull whenever
+the flags ran within it of that pull's end, as they do a minute after it at city scale.) Its cost
+follows what was loaded, not the history. Flags never fail a run: unexpected rows are findings, not errors.
 """
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ from supervision.warehouse import one_row
 log = logging.getLogger(__name__)
 
 RULE_CODES = codes("gx")  # the record-level rules, from the catalogue
-OVERLAP = dt.timedelta(minutes=1)  # margin before the last snapshot (see plan_run / replace_findings)
+OVERLAP = dt.timedelta(seconds=1)  # margin before the last snapshot (see plan_run / replace_findings)
 # An incremental run reads a suite's changed records by their key's index (`= any(array(...))`: one
 # probe a key) when they are at most this share of the key's table, else through a hash semi-join
 # (one scan of the table, which grows with the history). A quarter of city-scale attendance (8.96 M
