@@ -22,7 +22,7 @@ PYTEST_ARGS ?=
 
 export UV_LINK_MODE := copy
 
-.PHONY: help env demo test test-setup test-fast test-deps superset-env bi bench lint lint-quick requirements warehouse-start warehouse-stop serve clean
+.PHONY: help env demo test test-setup test-fast test-deps superset-env bi bench lint requirements warehouse-start warehouse-stop serve clean
 
 help:
 	@echo "make demo   - set up, start the embedded warehouse, simulate $(DEMO_START)..$(DEMO_END), run every pipeline from $(DEMO_RUN_START), print the summary"
@@ -76,9 +76,7 @@ test-deps:
 	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || echo "could not install$$missing: those tests will be skipped"; \
 	  else echo "missing:$$missing (sudo apt-get install$$missing): those tests will be skipped"; fi; fi
 
-# lint: ruff and deptry first (a second), mypy beside the suite (about a minute on a fresh clone,
-# where nothing else would use the second core yet); the structure checks (import cycles, module
-# sizes) are tests/test_structure.py
+# lint first (ruff, mypy, deptry); the structure checks (import cycles, module sizes) are tests/test_structure.py
 # the whole suite, in two pytest processes side by side:
 # - the tests that share the two simulated days (end to end, scheduler and Celery, serve:
 #   tests/simulated_run.py; mostly waiting on their runs and services, in a project folder of their
@@ -89,30 +87,25 @@ test-deps:
 TEST_JOBS ?= 2
 BESIDE_DAYS = tests/review
 SUPERSET_PYTHON = $$( [ -x $(SUPERSET)/bin/superset ] && echo $(CURDIR)/$(SUPERSET)/bin/python )
-# the steps before the suite, side by side once the environment exists (ruff and deptry, Superset's
-# environment and the Debian packages, which mostly download and unpack, the dbt manifest), each
-# one's output kept together
+# the steps before the suite, side by side once the environment exists (lint is CPU, Superset's
+# environment and the Debian packages mostly download and unpack), each one's output kept together
 test-setup: env
-	@$(MAKE) --no-print-directory -j4 --output-sync=target lint-quick test-deps superset-env dbt_project/target/manifest.json
+	@$(MAKE) --no-print-directory -j4 --output-sync=target lint test-deps superset-env dbt_project/target/manifest.json
 test: test-setup
 ifeq ($(TEST_JOBS),1)
-	$(BIN)/mypy
 	SUPERVISION_TEST_SUPERSET_PYTHON=$(SUPERSET_PYTHON) $(BIN)/python -m pytest $(PYTEST_ARGS)
 else
 	@mkdir -p var; days_tmp=$$(mktemp -d /tmp/supervision-days.XXXXXX); \
-	$(BIN)/mypy > var/test-mypy.log 2>&1 & mypy=$$!; \
 	set -m; ( $(BIN)/python -m pytest -m simulated_days --basetemp=$$days_tmp/days $(PYTEST_ARGS); a=$$?; \
 	  $(BIN)/python -m pytest $(BESIDE_DAYS) --basetemp=$$days_tmp/beside $(PYTEST_ARGS); b=$$?; \
 	  [ $$a -eq 0 ] && [ $$b -eq 0 ] ) > var/test-simulated-days.log 2>&1 & days=$$!; set +m; \
-	trap 'kill -- -'$$days' '$$mypy' 2>/dev/null' INT TERM; \
+	trap 'kill -- -'$$days' 2>/dev/null' INT TERM; \
 	SUPERVISION_TEST_SUPERSET_PYTHON=$(SUPERSET_PYTHON) $(BIN)/python -m pytest -m "not simulated_days" \
 	  --ignore=$(BESIDE_DAYS) $(PYTEST_ARGS); rest=$$?; \
-	wait $$days; days_rc=$$?; wait $$mypy; mypy_rc=$$?; rm -rf $$days_tmp; \
+	wait $$days; days_rc=$$?; rm -rf $$days_tmp; \
 	echo; echo "=== the simulated days' tests (-m simulated_days), then $(BESIDE_DAYS), run beside the above ==="; \
 	cat var/test-simulated-days.log; \
-	echo; echo "=== mypy, run beside the above ==="; cat var/test-mypy.log; \
-	echo "make test: the others exited $$rest, the simulated days' process $$days_rc, mypy $$mypy_rc"; \
-	[ $$rest -eq 0 ] && [ $$days_rc -eq 0 ] && [ $$mypy_rc -eq 0 ]
+	echo "make test: the others exited $$rest, the simulated days' process $$days_rc"; [ $$rest -eq 0 ] && [ $$days_rc -eq 0 ]
 endif
 
 # the fast part (no end-to-end runs, no scheduler or Celery services, no browser): a developer's loop
@@ -134,12 +127,9 @@ bench: env
 
 # ruff (style, imports, bugs), mypy (types: the whole package, the public modules fully annotated),
 # deptry (every import declared, nothing declared unused); configured in pyproject.toml
-lint: lint-quick
-	$(BIN)/mypy
-
-# the lint that takes a second (make test runs mypy beside the suite)
-lint-quick: env
+lint: env
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/deptry .
 
 requirements: $(UV)
