@@ -16,7 +16,8 @@
                        the same _loaded_at (the transaction's start); the N newest values are found
                        by N probes of the _loaded_at index. A window of wall-clock time (rows
                        loaded in the last day) held every day of a catch-up run in one night: on
-                       the quarter's go-live days it read all 8.76 M attendance rows, 10-17 s a day.
+                       days run within hours of a quarter's go-live it read all 8.76 M attendance
+                       rows, 9.5-16.9 s a day (docs/decisions/0058-what-a-day-re-reads-of-the-history.md).
 
   What a scoped test does not see, the database enforces or an earlier run's test saw:
     - keys: a per-session fact (key session_id, or session_id and one more column) rewrites all
