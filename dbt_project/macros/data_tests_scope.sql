@@ -46,8 +46,10 @@
         {#- the bounds are read first and written into the test as literals: a bound the planner
             sees only as a subquery's result gets a generic estimate (a third of the table) and a
             sequential scan; a literal beyond the column's statistics gets the index -#}
-        {%- set latest_build = '_built_at >= ' ~ _scope_bound(relation, 'max(_built_at)', '__latest_build__' in where) -%}
-        {%- set latest_loads = '_loaded_at >= ' ~ _latest_pulls_bound(relation, '__latest_loads__' in where) -%}
+        {%- set latest_build = '_built_at >= ' ~ _scope_bound(
+                relation, 'select max(_built_at) from {source}', '__latest_build__' in where) -%}
+        {%- set latest_loads = '_loaded_at >= ' ~ _scope_bound(
+                relation, _latest_pulls_sql(var('data_tests_loads_pulls') | int), '__latest_loads__' in where) -%}
         {%- set where = where | replace('__latest_build__', latest_build) | replace('__latest_loads__', latest_loads) -%}
     {%- endif -%}
     {%- set filtered -%}
@@ -61,33 +63,28 @@
     '{{ run_started_at.isoformat() }}'::timestamptz
 {%- endmacro %}
 
-{#- A bound of the scope: `expression` over `relation`, as a literal (timestamptz_literal,
+{#- A bound of the scope: `query` over `relation` ({source} in it), as a literal (timestamptz_literal,
     macros/incremental_window.sql); not read when the test does not use it. Over a staging view
     it is read from the view's raw table (loads_relation, macros/incremental_rules.sql): through
     the view, max(_loaded_at) scanned the whole table, the bulk of the attendance key tests' time
     (0.09 -> 0.57 s between 30 and 300 days at 0.2 of the city). -#}
-{% macro _scope_bound(relation, expression, used) -%}
+{% macro _scope_bound(relation, query, used) -%}
     {%- if not used -%}
         {{- "'infinity'::timestamptz" -}}
     {%- else -%}
-        {{- timestamptz_literal('select ' ~ expression ~ ' from ' ~ loads_relation(relation), relation) -}}
+        {{- timestamptz_literal(query | replace('{source}', loads_relation(relation) | string), relation) -}}
     {%- endif -%}
 {%- endmacro %}
 
-{#- The bound of __latest_loads__: the _loaded_at of the N-th newest pull of the model's raw table
-    (N = data_tests_loads_pulls), a loose scan of its _loaded_at index (one probe a pull). Fewer
-    pulls than N: the oldest; an empty table: -infinity. -#}
-{% macro _latest_pulls_bound(relation, used) -%}
-    {%- if not used -%}
-        {{- "'infinity'::timestamptz" -}}
-    {%- else -%}
-        {%- set raw = loads_relation(relation) -%}
-        {%- set pulls = var('data_tests_loads_pulls') | int -%}
-        {{- timestamptz_literal(
-            'with recursive pulls (loaded_at, n) as (select max(_loaded_at), 1 from ' ~ raw
-            ~ ' union all select (select max(earlier._loaded_at) from ' ~ raw ~ ' as earlier'
-            ~ ' where earlier._loaded_at < pulls.loaded_at), pulls.n + 1 from pulls'
-            ~ ' where pulls.n < ' ~ pulls ~ ' and pulls.loaded_at is not null)'
-            ~ ' select min(loaded_at) from pulls', relation) -}}
-    {%- endif -%}
+{#- The bound of __latest_loads__: the _loaded_at of the `pulls`-th newest pull of {source}, a
+    loose scan of its _loaded_at index (one probe a pull). Fewer pulls: the oldest; an empty table:
+    -infinity. -#}
+{% macro _latest_pulls_sql(pulls) -%}
+    with recursive pulls (loaded_at, n) as (
+        select max(_loaded_at), 1 from {source}
+        union all
+        select (select max(earlier._loaded_at) from {source} as earlier where earlier._loaded_at < pulls.loaded_at),
+               pulls.n + 1
+        from pulls where pulls.n < {{ pulls }} and pulls.loaded_at is not null)
+    select min(loaded_at) from pulls
 {%- endmacro %}

@@ -213,7 +213,7 @@ def replace_findings(warehouse_url: str, run_id: str | None, suites: list[Render
                 " and xact_start > now() - interval '1 hour'))"))[0]
             if plan.mode == "full":
                 conn.execute("delete from ops.gx_rule_findings")
-            changed_tables: dict[str, str] = {}  # changed SQL -> temp table of its keys (shared)
+            changed_tables: dict[str, tuple[str, int]] = {}  # changed SQL -> temp table of its keys, their number
             for s in suites:
                 _drop_relation(conn, s.table)
                 counts: dict[str, int] = {}
@@ -221,13 +221,13 @@ def replace_findings(warehouse_url: str, run_id: str | None, suites: list[Render
                     conn.execute(f"create unlogged table {VIEW_SCHEMA}.{s.table} as\n{s.asset_sql}")
                 else:
                     assert plan.since is not None
-                    keys = changed_tables.get(s.changed_sql)
-                    if keys is None:
-                        keys = changed_tables[s.changed_sql] = f"_flags_changed_{len(changed_tables)}"
-                        conn.execute(f"create temp table {keys} on commit drop as\n"
-                                     f"select k from (\n{s.changed(plan.since)}\n) as changed (k)")
-                        conn.execute(f"analyze {keys}")
-                    counts["keys_changed"] = one_row(conn.execute(f"select count(*) from {keys}"))[0]
+                    if s.changed_sql not in changed_tables:
+                        name = f"_flags_changed_{len(changed_tables)}"
+                        made = conn.execute(f"create temp table {name} on commit drop as\n"
+                                            f"select k from (\n{s.changed(plan.since)}\n) as changed (k)")
+                        changed_tables[s.changed_sql] = (name, made.rowcount)
+                        conn.execute(f"analyze {name}")
+                    keys, counts["keys_changed"] = changed_tables[s.changed_sql]
                     counts["by_index"] = int(_by_index(conn, s, counts["keys_changed"]))
                     changed = (f"= any(array(select k from {keys}))" if counts["by_index"]
                                else f"in (select k from {keys})")
