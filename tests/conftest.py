@@ -6,6 +6,7 @@ PostgreSQL 15+ server, database part ignored) runs them against that server inst
 """
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import uuid
@@ -71,13 +72,23 @@ def pg_admin_url(tmp_path_factory) -> Iterator[str]:
         server.destroy()
 
 
+# this process's part of scratch databases' names (two pytest processes may share one server)
+_SCRATCH_TOKEN = uuid.uuid4().hex[:8]
+_scratch_in_use: set[tuple[str, str]] = set()
+
+
 @contextmanager
 def scratch_database(admin_url: str, template: str | None = None, prefix: str = "t_") -> Iterator[str]:
     """URL of a new database on ``admin_url``'s server (a copy of ``template`` when given: CREATE
-    DATABASE ... TEMPLATE); dropped afterwards."""
+    DATABASE ... TEMPLATE); dropped afterwards.
+
+    Its name is the lowest one of this process not in use (``t_<token>_0`` for most tests), so that
+    one test after another connects dbt to the same database name: dbt keeps its partial parse only
+    for the same connection (its profile's hash), and a full parse costs about 3 s a test."""
     import psycopg
 
-    name = prefix + uuid.uuid4().hex[:12]
+    name = next(f"{prefix}{_SCRATCH_TOKEN}_{i}" for i in itertools.count()
+                if (admin_url, f"{prefix}{_SCRATCH_TOKEN}_{i}") not in _scratch_in_use)
     with psycopg.connect(admin_url, autocommit=True) as conn:
         if template:
             # a template must have no other sessions (dbt's may linger until collected)
@@ -85,11 +96,26 @@ def scratch_database(admin_url: str, template: str | None = None, prefix: str = 
             conn.execute(f'create database "{name}" template "{template}"')
         else:
             conn.execute(f'create database "{name}"')
+    _scratch_in_use.add((admin_url, name))
     try:
         yield admin_url.rsplit("/", 1)[0] + "/" + name
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')
+        _scratch_in_use.discard((admin_url, name))
+
+
+def dbt_target(folder: Path) -> list[str]:
+    """``--target-path`` arguments for a test's own dbt target folder, which starts with the
+    project's saved partial parse: dbt reads it from the target folder, and without it the test's
+    first invocation parses the whole project (about 3 s)."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = REPO / "dbt_project" / "target" / "partial_parse.msgpack"
+    if saved.exists() and not (folder / saved.name).exists():
+        shutil.copyfile(saved, folder / saved.name)
+    return ["--target-path", str(folder)]
 
 
 @pytest.fixture

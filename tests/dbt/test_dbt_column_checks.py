@@ -15,6 +15,7 @@ import pytest
 
 from supervision.dbt_runner import DbtError, project_dir, run_dbt
 from supervision.pipeline import ensure_manifest
+from tests.conftest import dbt_target
 
 HERE = Path(__file__).resolve().parent
 MODEL = "fct_session_checkins"  # not null: session_id, trainee_id; key (session_id, trainee_id); scope: the latest build
@@ -40,7 +41,7 @@ def _failures(url: str, target: list[str], capfd, *extra: tuple[str, str]) -> tu
 
 @pytest.mark.slow  # not in `make test-fast`: real dbt builds
 def test_column_checks_name_each_null_column_in_the_latest_build(warehouse_db: str, tmp_path: Path, capfd) -> None:
-    url, target = warehouse_db, ["--target-path", str(tmp_path / "target")]
+    url, target = warehouse_db, dbt_target(tmp_path / "target")
     _exec(url, (HERE / "raw_dataset.sql").read_text(encoding="utf-8"))
     run_dbt(["run", "--select", f"+{MODEL}", *target], url)
     failed, out = _failures(url, target, capfd)
@@ -74,7 +75,7 @@ def test_column_checks_name_each_repeated_key_and_value_not_accepted(warehouse_d
     """The seed rule_catalogue: rule_code not null and unique, severity and engine from their lists.
     A repeated rule code and two values outside the lists fail the one test, each named in the log;
     a null in an accepted_values column is not a value outside the list (as dbt's own test)."""
-    url, target = warehouse_db, ["--target-path", str(tmp_path / "target")]
+    url, target = warehouse_db, dbt_target(tmp_path / "target")
     test = "column_checks_rule_catalogue_"
 
     def failures() -> tuple[set[str], str]:

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from supervision.dbt_runner import DbtError, run_dbt
+from tests.conftest import dbt_target
 
 pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
 
@@ -32,7 +33,7 @@ def _failing_tests(url: str, target: list[str], *extra: str) -> set[str]:
 
 
 def test_daily_data_tests_read_the_latest_build_and_the_sweep_reads_all(warehouse_db: str, tmp_path: Path) -> None:
-    target = ["--target-path", str(tmp_path / "target")]
+    target = dbt_target(tmp_path / "target")
     _exec(warehouse_db, (HERE / "raw_dataset.sql").read_text(encoding="utf-8"))
     run_dbt(["build", "--resource-type", "model", "--resource-type", "seed", "--exclude", "tag:after_alerts", *target],
             warehouse_db)
@@ -41,18 +42,9 @@ def test_daily_data_tests_read_the_latest_build_and_the_sweep_reads_all(warehous
         n, builds = conn.execute("select count(*), count(distinct _built_at) from core.fct_session_checkins").fetchone()
     assert n > 0 and builds == 1
 
-    # a repeated (session, trainee) left by an older build: outside the daily scope, caught by the sweep
+    # a repeated (session, trainee) in the latest build's rows: the daily test fails
     _exec(warehouse_db, "insert into core.fct_session_checkins select (c).* from ("
-                        " select c from core.fct_session_checkins c limit 1) x;"
-                        " update core.fct_session_checkins set _built_at = '2000-01-01'"
-                        " where ctid = (select max(ctid) from core.fct_session_checkins)")
-    assert _failing_tests(warehouse_db, target) == set()
-    swept = _failing_tests(warehouse_db, target, ("data_tests_scope", "all"))
-    assert any(t.startswith("column_checks_fct_session_checkins") for t in swept), swept
-
-    # the same in the latest build's rows: the daily test fails
-    _exec(warehouse_db, "update core.fct_session_checkins set _built_at = (select max(_built_at) from core.fct_session_checkins)"
-                        " where _built_at = '2000-01-01'")
+                        " select c from core.fct_session_checkins c limit 1) x")
     daily = _failing_tests(warehouse_db, target)
     assert any(t.startswith("column_checks_fct_session_checkins") for t in daily), daily
 
@@ -63,16 +55,28 @@ def test_daily_data_tests_read_the_latest_build_and_the_sweep_reads_all(warehous
     assert re.search(r"_built_at >= '\d{4}-\d\d-\d\d[ T][\d:.+]+'::timestamptz", sql), sql
     assert "select max(_built_at)" not in sql
 
+    # the same left by an older build: outside the daily scope, caught by the sweep (last: a change of
+    # the vars makes dbt parse the project again)
+    _exec(warehouse_db, "update core.fct_session_checkins set _built_at = '2000-01-01'"
+                        " where ctid = (select max(ctid) from core.fct_session_checkins)")
+    assert _failing_tests(warehouse_db, target) == set()
+    swept = _failing_tests(warehouse_db, target, ("data_tests_scope", "all"))
+    assert any(t.startswith("column_checks_fct_session_checkins") for t in swept), swept
 
-@pytest.mark.parametrize("scope", ["changed", "all"])
-def test_staging_attendance_key_tests_are_bounded_by_the_latest_loads(warehouse_db: str, tmp_path: Path, scope: str) -> None:
+
+def test_staging_attendance_key_tests_are_bounded_by_the_latest_loads(warehouse_db: str, tmp_path: Path) -> None:
     _exec(warehouse_db, (HERE / "raw_dataset.sql").read_text(encoding="utf-8"))
-    target = ["--target-path", str(tmp_path / "target")]
-    run_dbt(["compile", "--select", "stg_training__attendance", *target], warehouse_db, vars={"data_tests_scope": scope})
+    target = dbt_target(tmp_path / "target")
+    changed = {"data_tests_scope": "changed"}  # each change of the vars makes dbt parse the project again
+
+    def compiled_test(**more: object) -> str:
+        run_dbt(["compile", "--select", "stg_training__attendance", *target], warehouse_db, vars={**changed, **more})
+        return next((tmp_path / "target" / "compiled").rglob("column_checks_stg_training__attendance_*.sql")).read_text()
+
     # before the view exists the bound cannot be read: compiling still works (the bound as a subquery)
-    first = next((tmp_path / "target" / "compiled").rglob("column_checks_stg_training__attendance_*.sql")).read_text()
-    assert ("_loaded_at >= (with recursive pulls" in first) == (scope == "changed"), first
-    run_dbt(["run", "--select", "stg_training__attendance", *target], warehouse_db)
+    first = compiled_test()
+    assert "_loaded_at >= (with recursive pulls" in first, first
+    run_dbt(["run", "--select", "stg_training__attendance", *target], warehouse_db, vars=changed)
     # two pulls of the same night, an hour apart: a third of the rows came with the earlier one
     with psycopg.connect(warehouse_db, autocommit=True) as conn:
         (rows,) = conn.execute("select count(*) from raw_training.attendance").fetchone()
@@ -80,13 +84,8 @@ def test_staging_attendance_key_tests_are_bounded_by_the_latest_loads(warehouse_
                                " where attendance_id % 3 = 0").rowcount
     assert 0 < earlier < rows
 
-    def scoped_rows(**more: object) -> int | None:
-        run_dbt(["compile", "--select", "stg_training__attendance", *target], warehouse_db,
-                vars={"data_tests_scope": scope, **more})
-        sql = next((tmp_path / "target" / "compiled").rglob("column_checks_stg_training__attendance_*.sql")).read_text()
-        if scope == "all":
-            assert "_loaded_at >=" not in sql and "where true" in sql, sql
-            return None
+    def scoped_rows(**more: object) -> int:
+        sql = compiled_test(**more)
         bound = re.search(r"_loaded_at >= ('\d{4}-\d\d-\d\d[ T][\d:.+]+'::timestamptz)", sql)
         assert bound, sql
         with psycopg.connect(warehouse_db) as conn:
@@ -94,5 +93,8 @@ def test_staging_attendance_key_tests_are_bounded_by_the_latest_loads(warehouse_
 
     # the daily scope is the latest pull's rows, not the rows loaded in the last day of wall-clock
     # time (which held every day of a catch-up run in one night); two pulls: both
-    assert scoped_rows() == (None if scope == "all" else rows - earlier)
-    assert scoped_rows(data_tests_loads_pulls=2) == (None if scope == "all" else rows)
+    assert scoped_rows() == rows - earlier
+    assert scoped_rows(data_tests_loads_pulls=2) == rows
+    # the whole-history sweep: no bound
+    swept = compiled_test(data_tests_scope="all")
+    assert "_loaded_at >=" not in swept and "where true" in swept, swept

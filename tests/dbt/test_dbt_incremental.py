@@ -20,7 +20,7 @@ import pytest
 from supervision.dbt_daily import daily_selection
 from supervision.dbt_runner import run_dbt
 from supervision.warehouse import bootstrap
-from tests.conftest import scratch_database
+from tests.conftest import dbt_target, scratch_database
 
 pytestmark = pytest.mark.slow  # not in `make test-fast` (real dbt builds, services or subprocesses)
 
@@ -170,7 +170,7 @@ def test_incremental_rules_equal_full_rebuild_day_by_day(warehouse_db: str, seco
                                                         tmp_path: Path) -> None:
     incremental, rebuilt = warehouse_db, second_warehouse
     # one dbt target folder per warehouse: a partial parse survives only for the same connection
-    targets = {url: ["--target-path", str(tmp_path / name)] for url, name in ((incremental, "inc"), (rebuilt, "full"))}
+    targets = {url: dbt_target(tmp_path / name) for url, name in ((incremental, "inc"), (rebuilt, "full"))}
     base = (HERE / "raw_dataset.sql").read_text(encoding="utf-8")
     for url in (incremental, rebuilt):
         _exec(url, base)
