@@ -36,26 +36,31 @@ def gaming_run(pg_admin_url, tmp_path_factory):
         drop_db(pg_admin_url, url)
 
 
-def test_gaming_actors_fire_no_rule(gaming_run):
+@pytest.fixture(scope="module")
+def gaming_sources(gaming_run) -> oracle.Sources:
+    """The sources read once for the module's tests (six weeks of video: several seconds a read)."""
     url, root = gaming_run
-    src = oracle.load(url, root / "landing")
-    found = oracle.findings(src)
+    return oracle.load(url, root / "landing")
+
+
+def test_gaming_actors_fire_no_rule(gaming_run, gaming_sources):
+    _, root = gaming_run
+    found = oracle.findings(gaming_sources)
     assert found, "the oracle found nothing at all: the comparison would be vacuous"
     assert [f for f in found if GAMING_ID.search(f[1])] == []
     with (root / "labels" / "gaming.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert Counter(r["entity_type"] for r in rows) == {"institution": 5, "evaluation_org": 1}
     # the actors are active: each institution held sessions and filed claims
-    db = oracle.read_db(url)
+    db = gaming_sources.db
     for n in (1, 2, 3, 4, 6):
         assert any(r["session_id"][11:15] == f"7{n}00" for r in db["sessions"]), n
         assert any(r["claim_id"][11] == "7" and r["claim_id"][-3:] == f"{n}00" for r in db["subsidy_claims"]), n
 
 
-def test_gaming_actors_stay_just_inside(gaming_run):
+def test_gaming_actors_stay_just_inside(gaming_sources):
     """Their figures sit just on the safe side of the lines (what the risk features look for)."""
-    url, _ = gaming_run
-    db = oracle.read_db(url)
+    db = gaming_sources.db
     g1 = [float(r["face_score"]) for r in db["attendance"]
           if r["event"] == "check_in" and r["session_id"][11:15] == "7100" and r["face_score"] is not None]
     assert g1 and min(g1) >= 0.75 and max(g1) < 0.80
@@ -107,11 +112,10 @@ def looped_sessions(src: oracle.Sources) -> dict[str, tuple[int, int]]:
     return {inst: (len(repeating[inst]), len(sids)) for inst, sids in sessions.items()}
 
 
-def test_looped_feed_repeats_and_honest_cameras_do_not(gaming_run):
+def test_looped_feed_repeats_and_honest_cameras_do_not(gaming_sources):
     """G3's cameras repeat one varied series in every session after its first; no other institution
     (the background's counts are exact presence, steps without noise) repeats a varied window."""
-    url, root = gaming_run
-    found = looped_sessions(oracle.load(url, root / "landing"))
+    found = looped_sessions(gaming_sources)
     k, n = found.pop("INS60006")
     assert n >= 10 and k == n - 1
     assert len(found) > 20 and {inst: kn for inst, kn in found.items() if kn[0]} == {}
