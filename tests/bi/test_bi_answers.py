@@ -102,7 +102,7 @@ def built(pg_admin_url) -> Iterator[str]:
     from supervision.alerts.upkeep import run_upkeep
     from supervision.warehouse import bootstrap
 
-    with scratch_database(pg_admin_url, prefix="t_bi_") as url:
+    with scratch_database(pg_admin_url) as url:  # the name other tests give dbt: its partial parse holds
         bootstrap(url)
         with psycopg.connect(url, autocommit=True) as c:
             c.execute(RAW_DATASET.read_text(encoding="utf-8"))
