@@ -79,6 +79,13 @@ def test_days_after_the_first_build_only_what_depends_on_the_day(reference_run):
         else:
             assert "model" in types and "test" in types, (day, part, types)
             assert not {"seed", "unit_test"} & set(types), (day, part, types)
+    # every day's tests passed: the pulled tables' marks (macros/data_tests_scope.sql, the dbt build's
+    # on-run-end hook) reach their newest pull
+    loads_tested = {f"raw_training.{t}" for t in ("sessions", "trainees", "enrollments", "attendance", "subsidy_claims")}
+    with psycopg.connect(reference_run["url"]) as c:
+        marks = dict(c.execute("select raw_table, tested_through from ops.data_tests_loads_tested"))
+        newest = {t: c.execute(f"select max(_loaded_at) from {t}").fetchone()[0] for t in loads_tested}
+    assert marks == newest
 
 
 def test_rerun_changes_nothing(reference_run):

@@ -10,14 +10,20 @@
                        _built_at of the model>` (each incremental fact
                        stamps its inserted / merged rows with the build's run_started_at; a full
                        refresh stamps every row, so its test reads the whole table)
-    __latest_loads__   the rows the latest `data_tests_loads_pulls` pulls of the raw table wrote:
-                       `_loaded_at >= <the N-th newest _loaded_at of the raw table>`. The training
-                       loader writes a table's pull in one transaction, so every row of a pull has
-                       the same _loaded_at (the transaction's start); the N newest values are found
-                       by N probes of the _loaded_at index. A window of wall-clock time (rows
+    __latest_loads__   the rows of the raw table's pulls that no passing test has read yet, and at
+                       least the latest `data_tests_loads_pulls` pulls: `_loaded_at >= <the older
+                       of the first pull after ops.data_tests_loads_tested's mark and the N-th
+                       newest pull>`. The training loader writes a table's pull in one transaction,
+                       so every row of a pull has the same _loaded_at (the transaction's start);
+                       each bound is one probe of the _loaded_at index (the N newest: N probes).
+                       The mark is the newest _loaded_at when every such test of the table ran and
+                       passed in one dbt invocation (record_tested_loads, the project's on-run-end
+                       hook); a table never marked is read whole. A window of wall-clock time (rows
                        loaded in the last day) held every day of a catch-up run in one night: on
                        days run within hours of a quarter's go-live it read all 8.76 M attendance
-                       rows, 9.5-16.9 s a day (docs/decisions/0058-what-a-day-re-reads-of-the-history.md).
+                       rows, 9.5-16.9 s a day (docs/decisions/0058-what-a-day-re-reads-of-the-history.md);
+                       the latest pull alone missed the pull of a day whose marts stopped before
+                       its tests (0059).
 
   What a scoped test does not see, the database enforces or an earlier run's test saw:
     - keys: a per-session fact (key session_id, or session_id and one more column) rewrites all
@@ -25,9 +31,8 @@
       arise; fct_attendance and int_session_class_assignments merge on their key under a unique
       index, and the raw_training tables under the staging views whose keys are tested this way
       (attendance, sessions, trainees, enrollments, subsidy_claims) have their primary keys;
-    - rows that this run did not write were tested by the run that wrote them; the rows of a pull
-      whose marts run stopped before its tests (a failed gate) are outside the next run's scope
-      when that run pulls again: the sweep below reads them.
+    - rows that this run did not write were tested by the run that wrote them, and the rows of
+      pulls no passing run tested (a failed gate, a failed test) are in the scope until one does.
   (No unique indexes on the per-session facts: with them the planner estimates 1 row for
   FACE_NOT_SEEN's join and chooses nested loops, which made a 270-day catch-up many times slower;
   docs/decisions/0019-data-tests-scoped-to-the-latest-build.md.)
@@ -72,12 +77,20 @@
     {%- if not used -%}
         {{- "'infinity'::timestamptz" -}}
     {%- else -%}
-        {{- timestamptz_literal(query | replace('{source}', loads_relation(relation) | string), relation) -}}
+        {%- set source = loads_relation(relation) -%}
+        {{- timestamptz_literal(query | replace('{source}', source | string)
+                                      | replace('{source_name}', _schema_and_name(source)), relation) -}}
     {%- endif -%}
 {%- endmacro %}
 
-{#- The bound of __latest_loads__: the _loaded_at of the `pulls`-th newest pull of {source}, a
-    loose scan of its _loaded_at index (one probe a pull). Fewer pulls: the oldest; an empty table:
+{#- schema.name of a Relation or of its rendered name (the key of ops.data_tests_loads_tested). -#}
+{% macro _schema_and_name(relation) -%}
+    {{- ((relation | string) | replace('"', '')).split('.')[-2:] | join('.') -}}
+{%- endmacro %}
+
+{#- The bound of __latest_loads__ over {source}: the older of the first pull after the table's mark
+    in ops.data_tests_loads_tested (no mark: the oldest pull) and the `pulls`-th newest pull (a loose
+    scan of the _loaded_at index, one probe a pull; fewer pulls: the oldest). An empty table:
     -infinity. -#}
 {% macro _latest_pulls_sql(pulls) -%}
     with recursive pulls (loaded_at, n) as (
@@ -86,5 +99,45 @@
         select (select max(earlier._loaded_at) from {source} as earlier where earlier._loaded_at < pulls.loaded_at),
                pulls.n + 1
         from pulls where pulls.n < {{ pulls }} and pulls.loaded_at is not null)
-    select min(loaded_at) from pulls
+    select least((select min(loaded_at) from pulls),
+                 (select min(_loaded_at) from {source} where _loaded_at > coalesce(
+                     (select tested_through from ops.data_tests_loads_tested where raw_table = '{source_name}'),
+                     '-infinity')))
+{%- endmacro %}
+
+{#- The project's on-run-end hook: for each raw table under `__latest_loads__` tests, when every one of
+    those tests ran in this invocation and passed (or warned), its mark in
+    ops.data_tests_loads_tested moves to the table's newest _loaded_at. The loads of a day wait for
+    the previous day's marts and the marts for the day's loads (supervision.run_waits), so no pull
+    lands between a table's tests and this hook in the pipeline's runs. Nothing when the table of
+    marks is missing (a warehouse not bootstrapped). -#}
+{% macro record_tested_loads(results) -%}
+    {%- if not execute -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set marks = adapter.get_relation(database=target.database, schema='ops', identifier='data_tests_loads_tested') -%}
+    {%- if marks is none -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set status = {} -%}
+    {%- for result in results if result.node.resource_type == 'test' -%}
+        {%- do status.update({result.node.unique_id: result.status | string}) -%}
+    {%- endfor -%}
+    {%- set tables = {} -%}
+    {%- for node in graph.nodes.values()
+          if node.resource_type == 'test' and '__latest_loads__' in (node.config.where or '') -%}
+        {%- set model_node = graph.nodes.get(node.attached_node) -%}
+        {%- if model_node is not none -%}
+            {%- set raw = loads_relation(api.Relation.create(database=model_node.database, schema=model_node.schema,
+                                                             identifier=model_node.alias or model_node.name)) -%}
+            {%- set passed = status.get(node.unique_id, '').split('.')[-1].lower() in ('pass', 'warn') -%}
+            {%- do tables.update({raw | string: [raw, tables.get(raw | string, [raw, true])[1] and passed]}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for raw, passed in tables.values() if passed %}
+    insert into {{ marks }} as m (raw_table, tested_through)
+    select '{{ _schema_and_name(raw) }}', max(_loaded_at) from {{ raw }} having max(_loaded_at) is not null
+    on conflict (raw_table) do update set tested_through = greatest(m.tested_through, excluded.tested_through),
+        recorded_at = now();
+    {%- endfor %}
 {%- endmacro %}

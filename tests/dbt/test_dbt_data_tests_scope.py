@@ -64,7 +64,8 @@ def test_daily_data_tests_read_the_latest_build_and_the_sweep_reads_all(warehous
     assert any(t.startswith("column_checks_fct_session_checkins") for t in swept), swept
 
 
-def test_staging_attendance_key_tests_are_bounded_by_the_latest_loads(warehouse_db: str, tmp_path: Path) -> None:
+def test_staging_attendance_key_tests_read_every_pull_no_passing_test_has_read(warehouse_db: str,
+                                                                             tmp_path: Path) -> None:
     _exec(warehouse_db, (HERE / "raw_dataset.sql").read_text(encoding="utf-8"))
     target = dbt_target(tmp_path / "target")
     changed = {"data_tests_scope": "changed"}  # each change of the vars makes dbt parse the project again
@@ -73,28 +74,78 @@ def test_staging_attendance_key_tests_are_bounded_by_the_latest_loads(warehouse_
         run_dbt(["compile", "--select", "stg_training__attendance", *target], warehouse_db, vars={**changed, **more})
         return next((tmp_path / "target" / "compiled").rglob("column_checks_stg_training__attendance_*.sql")).read_text()
 
-    # before the view exists the bound cannot be read: compiling still works (the bound as a subquery)
-    first = compiled_test()
-    assert "_loaded_at >= (with recursive pulls" in first, first
-    run_dbt(["run", "--select", "stg_training__attendance", *target], warehouse_db, vars=changed)
-    # two pulls of the same night, an hour apart: a third of the rows came with the earlier one
-    with psycopg.connect(warehouse_db, autocommit=True) as conn:
-        (rows,) = conn.execute("select count(*) from raw_training.attendance").fetchone()
-        earlier = conn.execute("update raw_training.attendance set _loaded_at = _loaded_at - interval '1 hour'"
-                               " where attendance_id % 3 = 0").rowcount
-    assert 0 < earlier < rows
+    def rows_where(condition: str) -> int:
+        with psycopg.connect(warehouse_db) as conn:
+            return conn.execute(f"select count(*) from raw_training.attendance where {condition}").fetchone()[0]
 
     def scoped_rows(**more: object) -> int:
         sql = compiled_test(**more)
         bound = re.search(r"_loaded_at >= ('\d{4}-\d\d-\d\d[ T][\d:.+]+'::timestamptz)", sql)
         assert bound, sql
-        with psycopg.connect(warehouse_db) as conn:
-            return conn.execute(f"select count(*) from raw_training.attendance where _loaded_at >= {bound[1]}").fetchone()[0]
+        return rows_where(f"_loaded_at >= {bound[1]}")
 
-    # the daily scope is the latest pull's rows, not the rows loaded in the last day of wall-clock
-    # time (which held every day of a catch-up run in one night); two pulls: both
-    assert scoped_rows() == rows - earlier
-    assert scoped_rows(data_tests_loads_pulls=2) == rows
+    def pull(hours: int, condition: str) -> int:
+        """A pull ``hours`` after the dataset's load that rewrote the rows of ``condition``."""
+        with psycopg.connect(warehouse_db, autocommit=True) as conn:
+            return conn.execute(f"update raw_training.attendance set _loaded_at = (select min(_loaded_at) from"
+                                f" raw_training.attendance) + interval '{hours} hours' where {condition}").rowcount
+
+    def passing_test_run() -> None:
+        run_dbt(["test", "--select", "stg_training__attendance", *target], warehouse_db, vars=changed)
+
+    def mark() -> object:
+        with psycopg.connect(warehouse_db) as conn:
+            return conn.execute("select tested_through from ops.data_tests_loads_tested"
+                                " where raw_table = 'raw_training.attendance'").fetchone()
+
+    # before the view exists the bound cannot be read: compiling still works (the bound as a subquery)
+    first = compiled_test()
+    assert "_loaded_at >= least((with recursive pulls" in first or "least((select min(loaded_at)" in first, first
+    run_dbt(["run", "--select", "stg_training__attendance", *target], warehouse_db, vars=changed)
+    rows = rows_where("true")
+    # two pulls of the same night, an hour apart: a third of the rows came with the later one
+    later = pull(1, "attendance_id % 3 = 0")
+    assert 0 < later < rows
+
+    # never tested: every pull is read
+    assert mark() is None
+    assert scoped_rows() == rows
+    # a passing test run marks the newest pull: the next scope is the latest pull alone
+    passing_test_run()
+    assert mark() is not None
+    assert scoped_rows() == later
+
+    # a night whose marts stopped before the tests (its pull never tested), then the next night's
+    # pull: both are read, not the latest pull alone
+    stopped = pull(24, "attendance_id % 3 = 1 and attendance_id % 2 = 0")
+    next_night = pull(48, "attendance_id % 3 = 1 and attendance_id % 2 = 1")
+    assert stopped and next_night
+    assert scoped_rows() == stopped + next_night
+
+    # a failing test does not move the mark: a repeated key in the next pull (the raw table's primary
+    # key taken away for it) stays in the scope until a test run passes
+    passing_test_run()
+    assert scoped_rows() == next_night
+    with psycopg.connect(warehouse_db, autocommit=True) as conn:
+        conn.execute("alter table raw_training.attendance drop constraint attendance_pkey")
+        conn.execute("insert into raw_training.attendance select * from raw_training.attendance"
+                     " where attendance_id = (select min(attendance_id) from raw_training.attendance)")
+    repeated = pull(72, "attendance_id = (select min(attendance_id) from raw_training.attendance)")
+    assert repeated == 2
+    before = mark()
+    with pytest.raises(DbtError, match="column_checks_stg_training__attendance"):
+        passing_test_run()
+    assert mark() == before
+    assert scoped_rows() == repeated
+
+    # at least the latest N pulls (data_tests_loads_pulls), whatever the mark says
+    with psycopg.connect(warehouse_db, autocommit=True) as conn:
+        conn.execute("delete from raw_training.attendance where ctid = (select max(ctid) from raw_training.attendance"
+                     " where attendance_id = (select min(attendance_id) from raw_training.attendance))")
+    passing_test_run()
+    assert scoped_rows() == 1
+    assert scoped_rows(data_tests_loads_pulls=2) == rows_where(
+        "_loaded_at >= (select min(_loaded_at) from raw_training.attendance) + interval '48 hours'") > 1
     # the whole-history sweep: no bound
     swept = compiled_test(data_tests_scope="all")
     assert "_loaded_at >=" not in swept and "where true" in swept, swept

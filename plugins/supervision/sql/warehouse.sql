@@ -402,6 +402,15 @@ create table if not exists ops.dbt_deployment (
     run_id text,
     built_at timestamptz not null default now());
 
+-- How far the daily data tests of a pulled raw table have passed (dbt_project/macros/
+-- data_tests_scope.sql): the newest _loaded_at when every `__latest_loads__` test of the table ran
+-- and passed in one dbt invocation (its on-run-end hook). The next day's tests read every pull after
+-- it, so the pull of a day whose marts stopped before its tests is read the day after.
+create table if not exists ops.data_tests_loads_tested (
+    raw_table text primary key,          -- schema.table
+    tested_through timestamptz not null,
+    recorded_at timestamptz not null default now());
+
 -- ===================================================================================
 -- marts.supervision_alerts: the contract's alert table. Written by alert upkeep
 -- (supervision.alerts.upkeep) only; `status` is written by the review application only.
