@@ -100,9 +100,19 @@
                pulls.n + 1
         from pulls where pulls.n < {{ pulls }} and pulls.loaded_at is not null)
     select least((select min(loaded_at) from pulls),
-                 (select min(_loaded_at) from {source} where _loaded_at > coalesce(
-                     (select tested_through from ops.data_tests_loads_tested where raw_table = '{source_name}'),
-                     '-infinity')))
+                 (select min(_loaded_at) from {source} where _loaded_at > {{ _loads_mark_sql() }}))
+{%- endmacro %}
+
+{#- The mark of {source_name} as SQL; -infinity (never marked) when the table of marks is missing:
+    a warehouse the pipeline has not bootstrapped since this code came, run by `supervision dbt`. -#}
+{% macro _loads_mark_sql() -%}
+    {%- if execute and adapter.get_relation(database=target.database, schema='ops',
+                                             identifier='data_tests_loads_tested') is none -%}
+        '-infinity'::timestamptz
+    {%- else -%}
+        coalesce((select tested_through from ops.data_tests_loads_tested where raw_table = '{source_name}'),
+                 '-infinity')
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The project's on-run-end hook: for each raw table under `__latest_loads__` tests, when every one of

@@ -144,6 +144,15 @@ def test_staging_attendance_key_tests_read_every_pull_no_passing_test_has_read(w
                      " where attendance_id = (select min(attendance_id) from raw_training.attendance))")
     passing_test_run()
     assert scoped_rows() == 1
+
+    # a warehouse without the table of marks (`supervision dbt` before the pipeline bootstrapped it
+    # for this code): every pull is read, and a passing run writes nothing and fails nothing
+    with psycopg.connect(warehouse_db, autocommit=True) as conn:
+        conn.execute("alter table ops.data_tests_loads_tested rename to data_tests_loads_tested_away")
+    assert scoped_rows() == rows_where("true")
+    passing_test_run()
+    with psycopg.connect(warehouse_db, autocommit=True) as conn:
+        conn.execute("alter table ops.data_tests_loads_tested_away rename to data_tests_loads_tested")
     assert scoped_rows(data_tests_loads_pulls=2) == rows_where(
         "_loaded_at >= (select min(_loaded_at) from raw_training.attendance) + interval '48 hours'") > 1
     # the whole-history sweep: no bound
