@@ -107,8 +107,9 @@ def scratch_database(admin_url: str, template: str | None = None, prefix: str = 
 
 def dbt_target(folder: Path) -> list[str]:
     """``--target-path`` arguments for a test's own dbt target folder, which starts with the
-    project's saved partial parse: dbt reads it from the target folder, and without it the test's
-    first invocation parses the whole project (about 3 s)."""
+    project's saved partial parse: dbt reads it from the target folder and uses it when it was made
+    for the same connection and vars; without one the test's first invocation parses the whole
+    project (about 3 s)."""
     import shutil
 
     folder.mkdir(parents=True, exist_ok=True)

@@ -117,10 +117,12 @@
 
 {#- The project's on-run-end hook: for each raw table under `__latest_loads__` tests, when every one of
     those tests ran in this invocation and passed (or warned), its mark in
-    ops.data_tests_loads_tested moves to the table's newest _loaded_at. The loads of a day wait for
-    the previous day's marts and the marts for the day's loads (supervision.run_waits), so no pull
-    lands between a table's tests and this hook in the pipeline's runs. Nothing when the table of
-    marks is missing (a warehouse not bootstrapped). -#}
+    ops.data_tests_loads_tested moves to the table's newest _loaded_at up to the invocation's start
+    (a pull that began after it is left for the next run). The loads of a day wait for the previous
+    day's marts and the marts for the day's loads (supervision.run_waits), so in the pipeline no pull
+    is in flight during the tests; a manual `supervision dbt` run beside a pull that began before it
+    and committed after its tests could mark that pull unread. Nothing when the table of marks is
+    missing (a warehouse not bootstrapped). -#}
 {% macro record_tested_loads(results) -%}
     {%- if not execute -%}
         {{- return('') -}}
@@ -144,10 +146,17 @@
             {%- do tables.update({raw | string: [raw, tables.get(raw | string, [raw, true])[1] and passed]}) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- for raw, passed in tables.values() if passed %}
+    {%- set passed_tables = tables.values() | selectattr(1) | list -%}
+    {%- for raw, passed in passed_tables %}
     insert into {{ marks }} as m (raw_table, tested_through)
-    select '{{ _schema_and_name(raw) }}', max(_loaded_at) from {{ raw }} having max(_loaded_at) is not null
+    select '{{ _schema_and_name(raw) }}', max(_loaded_at) from {{ raw }}
+    where _loaded_at <= '{{ run_started_at.isoformat() }}'::timestamptz having max(_loaded_at) is not null
     on conflict (raw_table) do update set tested_through = greatest(m.tested_through, excluded.tested_through),
         recorded_at = now();
     {%- endfor %}
+    {#- dbt issues no commit of its own after on-run-end hooks (dbt-core issue 2495): the inserts end
+        with one, so they stick whatever transaction the hook's connection is in -#}
+    {%- if passed_tables %}
+    commit;
+    {%- endif %}
 {%- endmacro %}

@@ -100,8 +100,11 @@ def test_staging_attendance_key_tests_read_every_pull_no_passing_test_has_read(w
 
     # before the view exists the bound cannot be read: compiling still works (the bound as a subquery)
     first = compiled_test()
-    assert "_loaded_at >= least((with recursive pulls" in first or "least((select min(loaded_at)" in first, first
+    assert "_loaded_at >= (with recursive pulls" in first and "least((select min(loaded_at)" in first, first
     run_dbt(["run", "--select", "stg_training__attendance", *target], warehouse_db, vars=changed)
+    # the dataset's load, days ago: every pull below is in the past (a mark stops at the run's start)
+    with psycopg.connect(warehouse_db, autocommit=True) as conn:
+        conn.execute("update raw_training.attendance set _loaded_at = _loaded_at - interval '200 hours'")
     rows = rows_where("true")
     # two pulls of the same night, an hour apart: a third of the rows came with the later one
     later = pull(1, "attendance_id % 3 = 0")
@@ -123,27 +126,32 @@ def test_staging_attendance_key_tests_read_every_pull_no_passing_test_has_read(w
     assert scoped_rows() == stopped + next_night
 
     # a failing test does not move the mark: a repeated key in the next pull (the raw table's primary
-    # key taken away for it) stays in the scope until a test run passes
+    # key taken away for it) stays in the scope, with every later pull, until a test run passes
     passing_test_run()
     assert scoped_rows() == next_night
+    before = mark()
     with psycopg.connect(warehouse_db, autocommit=True) as conn:
         conn.execute("alter table raw_training.attendance drop constraint attendance_pkey")
         conn.execute("insert into raw_training.attendance select * from raw_training.attendance"
                      " where attendance_id = (select min(attendance_id) from raw_training.attendance)")
     repeated = pull(72, "attendance_id = (select min(attendance_id) from raw_training.attendance)")
     assert repeated == 2
-    before = mark()
     with pytest.raises(DbtError, match="column_checks_stg_training__attendance"):
         passing_test_run()
     assert mark() == before
-    assert scoped_rows() == repeated
-
-    # at least the latest N pulls (data_tests_loads_pulls), whatever the mark says
+    newer = pull(96, "attendance_id % 3 = 2 and attendance_id % 2 = 0")
+    assert newer > 0
+    assert scoped_rows() == repeated + newer
+    with pytest.raises(DbtError, match="column_checks_stg_training__attendance"):
+        passing_test_run()
+    assert mark() == before
+    # mended: a passing run marks the newest pull
     with psycopg.connect(warehouse_db, autocommit=True) as conn:
         conn.execute("delete from raw_training.attendance where ctid = (select max(ctid) from raw_training.attendance"
                      " where attendance_id = (select min(attendance_id) from raw_training.attendance))")
     passing_test_run()
-    assert scoped_rows() == 1
+    assert mark() == _newest(warehouse_db) != before
+    assert scoped_rows() == newer
 
     # a warehouse without the table of marks (`supervision dbt` before the pipeline bootstrapped it
     # for this code): every pull is read, and a passing run writes nothing and fails nothing
@@ -153,8 +161,20 @@ def test_staging_attendance_key_tests_read_every_pull_no_passing_test_has_read(w
     passing_test_run()
     with psycopg.connect(warehouse_db, autocommit=True) as conn:
         conn.execute("alter table ops.data_tests_loads_tested_away rename to data_tests_loads_tested")
+
+    # at least the latest N pulls (data_tests_loads_pulls), whatever the mark says
     assert scoped_rows(data_tests_loads_pulls=2) == rows_where(
-        "_loaded_at >= (select min(_loaded_at) from raw_training.attendance) + interval '48 hours'") > 1
-    # the whole-history sweep: no bound
+        "_loaded_at >= (select min(_loaded_at) from raw_training.attendance) + interval '72 hours'") > newer
+    # the whole-history sweep: no bound; when it passes it marks the newest pull too
     swept = compiled_test(data_tests_scope="all")
     assert "_loaded_at >=" not in swept and "where true" in swept, swept
+    before = mark()
+    assert pull(120, "attendance_id % 3 = 2 and attendance_id % 2 = 1") > 0
+    run_dbt(["test", "--select", "stg_training__attendance", *target], warehouse_db,
+            vars={"data_tests_scope": "all"})
+    assert mark() == _newest(warehouse_db) != before
+
+
+def _newest(url: str) -> tuple:
+    with psycopg.connect(url) as conn:
+        return conn.execute("select max(_loaded_at) from raw_training.attendance").fetchone()
