@@ -83,7 +83,8 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- schema.name of a Relation or of its rendered name (the key of ops.data_tests_loads_tested). -#}
+{#- schema.name of a Relation or of its rendered name (the key of ops.data_tests_loads_tested, and
+    how loads_relation finds a view's node). -#}
 {% macro _schema_and_name(relation) -%}
     {{- ((relation | string) | replace('"', '')).split('.')[-2:] | join('.') -}}
 {%- endmacro %}
@@ -106,13 +107,17 @@
 {#- The mark of {source_name} as SQL; -infinity (never marked) when the table of marks is missing:
     a warehouse the pipeline has not bootstrapped since this code came, run by `supervision dbt`. -#}
 {% macro _loads_mark_sql() -%}
-    {%- if execute and adapter.get_relation(database=target.database, schema='ops',
-                                             identifier='data_tests_loads_tested') is none -%}
+    {%- if execute and _loads_marks_relation() is none -%}
         '-infinity'::timestamptz
     {%- else -%}
         coalesce((select tested_through from ops.data_tests_loads_tested where raw_table = '{source_name}'),
                  '-infinity')
     {%- endif -%}
+{%- endmacro %}
+
+{#- ops.data_tests_loads_tested (supervision's bootstrap makes it), or none where it is missing. -#}
+{% macro _loads_marks_relation() -%}
+    {{- return(adapter.get_relation(database=target.database, schema='ops', identifier='data_tests_loads_tested')) -}}
 {%- endmacro %}
 
 {#- The project's on-run-end hook: for each raw table under `__latest_loads__` tests, when every one of
@@ -127,7 +132,7 @@
     {%- if not execute -%}
         {{- return('') -}}
     {%- endif -%}
-    {%- set marks = adapter.get_relation(database=target.database, schema='ops', identifier='data_tests_loads_tested') -%}
+    {%- set marks = _loads_marks_relation() -%}
     {%- if marks is none -%}
         {{- return('') -}}
     {%- endif -%}

@@ -48,7 +48,7 @@
 {% macro loads_relation(relation) -%}
     {#- a unit test has no graph of nodes, and its inputs are the relation's fixtures: keep the relation -#}
     {%- if execute and not (model is defined and model.resource_type == 'unit_test') -%}
-        {%- set name = ((relation | string) | replace('"', '')).split('.')[-2:] | join('.') -%}
+        {%- set name = _schema_and_name(relation) -%}
         {%- for node in graph.nodes.values() -%}
             {%- if node.resource_type == 'model' and node.config.materialized == 'view'
                   and (node.schema ~ '.' ~ (node.alias or node.name)) == name

@@ -98,13 +98,16 @@ def test_staging_attendance_key_tests_read_every_pull_no_passing_test_has_read(w
             return conn.execute("select tested_through from ops.data_tests_loads_tested"
                                 " where raw_table = 'raw_training.attendance'").fetchone()
 
+    def newest() -> tuple:
+        with psycopg.connect(warehouse_db) as conn:
+            return conn.execute("select max(_loaded_at) from raw_training.attendance").fetchone()
+
     # before the view exists the bound cannot be read: compiling still works (the bound as a subquery)
     first = compiled_test()
     assert "_loaded_at >= (with recursive pulls" in first and "least((select min(loaded_at)" in first, first
     run_dbt(["run", "--select", "stg_training__attendance", *target], warehouse_db, vars=changed)
     # the dataset's load, days ago: every pull below is in the past (a mark stops at the run's start)
-    with psycopg.connect(warehouse_db, autocommit=True) as conn:
-        conn.execute("update raw_training.attendance set _loaded_at = _loaded_at - interval '200 hours'")
+    _exec(warehouse_db, "update raw_training.attendance set _loaded_at = _loaded_at - interval '200 hours'")
     rows = rows_where("true")
     # two pulls of the same night, an hour apart: a third of the rows came with the later one
     later = pull(1, "attendance_id % 3 = 0")
@@ -130,10 +133,9 @@ def test_staging_attendance_key_tests_read_every_pull_no_passing_test_has_read(w
     passing_test_run()
     assert scoped_rows() == next_night
     before = mark()
-    with psycopg.connect(warehouse_db, autocommit=True) as conn:
-        conn.execute("alter table raw_training.attendance drop constraint attendance_pkey")
-        conn.execute("insert into raw_training.attendance select * from raw_training.attendance"
-                     " where attendance_id = (select min(attendance_id) from raw_training.attendance)")
+    _exec(warehouse_db, "alter table raw_training.attendance drop constraint attendance_pkey;"
+                        " insert into raw_training.attendance select * from raw_training.attendance"
+                        " where attendance_id = (select min(attendance_id) from raw_training.attendance)")
     repeated = pull(72, "attendance_id = (select min(attendance_id) from raw_training.attendance)")
     assert repeated == 2
     with pytest.raises(DbtError, match="column_checks_stg_training__attendance"):
@@ -146,21 +148,18 @@ def test_staging_attendance_key_tests_read_every_pull_no_passing_test_has_read(w
         passing_test_run()
     assert mark() == before
     # mended: a passing run marks the newest pull
-    with psycopg.connect(warehouse_db, autocommit=True) as conn:
-        conn.execute("delete from raw_training.attendance where ctid = (select max(ctid) from raw_training.attendance"
-                     " where attendance_id = (select min(attendance_id) from raw_training.attendance))")
+    _exec(warehouse_db, "delete from raw_training.attendance where ctid = (select max(ctid) from raw_training.attendance"
+                        " where attendance_id = (select min(attendance_id) from raw_training.attendance))")
     passing_test_run()
-    assert mark() == _newest(warehouse_db) != before
+    assert mark() == newest() != before
     assert scoped_rows() == newer
 
     # a warehouse without the table of marks (`supervision dbt` before the pipeline bootstrapped it
     # for this code): every pull is read, and a passing run writes nothing and fails nothing
-    with psycopg.connect(warehouse_db, autocommit=True) as conn:
-        conn.execute("alter table ops.data_tests_loads_tested rename to data_tests_loads_tested_away")
+    _exec(warehouse_db, "alter table ops.data_tests_loads_tested rename to data_tests_loads_tested_away")
     assert scoped_rows() == rows_where("true")
     passing_test_run()
-    with psycopg.connect(warehouse_db, autocommit=True) as conn:
-        conn.execute("alter table ops.data_tests_loads_tested_away rename to data_tests_loads_tested")
+    _exec(warehouse_db, "alter table ops.data_tests_loads_tested_away rename to data_tests_loads_tested")
 
     # at least the latest N pulls (data_tests_loads_pulls), whatever the mark says
     assert scoped_rows(data_tests_loads_pulls=2) == rows_where(
@@ -172,9 +171,4 @@ def test_staging_attendance_key_tests_read_every_pull_no_passing_test_has_read(w
     assert pull(120, "attendance_id % 3 = 2 and attendance_id % 2 = 1") > 0
     run_dbt(["test", "--select", "stg_training__attendance", *target], warehouse_db,
             vars={"data_tests_scope": "all"})
-    assert mark() == _newest(warehouse_db) != before
-
-
-def _newest(url: str) -> tuple:
-    with psycopg.connect(url) as conn:
-        return conn.execute("select max(_loaded_at) from raw_training.attendance").fetchone()
+    assert mark() == newest() != before
