@@ -155,6 +155,51 @@ def test_dbt_build_marts_rules_and_incremental_late_data(built_warehouse: str) -
                                   "last_check_out_at from core.fct_session_checkins order by 1, 2")
 
 
+def test_a_tables_cascading_drop_waits_for_the_drop_lock(built_warehouse: str) -> None:
+    """macros/drop_relation.sql: a table's rebuild drops its previous version (and the views on it)
+    only once it holds the build's drop lock, so two threads' drops of tables that share views take
+    turns instead of deadlocking on the views' rules. Here the test holds the lock; the rebuild of
+    dim_exam_sessions (four views read it) must wait at its drop, and finish once the lock goes."""
+    import threading
+    import time
+
+    url = built_warehouse
+    shared_views = ("int_alerts_joined_to_owners", "int_months_holding_data")
+    assert {r[0] for r in _rows(url, "select viewname from pg_views where viewname = any(%s)",
+                                list(shared_views))} == set(shared_views)
+    errors: list[BaseException] = []
+
+    def rebuild() -> None:
+        try:
+            run_dbt(["run", "--select", "dim_exam_sessions"], url, vars={"run_date": "2024-03-05"})
+        except BaseException as exc:  # noqa: BLE001 - reported by the test's thread
+            errors.append(exc)
+
+    holder = psycopg.connect(url)
+    try:
+        holder.execute("select pg_advisory_xact_lock(hashtext('supervision.dbt.drop_relation'))")
+        worker = threading.Thread(target=rebuild, daemon=True)
+        worker.start()
+        waiting = []
+        deadline = time.monotonic() + 120
+        while not waiting and worker.is_alive() and time.monotonic() < deadline:
+            waiting = _rows(url, "select a.query from pg_locks l join pg_stat_activity a using (pid)"
+                                 " where l.locktype = 'advisory' and not l.granted and a.datname = current_database()")
+            time.sleep(0.2)
+        assert waiting, f"the rebuild never waited for the drop lock: {errors}"
+        assert "drop table if exists" in waiting[0][0] and "dim_exam_sessions__dbt_backup" in waiting[0][0]
+        # the new table is committed; its previous version and the views on it are still there
+        assert _rows(url, "select count(*) from pg_class where relname = 'dim_exam_sessions__dbt_backup'") == [(1,)]
+        assert worker.is_alive()
+    finally:
+        holder.rollback()
+        holder.close()
+    worker.join(timeout=120)
+    assert not worker.is_alive() and not errors, errors
+    assert _rows(url, "select count(*) from pg_class where relname = 'dim_exam_sessions__dbt_backup'") == [(0,)]
+    assert _rows(url, "select count(*) from core.dim_exam_sessions") != [(0,)]
+
+
 def test_run_dbt_raises_readable_error(warehouse_db: str) -> None:
     # a rule model run alone on an empty warehouse: its upstream relations do not exist
     with pytest.raises(DbtError, match=r"(?s)dbt run --select rule_camera_down failed.*rule_camera_down.*does not exist"):
