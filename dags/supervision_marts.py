@@ -81,9 +81,11 @@ def supervision_marts():
     @task(retries=0, pool=HEAVY_POOL, execution_timeout=GX_TIMEOUT,
           inlets=[RAW_TRAINING, RAW_VIDEO, RAW_ASSESSMENT])
     def quality_gates(**context) -> dict:
+        from supervision.heap import frozen_heap
         from supervision.quality import run_gates
 
-        result = run_gates(warehouse_url(), run_id_of(context), local_day(context))
+        with frozen_heap():
+            result = run_gates(warehouse_url(), run_id_of(context), local_day(context))
         return {"success": result.success, "failures": len(result.failures), "docs": str(result.docs_path),
                 "seconds": round(result.seconds, 2)}
 
@@ -92,9 +94,11 @@ def supervision_marts():
 
     @task(retries=1, pool=HEAVY_POOL, execution_timeout=GX_TIMEOUT)
     def record_flags(**context) -> dict:
+        from supervision.heap import frozen_heap
         from supervision.quality import run_record_flags
 
-        return dict(run_record_flags(warehouse_url(), run_id_of(context)))
+        with frozen_heap():
+            return dict(run_record_flags(warehouse_url(), run_id_of(context)))
 
     @task(retries=1, outlets=[SUPERVISION_ALERTS], pool=HEAVY_POOL)
     def alert_upkeep() -> dict:

@@ -29,6 +29,7 @@ from cosmos.operators.local import DbtBuildLocalOperator
 
 from supervision.config import settings
 from supervision.dbt_runner import COSMOS_CACHE, RUN_DATE_ENV
+from supervision.heap import frozen_heap
 
 log = logging.getLogger(__name__)
 
@@ -87,4 +88,5 @@ class DailyDbtBuild(DbtBuildLocalOperator):
                  "full" if plan.full else "daily", plan.reason, plan.select, plan.exclude)
         context["ti"].xcom_push(key="dbt_plan", value=plan.as_dict())
         self.select, self.exclude = plan.select, plan.exclude
-        super().execute(context, **kwargs)
+        with frozen_heap():  # dbt's collections, Cosmos' gc.collect() included, skip the process's heap
+            super().execute(context, **kwargs)

@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from supervision.heap import startup_heap
+
 INGEST_DAGS = ("ingest_training_platform", "ingest_video_logs", "ingest_assessments")
 MARTS_DAG = "supervision_marts"
 
@@ -93,6 +95,16 @@ def load_dags() -> dict:
     if missing:
         raise RuntimeError(f"DAGs not found in {settings().dags_dir}: {missing}")
     return bag.dags
+
+
+def _start_in_process_api() -> None:
+    """Start the Task SDK's in-process execution API now, not in the first task: every ``DAG.test()``
+    task of this process calls it (one per process, cached by Airflow), and its start (FastAPI and
+    Cadwyn building the versioned routes, 2-3 s) allocates hundreds of thousands of long-lived
+    objects, which the startup's paused collector then does not re-traverse (supervision.heap)."""
+    from airflow.sdk.execution_time.supervisor import in_process_api_server
+
+    in_process_api_server().transport  # noqa: B018 - the property starts the app, its loop and lifespan
 
 
 def day_interval(dag, day: date):
@@ -210,9 +222,11 @@ class Runner:
         stamp = time.strftime("%Y%m%dT%H%M%S")
         self.out = _LogToFile(settings().var_dir / "logs" / f"run-{stamp}-{os.getpid()}.log")
         self.say(f"logs of this run: {self.out.path}")
-        prepare_environment()
-        _quiet_airflow_logging()
-        self.dags = load_dags()
+        with startup_heap():  # long-lived objects: not traversed by every collection (supervision.heap)
+            prepare_environment()
+            _quiet_airflow_logging()
+            self.dags = load_dags()
+            _start_in_process_api()
         self.say(f"environment ready in {time.monotonic() - self.t0:.1f}s")
         self.order = dag_ids or (*INGEST_DAGS, MARTS_DAG)
 
