@@ -3,10 +3,10 @@
 Each day is a real DAG run of each DAG in ``dags/`` (the three ingestion DAGs, then the marts DAG),
 executed in this process by ``DAG.test()``: Airflow's scheduler loop for one run (dependency
 checks, retries with their delays, XCom, Assets, mapped tasks) with each task run through the Task
-SDK's in-process supervisor. Measured on this machine: the first task of a process costs ~5 s
-(the in-process execution API starts), every later task ~0.1 s; the LocalExecutor path needs an API
-server and a scheduler beside it and costs a process start per task. So one warm process runs all
-the days (README: "Why dag.test()").
+SDK's in-process supervisor. Measured on this machine: the in-process execution API costs 2-5 s
+to start, once per process (the runner starts it with the environment, not in the first task),
+every task ~0.1 s; the LocalExecutor path needs an API server and a scheduler beside it and costs a
+process start per task. So one warm process runs all the days (README: "Why dag.test()").
 
 A day whose DAG run fails stops the command (later days build on it) with exit status 1; running
 the same command again re-runs the failed day from the start (DAG.test replaces the day's run) and
