@@ -47,6 +47,24 @@ PAIRS = [(o, lv) for o in cat.EXAM_ONLY_OCCUPATIONS for lv in cat.LEVELS]
 _LEDGER: dict[tuple, list[tuple[int, int, int]]] = {}
 
 
+MAX_OWN_BASELINE = 2000  # results of an instance's own baseline exams, at most
+
+
+def _balance(T: int, P: int, num: int, den: int, total_target: int | None) -> tuple[int, int] | None:
+    """(m, q): m baseline results of which q passes that bring a pool of T results and P passes to a
+    pass rate of exactly num/den (or to total_target results at half passing), with q <= 0.9 m (no
+    baseline exam above the rule's own ceiling); None when no m up to MAX_OWN_BASELINE does."""
+    m = max(1, (total_target or 100) - T)
+    while m <= MAX_OWN_BASELINE:
+        tot = T + m
+        if tot % den == 0 or total_target:
+            q = (tot * num) // den - P if not total_target else round(0.5 * tot) - P
+            if 0 <= q <= 0.9 * m and (total_target is None or tot == total_target):
+                return m, q
+        m += 1
+    return None
+
+
 def _abnormal_plan(seed: int, rate: float, scale: float, day: int, role: int) -> tuple[str, list[tuple[int, int, int]], dict] | None:
     """(variant, exams [(start ls, n, passes)] with the target last, info) of the instance of
     ``role`` (0 positive, 1 negative) on ``day``; None when there is none. Pair = PAIRS[(2i+role) % 40]
@@ -70,23 +88,24 @@ def _abnormal_plan(seed: int, rate: float, scale: float, day: int, role: int) ->
     P = sum(q for s, _, q in prior if target_start - 365 * DAY <= s < target_start)
     v = hu(seed, "apr-variant", day, role)
     if role == 0:
-        variant, (num, den), n, passes = (("boundary", (3, 4), 20, 20) if v < 0.5 else ("clear", (3, 5), 20, 19))
+        options = [("boundary", (3, 4), 20, 20), ("clear", (3, 5), 20, 19)]
+        first = 0 if v < 0.5 else 1
     else:
         options = [("b_above", (19, 25), 20, 20), ("n19", (3, 5), 19, 19), ("p_below", (1, 2), 20, 18)]
-        variant, (num, den), n, passes = options[int(v * 3)]
+        first = int(v * 3)
         if T == 0 and v < 0.2:
-            variant, (num, den), n, passes = "pool99", (1, 2), 20, 20
-    total_target = 99 if variant == "pool99" else None
-    m = max(1, (total_target or 100) - T)
-    while True:
-        tot = T + m
-        if tot % den == 0 or total_target:
-            q = (tot * num) // den - P if not total_target else round(0.5 * tot) - P
-            if 0 <= q <= 0.9 * m and (total_target is None or tot == total_target):
-                break
-        m += 1
-        if m > 2000:
-            raise RuntimeError("ABNORMAL_PASS_RATE ledger could not be balanced")
+            options, first = [("pool99", (1, 2), 20, 20)], 0
+    # the drawn variant, or the next one whose baseline the ledger can still reach: after months of
+    # a pair's instances the pool is large, and a baseline far from its pass rate would need more
+    # than MAX_OWN_BASELINE results of the instance's own
+    for option in options[first:] + options[:first]:
+        balanced = _balance(T, P, *option[1], 99 if option[0] == "pool99" else None)
+        if balanced:
+            (variant, _, n, passes), (m, q) = option, balanced
+            break
+    else:
+        raise RuntimeError(f"ABNORMAL_PASS_RATE ledger could not be balanced (day {day}, role {role}, "
+                           f"pool {T} results, {P} passes)")
     # own baseline: exams of at most 40 results on the two previous days, pass rates <= 0.9
     k = max(1, -(-m // 40))
     exams = []
