@@ -80,12 +80,13 @@ test-deps:
 # the whole suite, in two pytest processes side by side:
 # - the tests that share the two simulated days (end to end, scheduler and Celery, serve:
 #   tests/simulated_run.py; mostly waiting on their runs and services, in a project folder of their
-#   own), then the review application's tests (BESIDE_DAYS), so that both processes end about together;
+#   own), then the review application's tests and the monthly report's, which use the review
+#   application's fixtures (BESIDE_DAYS), so that both processes end about together;
 # - all the others.
 # The first one's report is printed after the second's; `make test TEST_JOBS=1` runs everything in
 # one process. The Superset bundle test imports into a real Superset in its own environment.
 TEST_JOBS ?= 2
-BESIDE_DAYS = tests/review
+BESIDE_DAYS = tests/review tests/report/test_monthly_report.py
 SUPERSET_PYTHON = $$( [ -x $(SUPERSET)/bin/superset ] && echo $(CURDIR)/$(SUPERSET)/bin/python )
 # the steps before the suite, side by side once the environment exists (lint is CPU, Superset's
 # environment and the Debian packages mostly download and unpack), each one's output kept together
@@ -101,7 +102,7 @@ else
 	  [ $$a -eq 0 ] && [ $$b -eq 0 ] ) > var/test-simulated-days.log 2>&1 & days=$$!; set +m; \
 	trap 'kill -- -'$$days' 2>/dev/null' INT TERM; \
 	SUPERVISION_TEST_SUPERSET_PYTHON=$(SUPERSET_PYTHON) $(BIN)/python -m pytest -m "not simulated_days" \
-	  --ignore=$(BESIDE_DAYS) $(PYTEST_ARGS); rest=$$?; \
+	  $(addprefix --ignore=,$(BESIDE_DAYS)) $(PYTEST_ARGS); rest=$$?; \
 	wait $$days; days_rc=$$?; rm -rf $$days_tmp; \
 	echo; echo "=== the simulated days' tests (-m simulated_days), then $(BESIDE_DAYS), run beside the above ==="; \
 	cat var/test-simulated-days.log; \
