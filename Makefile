@@ -110,8 +110,21 @@ else
 endif
 
 # the fast part (no end-to-end runs, no scheduler or Celery services, no browser): a developer's loop
+# in two processes too: the gates, the simulator, the loaders and the report beside all the others
+FAST_BESIDE = tests/quality tests/simulator tests/ingest tests/report
 test-fast: env
+ifeq ($(TEST_JOBS),1)
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+else
+	@mkdir -p var; fast_tmp=$$(mktemp -d /tmp/supervision-fast.XXXXXX); \
+	set -m; ( $(BIN)/python -m pytest -m "not slow and not browser" $(FAST_BESIDE) --basetemp=$$fast_tmp/beside \
+	  $(PYTEST_ARGS) ) > var/test-fast-beside.log 2>&1 & beside=$$!; set +m; \
+	trap 'kill -- -'$$beside' 2>/dev/null' INT TERM; \
+	$(BIN)/python -m pytest -m "not slow and not browser" $(addprefix --ignore=,$(FAST_BESIDE)) $(PYTEST_ARGS); rest=$$?; \
+	wait $$beside; beside_rc=$$?; rm -rf $$fast_tmp; \
+	echo; echo "=== $(FAST_BESIDE) (not slow, not browser), run beside the above ==="; cat var/test-fast-beside.log; \
+	echo "make test-fast: the others exited $$rest, $(FAST_BESIDE) $$beside_rc"; [ $$rest -eq 0 ] && [ $$beside_rc -eq 0 ]
+endif
 
 # Superset's own environment (.superset/, git-ignored; its dependencies are not the platform's)
 SUPERSET := .superset
