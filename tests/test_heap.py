@@ -68,6 +68,13 @@ def test_the_start_is_not_collected_and_is_frozen_at_its_end() -> None:
     assert ref() is None
 
 
+def test_a_failed_start_freezes_nothing_and_collects_again() -> None:
+    with pytest.raises(RuntimeError), startup_heap():
+        raise RuntimeError("the warehouse did not start")
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
 def test_the_start_leaves_a_disabled_collector_disabled() -> None:
     gc.disable()
     with startup_heap():

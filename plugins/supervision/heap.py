@@ -54,11 +54,14 @@ def startup_heap() -> Iterator[None]:
     at the end what it built is frozen and collection resumes (see the module's text)."""
     was_on = gc.isenabled()
     gc.disable()
+    started = False
     try:
         yield
+        started = True
     finally:
+        # a start that failed freezes nothing: no task would return its objects to the collector
         with _lock:
-            if _depth == 0:
+            if started and _depth == 0:
                 gc.freeze()
         if was_on:
             gc.enable()
