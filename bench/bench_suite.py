@@ -1,7 +1,7 @@
 """`make test` from a fresh clone, as CI runs it: wall time, tests passed, peak memory.
 
 Clones the repository's HEAD (the committed code: uncommitted changes are not in it) into a
-scratch folder, runs ``make test`` there (the environment's set-up, lint, the whole suite) and
+temporary folder ($TMPDIR), runs ``make test`` there (the environment's set-up, lint, the whole suite) and
 prints its wall time, what pytest counted (passed, failed, skipped, errors: every pytest process of
 the suite prints one summary line; they are summed), the user and system CPU of the whole tree,
 and the peak memory of the process tree under ``make`` sampled every second (the PostgreSQL
@@ -22,9 +22,11 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-from harness import REPO, PeakMemory, emit, mib, scratch_dir
+from harness import REPO, PeakMemory, emit, mib
 
 SUMMARY = re.compile(r"^=+ (?P<body>.*\d+ (?:passed|failed|error|errors|skipped).*) in [\d.]+s")
 COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)")
@@ -54,7 +56,7 @@ def main() -> int:
                           text=True, check=True).stdout.strip()
     dirty = bool(subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
                                 capture_output=True, text=True, check=True).stdout.strip())
-    base = scratch_dir("bench_suite_")
+    base = Path(tempfile.mkdtemp(prefix="bench_suite_"))  # outside the repository, as CI's checkout is
     clone = base / "clone"
     log = base / "make.log"
     try:
@@ -89,7 +91,9 @@ def main() -> int:
           f"after {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores); peak PSS of make's process tree "
           f"{mib(memory.pss)} MiB")
     if rc != 0:
-        sys.stdout.write("\n".join(output.splitlines()[-60:]) + "\n")
+        lines = output.splitlines()
+        named = [ln for ln in lines if ln.startswith(("FAILED ", "ERROR "))]
+        sys.stdout.write("\n".join(named + ["..."] + lines[-40:]) + "\n")
     emit("suite" if target == "test" else f"suite_{target.replace('-', '_')}", target=target, commit=head,
          wall_s=round(wall, 1), exit_code=rc, **{f"tests_{k}": n for k, n in sorted(counts.items())},
          cpu_user_s=round(user, 1), cpu_system_s=round(system, 1), loadavg_1m_before=round(load_before, 2),

@@ -3,7 +3,7 @@
 Each benchmark is a script that prints human lines and, last, one JSON line with at least
 "bench"; every figure it reports (seconds, rates, peak memory) goes into the table. The result
 lines of a run are appended, as they arrive, to ``var/bench/results-<time>.jsonl``, whose path a
-benchmark finds in ``SUPERVISION_BENCH_RESULTS``: the daily run's year by extrapolation reads the
+benchmark finds in ``BENCH_RESULTS``: the daily run's year by extrapolation reads the
 growth that ``bench_dbt.py`` measured earlier in the same run, so ``bench_dbt.py`` runs first.
 The suite's clone (``bench_suite.py``) runs last: it tests the committed code and takes the
 machine for a quarter of an hour.
@@ -29,7 +29,7 @@ from supervision.config import settings
 # run first (others read their results) and last (the suite's clone tests the committed code)
 FIRST = ("bench_dbt",)
 LAST = ("bench_suite",)
-RESULTS_ENV = "SUPERVISION_BENCH_RESULTS"
+RESULTS_ENV = "BENCH_RESULTS"  # a hand-off from the runner to its benchmarks, not a setting
 
 
 @dataclass(frozen=True)
