@@ -137,7 +137,7 @@ bi: env superset-env
 	$(BIN)/python -m supervision.bi_local --uv $(UV)
 
 bench: env
-	$(BIN)/supervision bench
+	$(BIN)/supervision bench $(if $(BENCH),--only $(BENCH))
 
 # ruff (style, imports, bugs), mypy (types: the whole package, the public modules fully annotated),
 # deptry (every import declared, nothing declared unused); configured in pyproject.toml

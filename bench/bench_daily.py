@@ -49,7 +49,7 @@ from harness import BIN, REPO, PeakMemory, emit, mib, postmaster_in, scratch_dir
 # the environment's commands: the repository's .venv, else the one of the running interpreter
 GO_LIVE = dt.date(2024, 1, 1)  # the simulated world's first day: the simulator backfills from it
 QUARTER = 91  # days of history by default: the go-live over a quarter (2024-01-01..03-31)
-DISK_PER_CITY_DAY = 0.45 * 1024 ** 3  # warehouse, landing and sources of one city-scale day (a quarter: ~40 GiB)
+DISK_PER_CITY_DAY = 0.5 * 1024 ** 3  # warehouse, landing and sources of a city-scale day (a quarter and a day: 44 GiB)
 GX_TASKS = ("quality_gates", "record_flags")  # every task of the DAGs that imports GX
 GIB = 1024 ** 3
 

@@ -137,3 +137,61 @@ def test_roles_on_postgresql_15(pg15_admin_url):
                 bi.execute("select * from pii.trainees")
         with connect_as(district_reviewer("310104"), url) as c:
             assert c.execute("select district_code from marts.supervision_alerts").fetchall() == [("310104",)]
+
+
+@pytest.mark.parametrize("table", ["supervision_alerts", "vacuumed_mart_probe"])
+def test_a_vacuum_of_a_mart_does_not_deadlock_the_sync(synced_warehouse, table, monkeypatch):
+    """A VACUUM ANALYZE of a mart (autovacuum, after dbt rebuilt it) holds SHARE UPDATE EXCLUSIVE on
+    it and, at its end, updates the table's catalog row in place, waiting for any transaction that
+    updated that row. A session stands in for it: it takes the table once the review application's
+    security is installed (its own transaction, which locks the alert table first), holds it until
+    the sync waits for the table (the alert policy; a BI index for a new mart), then updates the
+    row. Had the sync granted on the table before waiting, that is a deadlock, and PostgreSQL fails
+    one of the two."""
+    import threading
+    import time
+
+    from supervision.access import sync as sync_module
+
+    with psycopg.connect(synced_warehouse, autocommit=True) as owner:
+        owner.execute("create table if not exists marts.vacuumed_mart_probe (district_code text, month date)")
+    installed, locked = threading.Event(), threading.Event()
+    install_security = sync_module.install_security
+
+    def install_then_let_the_vacuum_in(url: str) -> None:
+        install_security(url)
+        installed.set()
+        assert locked.wait(60)
+
+    monkeypatch.setattr(sync_module, "install_security", install_then_let_the_vacuum_in)
+    failed: list[BaseException] = []
+
+    def sync() -> None:
+        try:
+            sync_roles(synced_warehouse)
+        except BaseException as e:  # noqa: BLE001 - reported by the assertion below
+            failed.append(e)
+
+    syncing = threading.Thread(target=sync)
+    syncing.start()
+    with psycopg.connect(synced_warehouse) as vacuum:
+        assert installed.wait(60), failed
+        vacuum.execute(f"lock table marts.{table} in share update exclusive mode")
+        locked.set()
+        deadline = time.monotonic() + 60
+        while not vacuum.execute(
+                "select exists (select from pg_locks where relation = %s::regclass and not granted)",
+                (f"marts.{table}",)).fetchone()[0]:
+            assert time.monotonic() < deadline and syncing.is_alive(), failed or "the sync never waited"
+            time.sleep(0.05)
+        try:
+            vacuum.execute(f"alter table marts.{table} reset (fillfactor)")  # its catalog row, in place
+        except psycopg.errors.DeadlockDetected as e:
+            failed.append(e)
+    syncing.join(timeout=120)
+    assert not syncing.is_alive()
+    assert not failed, failed
+    with psycopg.connect(synced_warehouse) as c:
+        assert c.execute("select count(*) from pg_policies where policyname = 'supervision_bi_read_all'"
+                         ).fetchone()[0] == 1
+        assert c.execute("select count(*) from pg_indexes where tablename = 'vacuumed_mart_probe'").fetchone()[0] >= 1

@@ -36,7 +36,7 @@ BI_INDEXES: tuple[tuple[str, ...], ...] = (
 
 # --- the roles -----------------------------------------------------------------------------------
 
-def _sync_bi(conn, db: str, owner: str) -> None:
+def _bi_role(conn) -> None:
     login_role(conn, BI_ROLE, connection_limit=50, settings={
         "default_transaction_read_only": "on",
         "statement_timeout": BI_STATEMENT_TIMEOUT,
@@ -44,6 +44,9 @@ def _sync_bi(conn, db: str, owner: str) -> None:
         "search_path": BI_SCHEMA,
     })
     keep_only_memberships(conn, BI_ROLE, set())  # no inherited privileges of any kind
+
+
+def _sync_bi(conn, db: str, owner: str) -> None:
     conn.execute(f"grant connect on database {ident(db)} to {BI_ROLE}")
     # Nothing outside marts: revoke whatever BI (or PUBLIC, which BI is part of) was given elsewhere.
     for schema in schemas(conn):
@@ -167,12 +170,19 @@ def sync_roles(warehouse_url: str | None = None) -> None:
     with connect(url) as conn, conn.transaction():
         conn.execute("select pg_advisory_xact_lock(7400002)")
         db, owner = one_row(conn.execute("select current_database(), current_user"))
+        _bi_role(conn)
+        # The statements that lock a table come before any grant on it (docs/decisions/0062): a VACUUM
+        # (autovacuum, after dbt rebuilt the marts) holds its table and, at its end, updates the
+        # table's catalog row in place, which waits for a transaction that granted on the table.
+        # Granting first and then waiting for the table's lock (a policy, an index) is a deadlock;
+        # waiting first holds nothing the VACUUM waits for, and PostgreSQL cancels an autovacuum
+        # that blocks a lock for deadlock_timeout.
+        _bi_alert_policy(conn)
+        made = ensure_bi_indexes(conn)
         _sync_bi(conn, db, owner)
         _sync_loader(conn, db, owner)
         _sync_reviewers(conn, db)
-        _bi_alert_policy(conn)
         _lock_platform_databases(conn, db)
-        made = ensure_bi_indexes(conn)
     if made:
         log.info("BI indexes made: %s", ", ".join(made))
 
