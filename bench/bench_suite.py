@@ -33,13 +33,16 @@ COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|desele
 
 
 def pytest_counts(output: str) -> dict[str, int]:
-    """The sum of every pytest summary line's counts (``errors`` counted as ``error``)."""
+    """The sum of every pytest summary line's outcomes (``errors`` counted as ``error``; not
+    ``deselected``: each pytest process of the suite deselects the tests the other runs)."""
     counts: dict[str, int] = {}
     for line in output.splitlines():
         m = SUMMARY.match(line.strip())
         if not m:
             continue
         for n, what in COUNT.findall(m["body"]):
+            if what == "deselected":  # each pytest process of the suite deselects the other's tests
+                continue
             key = "error" if what.startswith("error") else what
             counts[key] = counts.get(key, 0) + int(n)
     return counts

@@ -78,7 +78,7 @@ def test_the_median_and_the_slowest_of_the_measured_days():
 def test_every_pytest_process_of_the_suite_is_counted():
     output = "\n".join([
         "tests/test_x.py ....",
-        "=========== 291 passed, 2 skipped in 612.40s (0:10:12) ===========",
+        "=========== 291 passed, 2 skipped, 79 deselected in 612.40s (0:10:12) ===========",
         "some other line with 3 passed in it",
         "====== 1 failed, 69 passed, 1 error in 70.1s (0:01:10) ======",
     ])
