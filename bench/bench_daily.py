@@ -211,6 +211,8 @@ def main() -> int:
                          "default: bench_dbt's figure from the same `supervision bench`): with a history, "
                          "prints a year of days by extrapolation from the go-live and the slowest measured day")
     args = ap.parse_args()
+    if args.days < 1:
+        ap.error("--days: at least one measured day")
     if args.quick:
         args.scale, args.history, args.days = 0.05, min(args.history, 3), 1
     scale = args.scale
